@@ -1,0 +1,291 @@
+"""The command line: the only module that knows click. Parse, call, print, exit code."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from outreach import __version__
+from outreach.errors import EXIT_CRASH, EXIT_OK, EXIT_TOUCH_FAILED, OutreachError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Date(click.ParamType):
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"'{value}' is not a date; write YYYY-MM-DD", param, ctx)
+
+
+DATE = _Date()
+
+
+def _today(value: dt.date | None) -> dt.date:
+    """The one place that reads the clock: the core gets the date passed in."""
+    return value or dt.date.today()
+
+
+def _root(ctx: click.Context) -> Path:
+    return Path(ctx.obj["root"])
+
+
+def _fail(exc: OutreachError) -> NoReturn:
+    for line in exc.lines():
+        click.echo(line, err=True)
+    sys.exit(exc.exit_code)
+
+
+def _crash(exc: BaseException, root: Path) -> NoReturn:
+    text = "".join(traceback.format_exception(exc))
+    log = root / ".outreach" / "crash.log"
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("a", encoding="utf-8") as fh:
+            fh.write(f"--- outreach {__version__} {' '.join(sys.argv)}\n{text}\n")
+    except OSError:
+        import tempfile
+
+        log = Path(tempfile.gettempdir()) / "outreach-crash.log"
+        log.write_text(text, encoding="utf-8")
+    click.echo(f"outreach crashed: {type(exc).__name__}: {exc}; the details are in {log}", err=True)
+    sys.exit(EXIT_CRASH)
+
+
+def handled(fn: F) -> F:
+    """One error handler for every command: our errors are one line each, bugs go to a log."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        try:
+            return fn(*args, **kwargs)
+        except OutreachError as exc:
+            _fail(exc)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the crash handler
+            _crash(exc, _root(ctx))
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-C", "directory", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="Your outreach folder.")
+@click.version_option(__version__, prog_name="outreach")
+@click.pass_context
+def main(ctx: click.Context, directory: Path) -> None:
+    """Drafts personal notes and follow-ups from your contacts and campaigns. Never sends mail."""
+    ctx.ensure_object(dict)
+    ctx.obj["root"] = directory
+
+
+@main.command()
+@click.argument("target", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+@handled
+def init(ctx: click.Context, target: Path | None) -> None:
+    """Scaffold a working folder (refuses to overwrite)."""
+    from outreach import scaffold
+
+    folder = target or _root(ctx)
+    written = scaffold.init(folder)
+    click.echo(f"Created {len(written)} files in {folder}.")
+    click.echo(f"Next: edit {folder / 'outreach.yaml'} (your name and address), then run "
+               f"'outreach -C {folder} check' and 'outreach -C {folder} plan'.")
+
+
+@main.command()
+@click.option("--date", "date", type=DATE, help="Render as of this date (default: today).")
+@click.pass_context
+@handled
+def check(ctx: click.Context, date: dt.date | None) -> None:
+    """Validate every file and template; list all problems; exit 2 if any."""
+    from outreach import commands
+
+    report = commands.check(_root(ctx), today=_today(date))
+    click.echo(f"ok: {report.contacts} contacts, {report.campaigns} campaigns, "
+               f"{report.rendered} sample drafts rendered")
+
+
+def _touch_json(book: Any, plan_day: dt.date, touch: Any, draft: Any, error: str | None) -> dict[str, Any]:
+    contact = book.contact(touch.contact_id)
+    camp = book.campaign(touch.campaign_id)
+    return {
+        "key": touch.key,
+        "contact": touch.contact_id,
+        "campaign": touch.campaign_id,
+        "date": plan_day.isoformat(),
+        "due": touch.due.isoformat(),
+        "last_day": touch.last_day.isoformat(),
+        "late_days": touch.late_days(plan_day),
+        "occasion": {"kind": touch.occasion.kind, "date": touch.occasion.date.isoformat(),
+                     "label": touch.occasion.label},
+        "priority": touch.priority,
+        "reason": touch.reason,
+        "template": camp.template,
+        "to": contact.address(camp.to),
+        "subject": draft.subject if draft is not None else None,
+        "error": error,
+    }
+
+
+@main.command()
+@click.option("--date", "date", type=DATE, help="Plan for this date (default: today).")
+@click.option("--days", type=click.IntRange(0, 3660), default=0, show_default=True,
+              help="Also plan the N days after, as if every night ran.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.pass_context
+@handled
+def plan(ctx: click.Context, date: dt.date | None, days: int, as_json: bool) -> None:
+    """What is due on a date (and the next N days), with the reason. No side effects."""
+    from outreach import commands, render
+    from outreach.errors import RenderError
+    from outreach.message import compose
+
+    today = _today(date)
+    book, plans = commands.plan(_root(ctx), today=today, days=days)
+    env = render.environment(book.templates_dir)
+    items: list[dict[str, Any]] = []
+    failures = 0
+    for p in plans:
+        if not as_json:
+            if p.touches or p.deferred or p.skipped or days == 0:
+                click.echo(click.style(f"{p.today:%a %d %b %Y}", bold=True))
+            if not p.touches and days == 0:
+                click.echo("  nothing due")
+        for t in p.touches:
+            draft, error = None, None
+            try:
+                draft = compose(book, env, t, p.today)
+            except RenderError as exc:
+                error = str(commands.failure_problem(book, t, exc))
+                failures += 1
+            item = _touch_json(book, p.today, t, draft, error)
+            items.append(item)
+            if not as_json:
+                late = f" ({item['late_days']} days late)" if item["late_days"] else ""
+                click.echo(f"  {t.key}  ->  {item['to']}{late}")
+                click.echo(f"      why: {t.reason}")
+                if draft is not None:
+                    click.echo(f"      subject: {draft.subject}")
+                else:
+                    click.echo(f"      error: {error}")
+        if not as_json:
+            for d in p.deferred:
+                click.echo(f"  waits: {d.touch.key} ({d.why})")
+            for s in p.skipped:
+                click.echo(f"  no draft: {s.campaign_id}/{s.contact_id}: {s.why}")
+    if as_json:
+        click.echo(json.dumps(items, indent=2, ensure_ascii=False))
+    if failures:
+        sys.exit(EXIT_TOUCH_FAILED)
+
+
+@main.command()
+@click.option("--date", "date", type=DATE, help="Run as of this date (default: today).")
+@click.option("--dry-run", is_flag=True, help="Render and report, write nothing anywhere.")
+@click.option("--backend", type=click.Choice(["dir"]), default=None,
+              help="Draft store (default: drafts.backend in outreach.yaml).")
+@click.option("--limit", type=click.IntRange(0), default=None, help="Make at most N drafts.")
+@click.option("-v", "--verbose", is_flag=True, help="List every draft even when not on a terminal.")
+@click.pass_context
+@handled
+def run(ctx: click.Context, date: dt.date | None, dry_run: bool, backend: str | None,
+        limit: int | None, verbose: bool) -> None:
+    """Make the due drafts and record them. Quiet under cron unless something failed."""
+    from outreach import commands
+
+    interactive = sys.stdout.isatty()
+    show = verbose or interactive or dry_run
+    bar: Any = None
+
+    def progress(i: int, n: int) -> None:
+        nonlocal bar
+        if not interactive or n < 20:
+            return
+        if bar is None:
+            bar = click.progressbar(length=n, label="drafting", file=sys.stderr)
+            bar.__enter__()
+        bar.update(i - bar.pos)
+        if i >= n:
+            bar.__exit__(None, None, None)
+
+    report = commands.run(_root(ctx), today=_today(date), dry_run=dry_run, backend=backend,
+                          limit=limit, progress=progress)
+    if show:
+        for key in report.recovered:
+            click.echo(f"recovered {key} (written before a crash)")
+        for m in report.made:
+            tag = "would draft" if dry_run else ("found" if m.recovered else "drafted")
+            click.echo(f"{tag} {m.touch.key} -> {m.draft.to}: {m.draft.subject}")
+            click.echo(f"    why: {m.touch.reason}"
+                       + (f" ({m.touch.late_days(report.today)} days late)"
+                          if m.touch.late_days(report.today) else ""))
+        if report.plan is not None:
+            for d in report.plan.deferred:
+                click.echo(f"waits {d.touch.key}: {d.why}")
+        verb = "would be drafted" if dry_run else "drafted"
+        where = "nothing written" if dry_run else f"in {report.where}"
+        click.echo(f"{len(report.made)} {verb}, {len(report.failed)} failed"
+                   + (f", {report.limited} left for --limit" if report.limited else "")
+                   + f" ({where})")
+    for f in report.failed:
+        click.echo(str(f.problem), err=True)
+    if report.failed:
+        if not show:
+            click.echo(f"outreach: {len(report.failed)} of {len(report.failed) + len(report.made)} "
+                       "touches failed; fix the lines above, the next run retries them", err=True)
+        sys.exit(EXIT_TOUCH_FAILED)
+    sys.exit(EXIT_OK)
+
+
+@main.command()
+@click.argument("key", required=False)
+@click.option("--all", "show_all", is_flag=True, help="Every draft due on the date.")
+@click.option("--date", "date", type=DATE, help="As of this date (default: today).")
+@click.pass_context
+@handled
+def preview(ctx: click.Context, key: str | None, show_all: bool, date: dt.date | None) -> None:
+    """Show rendered drafts as they would be created."""
+    from outreach import commands
+    from outreach.errors import Problem, UsageError
+
+    if bool(key) == show_all:
+        raise UsageError("give a touch KEY or --all", "see the keys with 'outreach plan'")
+    results = commands.preview(_root(ctx), today=_today(date), key=key)
+    failed = 0
+    for touch, result in results:
+        click.echo(click.style(f"=== {touch.key}", bold=True))
+        if isinstance(result, Problem):
+            click.echo(str(result), err=True)
+            failed += 1
+            continue
+        msg = result.message
+        for header in ("From", "To", "Cc", "Reply-To", "Subject", "Date", "Message-ID"):
+            if msg[header]:
+                click.echo(f"{header}: {msg[header]}")
+        click.echo("")
+        body = msg.get_body(("plain",))
+        click.echo(body.get_content() if body is not None else "")  # type: ignore[attr-defined]
+    if not results:
+        click.echo("nothing due")
+    if failed:
+        sys.exit(EXIT_TOUCH_FAILED)

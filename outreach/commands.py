@@ -1,0 +1,264 @@
+"""The commands as plain functions: they return typed reports or raise our errors.
+
+Only ``cli.py`` prints and picks exit codes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from outreach import planner, render
+from outreach.config import Book, load_book
+from outreach.drafts import DraftStore, open_store
+from outreach.errors import InvalidInput, OutreachError, Problem, RenderError, UsageError
+from outreach.ledger import Ledger, RunLock
+from outreach.message import Draft, compose
+from outreach.model import History, Touch
+
+Progress = Callable[[int, int], None]
+
+
+def _crash_point(name: str) -> None:
+    """Fault injection for the crash tests: ``OUTREACH_CRASH_AT=after-write:2`` kills this process
+    with SIGKILL right after the second draft is written and before it is recorded."""
+    spec = os.environ.get("OUTREACH_CRASH_AT")
+    if not spec:
+        return
+    point, _, count = spec.partition(":")
+    if point != name:
+        return
+    left = int(count or "1") - 1
+    if left <= 0:
+        os.kill(os.getpid(), signal.SIGKILL)
+    os.environ["OUTREACH_CRASH_AT"] = f"{point}:{left}"
+
+
+# --------------------------------------------------------------------------- check
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    contacts: int
+    campaigns: int
+    rendered: int
+
+
+def failure_problem(book: Book, touch: Touch, exc: RenderError) -> Problem:
+    """A render failure as one line naming the template, the touch, the contact and the fix."""
+    cfile, cline = book.contact_line(touch.contact_id)
+    where = f"{cfile}:{cline}" if cline else cfile
+    return Problem(exc.template or "template", exc.line, f"{touch.key}",
+                   f"{exc.message} (contact {touch.contact_id} at {where})", exc.hint)
+
+
+def check(root: Path, *, today: dt.date) -> CheckReport:
+    """Validate every file, then render every template for every contact it applies to."""
+    book = load_book(root)
+    env = render.environment(book.templates_dir)
+    problems: list[Problem] = []
+    rendered = 0
+    for camp in book.campaigns:
+        for contact in book.contacts:
+            if not planner.in_audience(contact, camp) or planner.draft_blocker(contact, camp):
+                continue
+            samples = list(planner.occasions_for(book, contact, camp, today, History()))
+            seen: set[str] = set()
+            for touch in samples:
+                ident = touch.occasion.person or ""
+                if ident in seen:
+                    continue  # one sample per person (e.g. per child) is enough
+                seen.add(ident)
+                try:
+                    compose(book, env, touch, today)
+                    rendered += 1
+                except RenderError as exc:
+                    problems.append(failure_problem(book, touch, exc))
+                    break
+    if problems:
+        raise InvalidInput(problems)
+    return CheckReport(len(book.contacts), len(book.campaigns), rendered)
+
+
+# --------------------------------------------------------------------------- plan
+
+
+def read_history(book: Book) -> History:
+    ledger = Ledger.open_readonly(book.path(book.settings.state))
+    if ledger is None:
+        return History()
+    try:
+        return ledger.history()
+    finally:
+        ledger.close()
+
+
+def plan(root: Path, *, today: dt.date, days: int = 0) -> tuple[Book, list[planner.Plan]]:
+    book = load_book(root)
+    history = read_history(book)
+    return book, planner.plan_days(book, history, today=today, days=days)
+
+
+# --------------------------------------------------------------------------- run
+
+
+@dataclass(frozen=True)
+class Made:
+    touch: Touch
+    draft: Draft
+    ref: str
+    recovered: bool = False
+
+
+@dataclass(frozen=True)
+class Failed:
+    touch: Touch
+    problem: Problem
+
+
+@dataclass
+class RunReport:
+    today: dt.date
+    backend: str
+    dry_run: bool
+    where: str
+    made: list[Made] = field(default_factory=list)
+    failed: list[Failed] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
+    plan: planner.Plan | None = None
+    limited: int = 0
+
+
+def _store_for(book: Book, backend: str | None) -> tuple[str, DraftStore]:
+    name = backend or book.settings.drafts.backend
+    return name, open_store(name, book.root, book.settings.drafts.dir)
+
+
+def run(root: Path, *, today: dt.date, dry_run: bool = False, backend: str | None = None,
+        limit: int | None = None, progress: Progress | None = None) -> RunReport:
+    """Make the due drafts and record them. With ``dry_run`` nothing is written anywhere."""
+    book = load_book(root)
+    if dry_run:
+        history = read_history(book)
+        p = planner.plan(book, history, today=today)
+        touches = list(p.touches)[: limit if limit is not None else None]
+        report = RunReport(today, backend or book.settings.drafts.backend, True,
+                           str(book.path(book.settings.drafts.dir)), plan=p,
+                           limited=len(p.touches) - len(touches))
+        env = render.environment(book.templates_dir)
+        for t in touches:
+            try:
+                d = compose(book, env, t, today)
+                report.made.append(Made(t, d, "(dry run)"))
+            except RenderError as exc:
+                report.failed.append(Failed(t, failure_problem(book, t, exc)))
+        return report
+
+    name, store = _store_for(book, backend)
+    state = book.path(book.settings.state)
+    with RunLock(state.parent / "run.lock"):
+        ledger = Ledger.open(state)
+        try:
+            return _run_locked(book, ledger, store, name, today, limit, progress)
+        finally:
+            ledger.close()
+
+
+def _run_locked(book: Book, ledger: Ledger, store: DraftStore, name: str, today: dt.date,
+                limit: int | None, progress: Progress | None) -> RunReport:
+    where = str(getattr(store, "folder", name))
+    report = RunReport(today, name, False, where)
+    clean = getattr(store, "clean", None)
+    if callable(clean):
+        clean()
+    # Recovery: a draft written just before a crash is found by its Message-ID and recorded.
+    for row in ledger.rows("pending"):
+        if row.message_id and (found := store.find(row.message_id)) is not None:
+            ledger.mark_drafted(row.key, found.ref)
+            report.recovered.append(row.key)
+
+    p = planner.plan(book, ledger.history(), today=today)
+    touches = list(p.touches)
+    if limit is not None:
+        ordered = sorted(touches, key=planner.rank)[:limit]
+        keep = {t.key for t in ordered}
+        report.limited = len(touches) - len(ordered)
+        touches = [t for t in touches if t.key in keep]
+    report.plan = p
+    run_id = ledger.start_run(today, name)
+    env = render.environment(book.templates_dir)
+    for i, touch in enumerate(touches):
+        if progress:
+            progress(i, len(touches))
+        try:
+            draft = compose(book, env, touch, today)
+        except RenderError as exc:
+            problem = failure_problem(book, touch, exc)
+            ledger.mark_failed(touch, str(problem), today)
+            report.failed.append(Failed(touch, problem))
+            continue
+        ledger.mark_pending(touch, draft.message_id, today)
+        try:
+            existing = store.find(draft.message_id)
+            if existing is not None:
+                ledger.mark_drafted(touch.key, existing.ref)
+                report.made.append(Made(touch, draft, existing.ref, recovered=True))
+                continue
+            stored = store.create(draft)
+        except OutreachError as exc:
+            problem = Problem(report.where, None, touch.key, exc.message, exc.hint)
+            ledger.mark_failed(touch, str(problem), today)
+            report.failed.append(Failed(touch, problem))
+            continue
+        _crash_point("after-write")
+        ledger.mark_drafted(touch.key, stored.ref)
+        report.made.append(Made(touch, draft, stored.ref))
+    if progress:
+        progress(len(touches), len(touches))
+    ledger.finish_run(run_id, len(report.made), len(report.failed))
+    return report
+
+
+# --------------------------------------------------------------------------- preview
+
+
+def preview(root: Path, *, today: dt.date, key: str | None) -> list[tuple[Touch, Draft | Problem]]:
+    """Render the drafts due on ``today`` (or the one with ``key``) without storing anything."""
+    book = load_book(root)
+    history = read_history(book)
+    p = planner.plan(book, history, today=today)
+    touches = list(p.touches) + [d.touch for d in p.deferred]
+    if key is not None:
+        touches = [t for t in touches if t.key == key]
+        if not touches:
+            touches = _find_key(book, key, today)
+        if not touches:
+            raise UsageError(f"no touch '{key}' around {today.isoformat()}",
+                             "run 'outreach plan --days 30' to see the keys, or pass --date")
+    env = render.environment(book.templates_dir)
+    out: list[tuple[Touch, Draft | Problem]] = []
+    for t in touches:
+        try:
+            out.append((t, compose(book, env, t, today)))
+        except RenderError as exc:
+            out.append((t, failure_problem(book, t, exc)))
+    return out
+
+
+def _find_key(book: Book, key: str, today: dt.date) -> list[Touch]:
+    parts = key.split("/")
+    if len(parts) != 3:
+        return []
+    camp_id, contact_id, _ = parts
+    try:
+        camp, contact = book.campaign(camp_id), book.contact(contact_id)
+    except StopIteration:
+        return []
+    for t in planner.occasions_for(book, contact, camp, today, History()):
+        if t.key == key:
+            return [t]
+    return []

@@ -1,0 +1,324 @@
+"""Load and validate the user's folder: YAML -> frozen models, every problem with file:line."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from outreach import yamlsrc
+from outreach.errors import InvalidInput, Problem
+from outreach.model import (
+    DATE_FIELDS,
+    TRIGGER_KINDS,
+    Campaign,
+    CampaignsFile,
+    Contact,
+    ContactsFile,
+    Settings,
+)
+from outreach.yamlsrc import Loc, Source, format_loc
+
+SETTINGS_FILE = "outreach.yaml"
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Book:
+    """Everything the nightly job reads from the user's folder, validated."""
+
+    root: Path
+    settings: Settings
+    contacts: tuple[Contact, ...]
+    campaigns: tuple[Campaign, ...]
+    sources: dict[str, Source]
+
+    def contact(self, contact_id: str) -> Contact:
+        return next(c for c in self.contacts if c.id == contact_id)
+
+    def campaign(self, campaign_id: str) -> Campaign:
+        return next(c for c in self.campaigns if c.id == campaign_id)
+
+    def path(self, relative: str) -> Path:
+        p = Path(relative).expanduser()
+        return p if p.is_absolute() else self.root / p
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.path(self.settings.templates)
+
+    def contact_line(self, contact_id: str) -> tuple[str, int | None]:
+        """(file, line) where the contact is defined, for error messages."""
+        src = self.sources[self.settings.contacts]
+        for i, c in enumerate(self.contacts):
+            if c.id == contact_id:
+                return src.name, src.line_of(("contacts", i))
+        return src.name, None
+
+    def campaign_line(self, campaign_id: str) -> tuple[str, int | None]:
+        src = self.sources[self.settings.campaigns]
+        for i, c in enumerate(self.campaigns):
+            if c.id == campaign_id:
+                return src.name, src.line_of(("campaigns", i))
+        return src.name, None
+
+
+# --------------------------------------------------------------------------- pydantic -> lines
+
+
+def _data_path(data: Any, loc: Sequence[str | int]) -> Loc:
+    """Map a pydantic location onto the data, dropping union tags that are not in the data."""
+    out: list[str | int] = []
+    cur = data
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if isinstance(cur, dict) and isinstance(part, str) and part in cur:
+            out.append(part)
+            cur = cur[part]
+        elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
+            out.append(part)
+            cur = cur[part]
+        elif last:
+            out.append(part)
+        elif isinstance(part, str) and part in TRIGGER_KINDS:
+            continue  # the discriminated union's tag
+        else:
+            out.append(part)
+            cur = None
+    return tuple(out)
+
+
+def _known_keys(model: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
+    """The keys allowed at ``loc`` (for 'did you mean')."""
+    from typing import get_args, get_origin
+
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            if part in TRIGGER_KINDS and part not in current.model_fields:
+                continue
+            fld = current.model_fields.get(part)
+            if fld is None:
+                return []
+            current = fld.annotation
+        # unwrap Optional / tuple / Annotated / unions down to a model
+        for _ in range(6):
+            if isinstance(current, type) and issubclass(current, BaseModel):
+                break
+            args = [a for a in get_args(current) if a is not type(None) and a is not Ellipsis]
+            if get_origin(current) is None and not args:
+                break
+            models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+            current = models[0] if models else (args[0] if args else None)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _message(err: Any, model: type[BaseModel], loc: Sequence[str | int]) -> tuple[str, str]:
+    kind = err["type"]
+    value = err.get("input")
+    key = loc[-1] if loc else ""
+    if kind == "extra_forbidden":
+        allowed = _known_keys(model, loc[:-1])
+        close = difflib.get_close_matches(str(key), allowed, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else (
+            f"allowed keys: {', '.join(allowed)}" if allowed else "remove it"
+        )
+        return f"unknown key '{key}'", hint
+    if kind == "missing":
+        return f"required key '{key}' is missing", f"add '{key}:'"
+    if kind == "union_tag_not_found":
+        return "a trigger needs a 'kind'", f"add 'kind:' with one of: {', '.join(TRIGGER_KINDS)}"
+    if kind == "union_tag_invalid":
+        tag = err.get("ctx", {}).get("tag", value)
+        return f"unknown trigger kind '{tag}'", f"use one of: {', '.join(TRIGGER_KINDS)}"
+    if kind == "literal_error":
+        expected = err.get("ctx", {}).get("expected", "")
+        if key == "field":
+            close = difflib.get_close_matches(str(value), DATE_FIELDS, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"use one of: {', '.join(DATE_FIELDS)}"
+            return f"unknown date field '{value}'", hint
+        return f"'{value}' is not allowed here", f"use {expected}"
+    if kind == "enum":
+        expected = err.get("ctx", {}).get("expected", "")
+        return f"'{value}' is not allowed here", f"use {expected}"
+    if kind in ("email", "timezone", "country", "slug", "partial_date", "impossible_date",
+                "header_crlf", "empty"):
+        hints = {
+            "email": "write it as name@domain.tld",
+            "timezone": "use an IANA name such as Europe/Berlin or America/Chicago",
+            "country": "use a two-letter ISO code such as US, GB or DE",
+            "slug": "use lowercase letters, digits and dashes, e.g. jane-doe",
+            "partial_date": "write YYYY-MM-DD, or --MM-DD when the year is unknown",
+            "impossible_date": "check the month and day",
+            "header_crlf": "put it on one line",
+            "empty": "give a value or remove the key",
+        }
+        return str(err["msg"]), hints[kind]
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"'{value}' is not a whole number", "write a number such as 7"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"'{value}' is not true or false", "write true or false"
+    if kind in ("date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"):
+        return f"'{value}' is not a date", "write YYYY-MM-DD"
+    if kind in ("string_type",):
+        return f"expected text, got {type(value).__name__} '{value}'", "quote the value"
+    if kind in ("tuple_type", "list_type"):
+        return f"expected a list, got {type(value).__name__}", "write a YAML list: [a, b] or '- a' lines"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return f"expected a mapping of keys, got {type(value).__name__}", "indent 'key: value' lines under it"
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        return f"{value} is out of range ({err['msg'].lower()})", "pick a value in range"
+    return str(err["msg"]), "see the README reference"
+
+
+def validate(model: type[M], source: Source, *, at: Loc = ()) -> tuple[M | None, list[Problem]]:
+    try:
+        return model.model_validate(source.data), []
+    except ValidationError as exc:
+        problems: list[Problem] = []
+        for err in exc.errors():
+            loc = _data_path(source.data, (*at, *err["loc"]))
+            msg, hint = _message(err, model, err["loc"])
+            problems.append(Problem(source.name, source.line_of(loc), format_loc(loc), msg, hint))
+        return None, problems
+
+
+def _items(model: type[M], source: Source, key: str) -> tuple[list[M], list[Problem]]:
+    """Validate a top-level ``key: [items]`` file item by item, so one bad item is one problem."""
+    problems: list[Problem] = []
+    data = source.data
+    if not isinstance(data, dict):
+        return [], [Problem(source.name, 1, "", f"expected a mapping with a '{key}:' list",
+                            f"start the file with '{key}:'")]
+    extra = [k for k in data if k != key]
+    for k in extra:
+        problems.append(Problem(source.name, source.line_of((k,)), k, f"unknown key '{k}'",
+                                f"the file holds only '{key}:'"))
+    items = data.get(key)
+    if not isinstance(items, list):
+        return [], [*problems, Problem(source.name, source.line_of((key,)) or 1, key,
+                                       "expected a list", f"write '{key}:' followed by '- ' items")]
+    good: list[M] = []
+    for i, item in enumerate(items):
+        sub = Source(source.name, item, {loc[2:]: ln for loc, ln in source.lines.items()
+                                         if loc[:2] == (key, i)})
+        obj, errs = validate(model, sub)
+        problems.extend(Problem(p.file, p.line, f"{key}[{i}]" + ("." + p.path if p.path and not p.path.startswith("[") else p.path),
+                                p.message, p.hint) for p in errs)
+        if obj is not None:
+            good.append(obj)
+    return good, problems
+
+
+# --------------------------------------------------------------------------- the folder
+
+
+def find_root(start: Path) -> Path:
+    return start.resolve()
+
+
+def load_settings(root: Path) -> tuple[Settings | None, Source, list[Problem]]:
+    source, problems = yamlsrc.load(root / SETTINGS_FILE, SETTINGS_FILE)
+    if problems:
+        if problems[0].message == "file not found":
+            problems = [Problem(SETTINGS_FILE, None, "", f"no {SETTINGS_FILE} in {root}",
+                                "run 'outreach init' here, or pass -C DIR to name your folder")]
+        return None, source, problems
+    settings, problems = validate(Settings, source)
+    return settings, source, problems
+
+
+def load_book(root: Path) -> Book:
+    """Load and validate every file. Raises :class:`InvalidInput` with all problems found."""
+    from outreach.model import Campaign as CampaignModel
+    from outreach.model import Contact as ContactModel
+
+    settings, settings_src, problems = load_settings(root)
+    if settings is None:
+        raise InvalidInput(problems)
+    sources: dict[str, Source] = {SETTINGS_FILE: settings_src}
+
+    def rel(p: str) -> Path:
+        q = Path(p).expanduser()
+        return q if q.is_absolute() else root / q
+
+    contacts_src, errs = yamlsrc.load(rel(settings.contacts), settings.contacts)
+    problems += errs
+    sources[settings.contacts] = contacts_src
+    contacts: list[Contact] = []
+    if not errs:
+        contacts, errs = _items(ContactModel, contacts_src, "contacts")
+        problems += errs
+    campaigns_src, errs = yamlsrc.load(rel(settings.campaigns), settings.campaigns)
+    problems += errs
+    sources[settings.campaigns] = campaigns_src
+    campaigns: list[Campaign] = []
+    if not errs:
+        campaigns, errs = _items(CampaignModel, campaigns_src, "campaigns")
+        problems += errs
+
+    # Duplicate ids: the second one is the problem.
+    for name, items, src, key in (
+        ("contact", contacts, contacts_src, "contacts"),
+        ("campaign", campaigns, campaigns_src, "campaigns"),
+    ):
+        raw = src.data.get(key) if isinstance(src.data, dict) else None
+        seen: dict[str, int] = {}
+        for i, item in enumerate(raw if isinstance(raw, list) else []):
+            ident = item.get("id") if isinstance(item, dict) else None
+            if not isinstance(ident, str):
+                continue
+            if ident in seen:
+                first = src.line_of((key, seen[ident]))
+                problems.append(Problem(src.name, src.line_of((key, i, "id")), f"{key}[{i}].id",
+                                        f"duplicate {name} id '{ident}' (first used on line {first})",
+                                        "give each one its own id"))
+            else:
+                seen[ident] = i
+        del items
+
+    book = Book(root, settings, tuple(contacts), tuple(campaigns), sources)
+    problems += check_campaign_references(book)
+    if problems:
+        raise InvalidInput(problems)
+    return book
+
+
+def check_campaign_references(book: Book) -> list[Problem]:
+    """Templates that must exist and parse, holidays that must resolve, ids that must exist."""
+    from outreach import occasions, render
+
+    problems: list[Problem] = []
+    src = book.sources[book.settings.campaigns]
+    ids = {c.id for c in book.contacts}
+    env = render.environment(book.templates_dir)
+    for i, camp in enumerate(book.campaigns):
+        loc: Loc = ("campaigns", i)
+        problems += render.check_template(env, camp.template, src.name, src.line_of((*loc, "template")),
+                                          f"campaigns[{i}].template")
+        for j, cid in enumerate(camp.audience.exclude):
+            if cid not in ids:
+                problems.append(Problem(src.name, src.line_of((*loc, "audience", "exclude", j)),
+                                        f"campaigns[{i}].audience.exclude[{j}]",
+                                        f"no contact has the id '{cid}'", "check the spelling"))
+        trig = camp.trigger
+        if trig.kind == "holiday" and not trig.dates:
+            countries = {trig.country} if trig.country else {
+                c.country or book.settings.country for c in book.contacts
+            }
+            if not any(occasions.holiday_known(trig.name, country) for country in countries):
+                problems.append(Problem(
+                    src.name, src.line_of((*loc, "trigger", "name")), f"campaigns[{i}].trigger.name",
+                    f"no holiday called '{trig.name}' in {', '.join(sorted(countries))}",
+                    "use the name the 'holidays' package gives (e.g. 'Thanksgiving Day'), "
+                    "or list the dates under 'dates:'"))
+    return problems

@@ -1,0 +1,249 @@
+"""The ledger: what exists, what failed, and the run lock. The only module that knows SQLite.
+
+One row per touch key. A draft is recorded as ``pending`` (with its Message-ID) before the store
+is asked to write it and ``drafted`` right after; a crash in between leaves ``pending``, and the
+next run asks the store whether that Message-ID exists before writing again. Schema changes are
+ordered migrations recorded in ``PRAGMA user_version``; user data is never dropped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import os
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from outreach.errors import Busy, OutreachError
+from outreach.model import History, Touch
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: touches and runs
+    """
+    CREATE TABLE touches (
+        key        TEXT PRIMARY KEY,
+        contact    TEXT NOT NULL,
+        campaign   TEXT NOT NULL,
+        occasion   TEXT NOT NULL,
+        due        TEXT NOT NULL,
+        status     TEXT NOT NULL CHECK (status IN ('pending', 'drafted', 'failed')),
+        message_id TEXT,
+        ref        TEXT,
+        made_on    TEXT,
+        attempts   INTEGER NOT NULL DEFAULT 0,
+        error      TEXT
+    );
+    CREATE INDEX touches_contact ON touches (contact, status);
+    CREATE TABLE runs (
+        id        INTEGER PRIMARY KEY,
+        run_date  TEXT NOT NULL,
+        backend   TEXT NOT NULL,
+        made      INTEGER NOT NULL DEFAULT 0,
+        failed    INTEGER NOT NULL DEFAULT 0,
+        finished  INTEGER NOT NULL DEFAULT 0
+    );
+    """,
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    contact: str
+    campaign: str
+    status: str
+    message_id: str | None
+    ref: str | None
+    made_on: str | None
+    attempts: int
+    error: str | None
+
+
+class Ledger:
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+
+    # ----------------------------------------------------------------- opening
+
+    @classmethod
+    def open(cls, path: Path) -> Ledger:
+        """Open for writing, creating the file and applying migrations."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        ledger = cls(conn, path)
+        ledger._migrate()
+        return ledger
+
+    @classmethod
+    def open_readonly(cls, path: Path) -> Ledger | None:
+        """Open for reading, or None when there is no ledger yet (``plan`` has no side effects)."""
+        if not path.exists():
+            return None
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, timeout=30)
+        ledger = cls(conn, path)
+        version = ledger._version()
+        if version > len(MIGRATIONS):
+            raise _too_new(path, version)
+        if version < len(MIGRATIONS):
+            conn.close()
+            return None if version == 0 else cls._readonly_after_migrating(path)
+        return ledger
+
+    @classmethod
+    def _readonly_after_migrating(cls, path: Path) -> Ledger:
+        cls.open(path).close()
+        return cls(sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None), path)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        version = self._version()
+        if version > len(MIGRATIONS):
+            raise _too_new(self.path, version)
+        for n, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            self.conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {n};\nCOMMIT;")
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # ----------------------------------------------------------------- reading
+
+    def history(self) -> History:
+        done = frozenset(k for (k,) in self.conn.execute(
+            "SELECT key FROM touches WHERE status = 'drafted'"))
+        touched: dict[str, list[dt.date]] = {}
+        for contact, made_on in self.conn.execute(
+                "SELECT contact, made_on FROM touches WHERE status = 'drafted' AND made_on IS NOT NULL"):
+            touched.setdefault(contact, []).append(dt.date.fromisoformat(made_on))
+        first = self.conn.execute("SELECT min(run_date) FROM runs").fetchone()[0]
+        return History(
+            done=done,
+            touched={k: tuple(sorted(v)) for k, v in touched.items()},
+            since=dt.date.fromisoformat(first) if first else None,
+        )
+
+    def get(self, key: str) -> Row | None:
+        r = self.conn.execute(
+            "SELECT key, contact, campaign, status, message_id, ref, made_on, attempts, error "
+            "FROM touches WHERE key = ?", (key,)).fetchone()
+        return Row(*r) if r else None
+
+    def rows(self, status: str | None = None) -> list[Row]:
+        sql = ("SELECT key, contact, campaign, status, message_id, ref, made_on, attempts, error "
+               "FROM touches")
+        args: tuple[str, ...] = ()
+        if status:
+            sql += " WHERE status = ?"
+            args = (status,)
+        return [Row(*r) for r in self.conn.execute(sql + " ORDER BY key", args)]
+
+    # ----------------------------------------------------------------- writing
+
+    def start_run(self, run_date: dt.date, backend: str) -> int:
+        with self._tx() as c:
+            cur = c.execute("INSERT INTO runs (run_date, backend) VALUES (?, ?)",
+                            (run_date.isoformat(), backend))
+            return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, made: int, failed: int) -> None:
+        with self._tx() as c:
+            c.execute("UPDATE runs SET made = ?, failed = ?, finished = 1 WHERE id = ?",
+                      (made, failed, run_id))
+
+    def mark_pending(self, touch: Touch, message_id: str, today: dt.date) -> None:
+        """Record the intent to write a draft, before the store is asked to."""
+        with self._tx() as c:
+            c.execute(
+                "INSERT INTO touches (key, contact, campaign, occasion, due, status, message_id, "
+                "made_on, attempts) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, 1) "
+                "ON CONFLICT (key) DO UPDATE SET status = 'pending', message_id = excluded.message_id, "
+                "made_on = excluded.made_on, attempts = touches.attempts + 1, error = NULL "
+                "WHERE touches.status != 'drafted'",
+                (touch.key, touch.contact_id, touch.campaign_id, touch.occasion.date.isoformat(),
+                 touch.due.isoformat(), message_id, today.isoformat()))
+
+    def mark_drafted(self, key: str, ref: str, made_on: dt.date | None = None) -> None:
+        with self._tx() as c:
+            if made_on is None:
+                c.execute("UPDATE touches SET status = 'drafted', ref = ?, error = NULL WHERE key = ?",
+                          (ref, key))
+            else:
+                c.execute("UPDATE touches SET status = 'drafted', ref = ?, error = NULL, made_on = ? "
+                          "WHERE key = ?", (ref, made_on.isoformat(), key))
+
+    def mark_failed(self, touch: Touch, error: str, today: dt.date) -> None:
+        with self._tx() as c:
+            c.execute(
+                "INSERT INTO touches (key, contact, campaign, occasion, due, status, made_on, "
+                "attempts, error) VALUES (?, ?, ?, ?, ?, 'failed', NULL, 1, ?) "
+                "ON CONFLICT (key) DO UPDATE SET status = 'failed', error = excluded.error, "
+                "attempts = touches.attempts + CASE WHEN touches.status = 'pending' THEN 0 ELSE 1 END "
+                "WHERE touches.status != 'drafted'",
+                (touch.key, touch.contact_id, touch.campaign_id, touch.occasion.date.isoformat(),
+                 touch.due.isoformat(), error))
+            del today
+
+
+def _too_new(path: Path, version: int) -> OutreachError:
+    return OutreachError(
+        f"{path} was written by a newer outreach (schema {version}, this one knows "
+        f"{len(MIGRATIONS)})", "upgrade outreach: pip install -U outreach")
+
+
+# --------------------------------------------------------------------------- the run lock
+
+
+class RunLock:
+    """An exclusive, non-blocking lock file next to the ledger; released when the process dies."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fh: IO[str] | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fh = self.path.open("a+")
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "?"
+            fh.close()
+            raise Busy(f"another outreach run is in progress (pid {holder}); nothing was drafted",
+                       "wait for it to finish; cron will try again tomorrow") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        self._fh = fh
+
+    def release(self) -> None:
+        if self._fh is not None:
+            fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
+
+    def __enter__(self) -> RunLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()

@@ -1,0 +1,119 @@
+"""Touch + rendering -> an RFC 5322 message with a deterministic Message-ID."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, getaddresses
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+from outreach import render
+from outreach.config import Book
+from outreach.errors import RenderError
+from outreach.model import Touch
+
+DRAFT_HOUR = 7  # the Date header: 07:00 on the run date, in the user's time zone
+
+
+def message_id(key: str, sender_email: str) -> str:
+    """``<hash@sender-domain>``: the same key gives the same id on every run and machine."""
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    domain = sender_email.rsplit("@", 1)[-1]
+    return f"<{digest}.outreach@{domain}>"
+
+
+def context_for(book: Book, touch: Touch, today: dt.date) -> dict[str, Any]:
+    """The documented template context (README "Template context")."""
+    contact = book.contact(touch.contact_id)
+    camp = book.campaign(touch.campaign_id)
+    s = book.settings.sender
+    occ = touch.occasion
+    return {
+        "contact": render.contact_context(contact, contact.address(camp.to)),
+        "sender": {
+            "name": s.name,
+            "first": s.name.split()[0],
+            "email": s.email,
+            "company": s.company,
+            "signature": s.signature or s.name.split()[0],
+        },
+        "occasion": {
+            "kind": occ.kind,
+            "date": occ.date,
+            "label": occ.label,
+            "person": occ.person,
+            "years": occ.years,
+            "field": occ.field,
+            "days_until": (occ.date - today).days,
+            "last_touch": occ.last_touch,
+        },
+        "campaign": {"id": camp.id, "name": camp.title},
+        "date": today,
+        "today": today,
+    }
+
+
+@dataclass(frozen=True)
+class Draft:
+    key: str
+    message_id: str
+    message: EmailMessage
+    to: str
+    subject: str
+
+
+def _addresses(value: str, what: str, tfile: str) -> list[Address]:
+    out: list[Address] = []
+    if not value:
+        return out
+    if "\r" in value or "\n" in value:
+        raise RenderError(f"the {what} holds a line break", "put it on one line", template=tfile)
+    from email_validator import EmailNotValidError, validate_email
+
+    for name, addr in getaddresses([value]):
+        try:
+            norm = validate_email(addr, check_deliverability=False).normalized
+        except EmailNotValidError:
+            raise RenderError(f"'{addr}' in {what} is not an email address",
+                              "fix the front matter", template=tfile) from None
+        local, domain = norm.rsplit("@", 1)
+        out.append(Address(display_name=name, username=local, domain=domain))
+    return out
+
+
+def compose(book: Book, env: jinja2.Environment, touch: Touch, today: dt.date) -> Draft:
+    """Render the touch's template for its contact and build the message."""
+    contact = book.contact(touch.contact_id)
+    camp = book.campaign(touch.campaign_id)
+    to_addr = contact.address(camp.to)
+    if to_addr is None:
+        raise RenderError(f"{contact.id} has no email address", "add email.work or email.personal")
+    rendered = render.render(env, camp.template, context_for(book, touch, today))
+    if "\r" in rendered.subject or "\n" in rendered.subject:
+        raise RenderError("the subject holds a line break", "keep the subject on one line",
+                          template=camp.template)
+    s = book.settings.sender
+    mid = message_id(touch.key, s.email)
+    msg = EmailMessage(policy=SMTP)
+    local, domain = s.email.rsplit("@", 1)
+    msg["From"] = Address(display_name=s.name, username=local, domain=domain)
+    tlocal, tdomain = to_addr.rsplit("@", 1)
+    msg["To"] = Address(display_name=contact.name.full, username=tlocal, domain=tdomain)
+    for header, value in (("Cc", rendered.cc), ("Bcc", rendered.bcc), ("Reply-To", rendered.reply_to)):
+        addrs = _addresses(value, header, camp.template)
+        if addrs:
+            msg[header] = addrs
+    msg["Subject"] = rendered.subject
+    when = dt.datetime.combine(today, dt.time(DRAFT_HOUR), ZoneInfo(book.settings.timezone))
+    msg["Date"] = format_datetime(when)
+    msg["Message-ID"] = mid
+    msg.set_content(rendered.text, subtype="plain", charset="utf-8")
+    msg.add_alternative(rendered.html, subtype="html", charset="utf-8")
+    return Draft(touch.key, mid, msg, to_addr, rendered.subject)

@@ -1,0 +1,438 @@
+"""The domain: contacts, campaigns, settings (validated, frozen) and the planner's values.
+
+The YAML spelling of every key is documented in the README ("Reference"). Models forbid unknown
+keys, so a typo is reported instead of silently disabling something.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+)
+from pydantic_core import PydanticCustomError
+
+# --------------------------------------------------------------------------- value types
+
+
+def _no_crlf(value: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise PydanticCustomError(
+            "header_crlf",
+            "contains a line break, which is not allowed in a mail header",
+        )
+    return value
+
+
+def _slug(value: str) -> str:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", value):
+        raise PydanticCustomError(
+            "slug",
+            "'{value}' is not a valid id (lowercase letters, digits, '.', '_' and '-')",
+            {"value": value},
+        )
+    return value
+
+
+def _email(value: str) -> str:
+    from email_validator import EmailNotValidError, validate_email
+
+    _no_crlf(value)
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise PydanticCustomError(
+            "email", "'{value}' is not an email address", {"value": value}
+        ) from None
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PydanticCustomError(
+            "timezone", "'{value}' is not a known time zone", {"value": value}
+        ) from None
+    return value
+
+
+def _country(value: str) -> str:
+    import holidays
+
+    code = value.upper()
+    if code not in holidays.list_supported_countries():
+        raise PydanticCustomError(
+            "country", "'{value}' is not a known country code", {"value": value}
+        )
+    return code
+
+
+def _strip_nonempty(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            raise PydanticCustomError("empty", "must not be empty")
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_strip_nonempty)]
+HeaderText = Annotated[str, BeforeValidator(_strip_nonempty), AfterValidator(_no_crlf)]
+Slug = Annotated[str, AfterValidator(_slug)]
+Email = Annotated[str, AfterValidator(_email)]
+TimeZone = Annotated[str, AfterValidator(_timezone)]
+Country = Annotated[str, AfterValidator(_country)]
+
+
+@dataclass(frozen=True, order=True)
+class PartialDate:
+    """A date whose year may be unknown (vCard's ``--MM-DD``)."""
+
+    month: int
+    day: int
+    year: int | None = None
+
+    def __str__(self) -> str:
+        if self.year is None:
+            return f"--{self.month:02d}-{self.day:02d}"
+        return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
+
+    def in_year(self, year: int) -> dt.date:
+        """This month-day in ``year``; Feb 29 falls on Feb 28 in common years."""
+        if self.month == 2 and self.day == 29:
+            try:
+                return dt.date(year, 2, 29)
+            except ValueError:
+                return dt.date(year, 2, 28)
+        return dt.date(year, self.month, self.day)
+
+
+_PARTIAL = re.compile(r"--(\d{2})-(\d{2})|(\d{4})-(\d{2})-(\d{2})")
+
+
+def _partial_date(value: Any) -> PartialDate:
+    if isinstance(value, PartialDate):
+        return value
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return PartialDate(value.month, value.day, value.year)
+    if isinstance(value, str):
+        m = _PARTIAL.fullmatch(value.strip())
+        if m:
+            if m.group(1):
+                month, day, year = int(m.group(1)), int(m.group(2)), None
+            else:
+                year, month, day = int(m.group(3)), int(m.group(4)), int(m.group(5))
+            try:
+                dt.date(year if year is not None else 2000, month, day)  # 2000: a leap year
+            except ValueError:
+                raise PydanticCustomError(
+                    "impossible_date", "'{value}' is not a real date", {"value": value}
+                ) from None
+            return PartialDate(month, day, year)
+    raise PydanticCustomError(
+        "partial_date",
+        "'{value}' is not a date (use YYYY-MM-DD, or --MM-DD when the year is unknown)",
+        {"value": value},
+    )
+
+
+YearOptionalDate = Annotated[
+    PartialDate, BeforeValidator(_partial_date), PlainSerializer(str, return_type=str)
+]
+
+
+class Strict(BaseModel):
+    """Base of every YAML-facing model: frozen, unknown keys forbidden."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+# --------------------------------------------------------------------------- contacts
+
+
+class Stage(StrEnum):
+    PROSPECT = "prospect"
+    CUSTOMER = "customer"
+    FORMER = "former"
+
+
+class Name(Strict):
+    first: HeaderText
+    last: HeaderText | None = None
+    nickname: Text | None = None
+    greeting: Text | None = None  # how to greet: "Dr. Patel", "Jim"
+
+    @property
+    def full(self) -> str:
+        return f"{self.first} {self.last}" if self.last else self.first
+
+    @property
+    def greet(self) -> str:
+        return self.greeting or self.nickname or self.first
+
+
+class Emails(Strict):
+    work: Email | None = None
+    personal: Email | None = None
+    preferred: Literal["work", "personal"] | None = None
+
+
+class Relative(Strict):
+    name: Text
+    birthday: YearOptionalDate | None = None
+    interests: tuple[Text, ...] = ()
+
+
+class Family(Strict):
+    spouse: Relative | None = None
+    children: tuple[Relative, ...] = ()
+
+
+class Dates(Strict):
+    birthday: YearOptionalDate | None = None
+    wedding: YearOptionalDate | None = None
+    client_since: dt.date | None = None
+
+
+class Profile(Strict):
+    hobbies: tuple[Text, ...] = ()
+    interests: tuple[Text, ...] = ()
+    teams: tuple[Text, ...] = ()
+    favorites: dict[str, Text] = Field(default_factory=dict)
+    avoid: tuple[Text, ...] = ()  # topics to avoid
+
+
+class Preferences(Strict):
+    email_ok: bool = True
+    do_not_contact: bool = False
+    handwritten: bool = False
+
+
+InteractionKind = Literal["meeting", "call", "email", "note", "gift", "visit", "other"]
+
+
+class Interaction(Strict):
+    date: dt.date
+    kind: InteractionKind = "meeting"
+    summary: Text | None = None
+
+
+class Contact(Strict):
+    id: Slug
+    name: Name
+    email: Emails = Emails()
+    company: HeaderText | None = None
+    title: Text | None = None
+    start_date: dt.date | None = None  # at the current company: work anniversaries
+    timezone: TimeZone | None = None
+    country: Country | None = None
+    tags: tuple[Text, ...] = ()
+    tier: Text | None = None
+    stage: Stage | None = None
+    dates: Dates = Dates()
+    family: Family = Family()
+    profile: Profile = Profile()
+    preferences: Preferences = Preferences()
+    notes: Text | None = None
+    interactions: tuple[Interaction, ...] = ()
+    last_contacted: dt.date | None = None
+
+    def address(self, which: Literal["preferred", "work", "personal"]) -> str | None:
+        """The address to write to: the asked one, else the preferred, else any."""
+        order: list[str | None]
+        if which == "work":
+            order = [self.email.work, self.email.personal]
+        elif which == "personal":
+            order = [self.email.personal, self.email.work]
+        elif self.email.preferred == "personal":
+            order = [self.email.personal, self.email.work]
+        else:
+            order = [self.email.work, self.email.personal]
+        return next((a for a in order if a), None)
+
+    def last_interaction(self) -> dt.date | None:
+        dates = [i.date for i in self.interactions]
+        if self.last_contacted:
+            dates.append(self.last_contacted)
+        return max(dates) if dates else None
+
+
+class ContactsFile(Strict):
+    contacts: tuple[Contact, ...]
+
+
+# --------------------------------------------------------------------------- campaigns
+
+DateField = Literal[
+    "birthday",
+    "wedding",
+    "work_anniversary",
+    "client_since",
+    "spouse.birthday",
+    "children.birthday",
+]
+DATE_FIELDS: tuple[str, ...] = DateField.__args__  # type: ignore[attr-defined]
+
+
+class DateTrigger(Strict):
+    kind: Literal["date"]
+    field: DateField
+    days_before: int = Field(0, ge=0, le=90)
+
+
+class HolidayTrigger(Strict):
+    kind: Literal["holiday"]
+    name: Text
+    country: Country | None = None  # default: each contact's country, then the settings' country
+    dates: tuple[dt.date, ...] = ()  # explicit dates for observances the holidays package lacks
+    days_before: int = Field(0, ge=0, le=90)
+
+
+class ScheduleTrigger(Strict):
+    kind: Literal["schedule"]
+    months: tuple[Annotated[int, Field(ge=1, le=12)], ...] = tuple(range(1, 13))
+    day: int = Field(1, ge=1, le=31)  # clamped to the month's last day
+
+
+class IntervalTrigger(Strict):
+    kind: Literal["interval"]
+    days: int = Field(ge=1, le=3650)
+
+
+Trigger = Annotated[
+    DateTrigger | HolidayTrigger | ScheduleTrigger | IntervalTrigger, Field(discriminator="kind")
+]
+TRIGGER_KINDS = ("date", "holiday", "schedule", "interval")
+
+
+class Audience(Strict):
+    tags: tuple[Text, ...] = ()  # any of these tags (empty: no tag filter)
+    tiers: tuple[Text, ...] = ()
+    stages: tuple[Stage, ...] = ()
+    exclude_tags: tuple[Text, ...] = ()
+    exclude: tuple[Slug, ...] = ()  # contact ids
+
+
+class Campaign(Strict):
+    id: Slug
+    name: Text | None = None
+    template: Text
+    trigger: Trigger
+    audience: Audience = Audience()
+    priority: int = Field(50, ge=0, le=1000)  # higher wins
+    cooldown_days: int | None = Field(None, ge=0, le=365)  # None: the settings' default
+    catch_up_days: int | None = Field(None, ge=0, le=365)
+    business_days: Literal["none", "previous", "next"] = "none"
+    to: Literal["preferred", "work", "personal"] = "preferred"
+    enabled: bool = True
+
+    @property
+    def title(self) -> str:
+        return self.name or self.id.replace("-", " ").capitalize()
+
+
+class CampaignsFile(Strict):
+    campaigns: tuple[Campaign, ...]
+
+
+# --------------------------------------------------------------------------- settings
+
+
+class Sender(Strict):
+    name: HeaderText
+    email: Email
+    company: Text | None = None
+    signature: str | None = None
+
+
+class Limits(Strict):
+    per_contact_per_day: int = Field(1, ge=1, le=10)
+    cooldown_days: int = Field(3, ge=0, le=365)
+    nightly_cap: int = Field(50, ge=1, le=100000)
+
+
+class DraftsSettings(Strict):
+    backend: Literal["dir"] = "dir"
+    dir: Text = "drafts"
+
+
+class Settings(Strict):
+    sender: Sender
+    timezone: TimeZone = "UTC"
+    country: Country = "US"
+    contacts: Text = "contacts.yaml"
+    campaigns: Text = "campaigns.yaml"
+    templates: Text = "templates"
+    state: Text = ".outreach/state.db"
+    drafts: DraftsSettings = DraftsSettings()
+    limits: Limits = Limits()
+
+
+# --------------------------------------------------------------------------- planner values
+
+
+@dataclass(frozen=True)
+class Occasion:
+    """What a touch is about: a birthday, a holiday, a quarter, a quiet spell."""
+
+    kind: str  # the trigger kind: date, holiday, schedule, interval
+    date: dt.date  # the occasion itself (the birthday, the holiday, the schedule day)
+    label: str  # "birthday", "Thanksgiving Day", "Sam's birthday", "quarterly update"
+    ident: str  # the part of the touch key that names the occasion
+    field: str | None = None
+    person: str | None = None  # whose occasion: the contact, the spouse or a child's name
+    years: int | None = None  # age / years married / years at the company, when known
+    last_touch: dt.date | None = None  # interval triggers: the touch this one follows
+
+
+@dataclass(frozen=True)
+class Touch:
+    """One planned act for one contact from one campaign on one occasion."""
+
+    key: str
+    contact_id: str
+    campaign_id: str
+    occasion: Occasion
+    due: dt.date  # first day it may be made (lead time and business days applied)
+    last_day: dt.date  # last day it may still be made (catch-up ends here)
+    priority: int
+    reason: str
+
+    def late_days(self, today: dt.date) -> int:
+        return max(0, (today - self.due).days)
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """A touch due today that waits: a higher-priority touch, the cool-down or the cap."""
+
+    touch: Touch
+    why: str
+
+
+@dataclass(frozen=True)
+class History:
+    """What the ledger knows, as the planner needs it.
+
+    ``done``: keys that must never be made again (drafted, or deleted by the user).
+    ``touched``: per contact, the days on which a touch of any kind was made (one entry per touch).
+    """
+
+    done: frozenset[str] = frozenset()
+    touched: dict[str, tuple[dt.date, ...]] | None = None
+    since: dt.date | None = None  # the first night the ledger saw (anchors "no touch yet")
+
+    def touch_days(self, contact_id: str) -> tuple[dt.date, ...]:
+        return (self.touched or {}).get(contact_id, ())

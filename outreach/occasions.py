@@ -1,0 +1,96 @@
+"""Dates: month-day recurrences, holidays by country, business days. Pure, cached lookups."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from functools import lru_cache
+from typing import Any, Literal
+
+ONE_DAY = dt.timedelta(days=1)
+
+
+@lru_cache(maxsize=512)
+def _holidays(country: str, year: int, public_only: bool) -> dict[dt.date, tuple[str, ...]]:
+    import holidays
+
+    kwargs: dict[str, Any] = {"years": year}
+    cls = holidays.country_holidays(country, years=year)
+    if not public_only:
+        supported = getattr(cls, "supported_categories", ())
+        cats = tuple(c for c in ("public", "optional", "bank") if c in supported)
+        if cats:
+            kwargs["categories"] = cats
+        cls = holidays.country_holidays(country, **kwargs)
+    out: dict[dt.date, tuple[str, ...]] = {}
+    for day, names in cls.items():
+        out[day] = tuple(n.strip() for n in str(names).split(";") if n.strip())
+    return out
+
+
+def _norm(name: str) -> str:
+    n = " ".join(name.lower().replace("’", "'").split())
+    return n[:-4] if n.endswith(" day") else n
+
+
+def holiday_dates(name: str, country: str, year: int) -> list[dt.date]:
+    """Dates of the named holiday in ``country`` and ``year`` ("Thanksgiving" finds "Thanksgiving
+    Day"; the "(observed)" days are not the holiday itself)."""
+    want = _norm(name)
+    return sorted(
+        day
+        for day, names in _holidays(country, year, False).items()
+        if any(_norm(n) == want for n in names)
+    )
+
+
+def holiday_known(name: str, country: str) -> bool:
+    today = dt.date(2026, 1, 1)
+    return any(holiday_dates(name, country, today.year + k) for k in range(0, 3))
+
+
+def is_business_day(day: dt.date, country: str | None) -> bool:
+    if day.weekday() >= 5:
+        return False
+    return not (country and day in _holidays(country, day.year, True))
+
+
+def shift_business(day: dt.date, country: str | None,
+                   direction: Literal["none", "previous", "next"]) -> dt.date:
+    if direction == "none":
+        return day
+    step = ONE_DAY if direction == "next" else -ONE_DAY
+    for _ in range(30):
+        if is_business_day(day, country):
+            return day
+        day += step
+    return day
+
+
+def clamp_day(year: int, month: int, day: int) -> dt.date:
+    return dt.date(year, month, min(day, calendar.monthrange(year, month)[1]))
+
+
+def schedule_days(months: tuple[int, ...], day: int, start: dt.date, end: dt.date) -> list[dt.date]:
+    """Every scheduled day (the ``day`` of each listed month, clamped) in [start, end]."""
+    out: list[dt.date] = []
+    for year in range(start.year, end.year + 1):
+        for month in sorted(set(months)):
+            d = clamp_day(year, month, day)
+            if start <= d <= end:
+                out.append(d)
+    return out
+
+
+def previous_schedule_day(months: tuple[int, ...], day: int, before: dt.date) -> dt.date | None:
+    """The last scheduled day strictly before ``before`` (within two years)."""
+    days = schedule_days(months, day, before - dt.timedelta(days=800), before - ONE_DAY)
+    return days[-1] if days else None
+
+
+def years_between(start: dt.date | int | None, year: int) -> int | None:
+    if start is None:
+        return None
+    y = start if isinstance(start, int) else start.year
+    n = year - y
+    return n if n > 0 else None

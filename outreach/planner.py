@@ -1,0 +1,325 @@
+"""The planner: a pure function of (book, history, today). No clock, no I/O.
+
+Rules (README "How the planner decides"):
+
+* a touch is due from its ``due`` day (the occasion less its lead time, moved to a business day
+  when the campaign asks) until its ``last_day``: never after the occasion for dates and holidays,
+  ``catch_up_days`` after the due day for schedules; so nights cron missed are caught up, and a
+  greeting never arrives after the day;
+* a key in ``history.done`` is never planned again;
+* do-not-contact is absolute; people with ``email_ok: false`` or no address get no draft;
+* at most ``per_contact_per_day`` touches per contact per day, higher priority first; a campaign's
+  cool-down holds it back while the contact's last touch is too recent; the nightly cap keeps the
+  highest priorities. What waits is reported as deferred and planned again the next night.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+
+from outreach import occasions
+from outreach.config import Book
+from outreach.model import (
+    Campaign,
+    Contact,
+    DateTrigger,
+    Deferred,
+    History,
+    HolidayTrigger,
+    IntervalTrigger,
+    Occasion,
+    PartialDate,
+    ScheduleTrigger,
+    Touch,
+)
+
+DEFAULT_SCHEDULE_CATCH_UP = 14
+FAR = dt.timedelta(days=3650)
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A contact in a campaign's audience who gets no draft, and why (shown by ``plan``)."""
+
+    contact_id: str
+    campaign_id: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    today: dt.date
+    touches: tuple[Touch, ...]
+    deferred: tuple[Deferred, ...] = ()
+    skipped: tuple[Skip, ...] = field(default_factory=tuple)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+def fmt_day(day: dt.date) -> str:
+    return f"{day:%a} {day.day} {day:%b}"
+
+
+# --------------------------------------------------------------------------- audience
+
+
+def in_audience(contact: Contact, campaign: Campaign) -> bool:
+    a = campaign.audience
+    tags = set(contact.tags)
+    if a.tags and not tags.intersection(a.tags):
+        return False
+    if a.tiers and contact.tier not in a.tiers:
+        return False
+    if a.stages and contact.stage not in a.stages:
+        return False
+    if tags.intersection(a.exclude_tags):
+        return False
+    return contact.id not in a.exclude
+
+
+def draft_blocker(contact: Contact, campaign: Campaign) -> str | None:
+    """Why this contact can get no draft from this campaign, or None."""
+    if contact.preferences.do_not_contact:
+        return "marked do-not-contact"
+    if not contact.preferences.email_ok:
+        return "prefers no email (preferences.email_ok: false)"
+    if contact.address(campaign.to) is None:
+        return "has no email address"
+    return None
+
+
+# --------------------------------------------------------------------------- occasions
+
+
+def _country(book: Book, contact: Contact) -> str:
+    return contact.country or book.settings.country
+
+
+def _date_occasions(book: Book, contact: Contact, camp: Campaign, trig: DateTrigger,
+                    today: dt.date) -> Iterator[Touch]:
+    people: list[tuple[PartialDate, str, str, str | None]] = []  # date, ident prefix, label, person
+    f = trig.field
+    if f == "birthday" and contact.dates.birthday:
+        people.append((contact.dates.birthday, "", "birthday", None))
+    elif f == "wedding" and contact.dates.wedding:
+        people.append((contact.dates.wedding, "", "wedding anniversary", None))
+    elif f == "client_since" and contact.dates.client_since:
+        d = contact.dates.client_since
+        people.append((PartialDate(d.month, d.day, d.year), "", "client anniversary", None))
+    elif f == "work_anniversary" and contact.start_date:
+        d = contact.start_date
+        people.append((PartialDate(d.month, d.day, d.year), "", "work anniversary", None))
+    elif f == "spouse.birthday" and contact.family.spouse and contact.family.spouse.birthday:
+        s = contact.family.spouse
+        assert s.birthday is not None
+        people.append((s.birthday, "spouse-", f"{s.name}'s birthday", s.name))
+    elif f == "children.birthday":
+        for child in contact.family.children:
+            if child.birthday:
+                people.append((child.birthday, f"{_slug(child.name)}-", f"{child.name}'s birthday",
+                               child.name))
+    country = _country(book, contact)
+    for pdate, prefix, label, person in people:
+        for year in (today.year, today.year + 1):
+            occ = pdate.in_year(year)
+            if pdate.year is not None and year <= pdate.year:
+                continue  # the event itself, not an anniversary of it
+            due = _shifted(occ - dt.timedelta(days=trig.days_before), country, camp, occ)
+            last = occ
+            if camp.catch_up_days is not None:
+                last = min(last, due + dt.timedelta(days=camp.catch_up_days))
+            years = occasions.years_between(pdate.year, year)
+            occasion = Occasion("date", occ, label, f"{prefix}{year}", field=f,
+                                person=person, years=years)
+            lead = f", {trig.days_before} days ahead" if trig.days_before else ""
+            turns = ""
+            if years is not None:
+                turns = f" (turns {years})" if "birthday" in f else f" ({years} years)"
+            reason = f"{label} on {fmt_day(occ)}{turns}{lead}"
+            yield _touch(camp, contact, occasion, due, last, reason)
+
+
+def _shifted(day: dt.date, country: str, camp: Campaign, not_after: dt.date | None) -> dt.date:
+    moved = occasions.shift_business(day, country, camp.business_days)
+    if not_after is not None and moved > not_after:
+        moved = occasions.shift_business(day, country, "previous")
+    return moved
+
+
+def _holiday_occasions(book: Book, contact: Contact, camp: Campaign, trig: HolidayTrigger,
+                       today: dt.date) -> Iterator[Touch]:
+    country = trig.country or _country(book, contact)
+    days: set[dt.date] = {d for d in trig.dates if today.year <= d.year <= today.year + 1}
+    for year in (today.year, today.year + 1):
+        days.update(occasions.holiday_dates(trig.name, country, year))
+    for occ in sorted(days):
+        due = _shifted(occ - dt.timedelta(days=trig.days_before), country, camp, occ)
+        last = occ
+        if camp.catch_up_days is not None:
+            last = min(last, due + dt.timedelta(days=camp.catch_up_days))
+        occasion = Occasion("holiday", occ, trig.name, occ.isoformat())
+        lead = f", {trig.days_before} days ahead" if trig.days_before else ""
+        yield _touch(camp, contact, occasion, due, last, f"{trig.name} on {fmt_day(occ)}{lead}")
+
+
+def _schedule_occasions(book: Book, contact: Contact, camp: Campaign, trig: ScheduleTrigger,
+                        today: dt.date) -> Iterator[Touch]:
+    country = _country(book, contact)
+    catch_up = camp.catch_up_days if camp.catch_up_days is not None else DEFAULT_SCHEDULE_CATCH_UP
+    start = today - dt.timedelta(days=catch_up + 40)
+    for occ in occasions.schedule_days(trig.months, trig.day, start, today + dt.timedelta(days=40)):
+        due = _shifted(occ, country, camp, None)
+        last = due + dt.timedelta(days=catch_up)
+        following = occasions.schedule_days(trig.months, trig.day, occ + dt.timedelta(days=1),
+                                            occ + dt.timedelta(days=400))
+        if following:
+            last = min(last, following[0] - dt.timedelta(days=1))
+        occasion = Occasion("schedule", occ, camp.title, occ.isoformat())
+        yield _touch(camp, contact, occasion, due, last, f"{camp.title}: scheduled {fmt_day(occ)}")
+
+
+def last_touch(contact: Contact, history: History, before: dt.date) -> dt.date | None:
+    """The contact's latest touch of any kind (logged by hand or drafted) up to ``before``."""
+    days = [d for d in history.touch_days(contact.id) if d <= before]
+    logged = contact.last_interaction()
+    if logged and logged <= before:
+        days.append(logged)
+    return max(days) if days else None
+
+
+def _interval_occasions(book: Book, contact: Contact, camp: Campaign, trig: IntervalTrigger,
+                        today: dt.date, history: History) -> Iterator[Touch]:
+    last = last_touch(contact, history, today)
+    if last is None:
+        anchor = history.since or today
+        due = anchor
+        reason = f"no touch on record; keep in touch every {trig.days} days"
+    else:
+        due = last + dt.timedelta(days=trig.days)
+        reason = f"last touch {last.isoformat()}, {(today - last).days} days ago (every {trig.days} days)"
+    due = _shifted(due, _country(book, contact), camp, None)
+    occasion = Occasion("interval", due, camp.title, due.isoformat(), last_touch=last)
+    yield _touch(camp, contact, occasion, due, today + FAR, reason)
+
+
+def _touch(camp: Campaign, contact: Contact, occasion: Occasion, due: dt.date, last: dt.date,
+           reason: str) -> Touch:
+    return Touch(
+        key=f"{camp.id}/{contact.id}/{occasion.ident}",
+        contact_id=contact.id,
+        campaign_id=camp.id,
+        occasion=occasion,
+        due=due,
+        last_day=last,
+        priority=camp.priority,
+        reason=reason,
+    )
+
+
+def occasions_for(book: Book, contact: Contact, camp: Campaign, today: dt.date,
+                  history: History) -> Iterator[Touch]:
+    """Every touch this campaign could make for this contact around ``today`` (not filtered)."""
+    trig = camp.trigger
+    if isinstance(trig, DateTrigger):
+        yield from _date_occasions(book, contact, camp, trig, today)
+    elif isinstance(trig, HolidayTrigger):
+        yield from _holiday_occasions(book, contact, camp, trig, today)
+    elif isinstance(trig, ScheduleTrigger):
+        yield from _schedule_occasions(book, contact, camp, trig, today)
+    else:
+        yield from _interval_occasions(book, contact, camp, trig, today, history)
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+def candidates(book: Book, history: History, today: dt.date) -> tuple[list[Touch], list[Skip]]:
+    """Touches whose window holds ``today`` and that were never made, before any limit."""
+    out: list[Touch] = []
+    skipped: list[Skip] = []
+    for camp in book.campaigns:
+        if not camp.enabled:
+            continue
+        for contact in book.contacts:
+            if not in_audience(contact, camp):
+                continue
+            blocker = draft_blocker(contact, camp)
+            due_now = [
+                t for t in occasions_for(book, contact, camp, today, history)
+                if t.due <= today <= t.last_day and t.key not in history.done
+            ]
+            if not due_now:
+                continue
+            if blocker:
+                skipped.append(Skip(contact.id, camp.id, blocker))
+                continue
+            out.extend(due_now)
+    return out, skipped
+
+
+def rank(t: Touch) -> tuple[int, dt.date, dt.date, str]:
+    """Who goes first when not everything can be made: higher priority, then the touch whose
+    window closes sooner (a birthday today beats a holiday card that can wait), then the older."""
+    return (-t.priority, t.last_day, t.due, t.key)
+
+
+def plan(book: Book, history: History, *, today: dt.date) -> Plan:
+    """What to make on ``today``: due touches after per-contact limits, cool-downs and the cap."""
+    cands, skipped = candidates(book, history, today)
+    cands.sort(key=rank)
+    limits = book.settings.limits
+    made_today: dict[str, int] = {}
+    total_today = 0
+    for contact_id, days in (history.touched or {}).items():
+        n = sum(1 for d in days if d == today)
+        made_today[contact_id] = n
+        total_today += n
+    chosen: list[Touch] = []
+    deferred: list[Deferred] = []
+    for t in cands:
+        camp = book.campaign(t.campaign_id)
+        earlier = [d for d in history.touch_days(t.contact_id) if d < today]
+        cooldown = camp.cooldown_days if camp.cooldown_days is not None else limits.cooldown_days
+        if made_today.get(t.contact_id, 0) >= limits.per_contact_per_day:
+            deferred.append(Deferred(t, "another touch for this contact today"))
+        elif earlier and cooldown and (today - max(earlier)).days < cooldown:
+            wait = max(earlier) + dt.timedelta(days=cooldown)
+            deferred.append(Deferred(t, f"cool-down: last touch {max(earlier).isoformat()}, "
+                                        f"waits until {wait.isoformat()}"))
+        elif total_today >= limits.nightly_cap:
+            deferred.append(Deferred(t, f"nightly cap of {limits.nightly_cap} reached"))
+        else:
+            chosen.append(t)
+            made_today[t.contact_id] = made_today.get(t.contact_id, 0) + 1
+            total_today += 1
+    chosen.sort(key=lambda t: (t.due, -t.priority, t.key))
+    return Plan(today, tuple(chosen), tuple(deferred), tuple(skipped))
+
+
+def with_made(history: History, touches: tuple[Touch, ...] | list[Touch], day: dt.date) -> History:
+    """History after ``touches`` were made on ``day`` (used to simulate coming days)."""
+    touched = {k: list(v) for k, v in (history.touched or {}).items()}
+    for t in touches:
+        touched.setdefault(t.contact_id, []).append(day)
+    return replace(
+        history,
+        done=history.done | {t.key for t in touches},
+        touched={k: tuple(v) for k, v in touched.items()},
+        since=history.since or day,
+    )
+
+
+def plan_days(book: Book, history: History, *, today: dt.date, days: int) -> list[Plan]:
+    """Plans for ``today`` and the ``days`` after it, as if every night's run made its touches."""
+    plans: list[Plan] = []
+    for n in range(days + 1):
+        day = today + dt.timedelta(days=n)
+        p = plan(book, history, today=day)
+        plans.append(p)
+        history = with_made(history, p.touches, day)
+    return plans
