@@ -18,10 +18,12 @@ from outreach.errors import EXIT_CRASH, EXIT_OK, EXIT_TOUCH_FAILED, OutreachErro
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class _Date(click.ParamType):
+class _Date(click.ParamType):  # type: ignore[type-arg]
     name = "YYYY-MM-DD"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.date:
         if isinstance(value, dt.date):
             return value
         try:
@@ -80,15 +82,21 @@ def handled(fn: F) -> F:
             sys.exit(130)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
-        except Exception as exc:  # noqa: BLE001 - the crash handler
+        except Exception as exc:
             _crash(exc, _root(ctx))
 
     return wrapper  # type: ignore[return-value]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-C", "directory", type=click.Path(file_okay=False, path_type=Path), default=".",
-              show_default=True, help="Your outreach folder.")
+@click.option(
+    "-C",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="Your outreach folder.",
+)
 @click.version_option(__version__, prog_name="outreach")
 @click.pass_context
 def main(ctx: click.Context, directory: Path) -> None:
@@ -108,8 +116,10 @@ def init(ctx: click.Context, target: Path | None) -> None:
     folder = target or _root(ctx)
     written = scaffold.init(folder)
     click.echo(f"Created {len(written)} files in {folder}.")
-    click.echo(f"Next: edit {folder / 'outreach.yaml'} (your name and address), then run "
-               f"'outreach -C {folder} check' and 'outreach -C {folder} plan'.")
+    click.echo(
+        f"Next: edit {folder / 'outreach.yaml'} (your name and address), then run "
+        f"'outreach -C {folder} check' and 'outreach -C {folder} plan'."
+    )
 
 
 @main.command()
@@ -121,11 +131,15 @@ def check(ctx: click.Context, date: dt.date | None) -> None:
     from outreach import commands
 
     report = commands.check(_root(ctx), today=_today(date))
-    click.echo(f"ok: {report.contacts} contacts, {report.campaigns} campaigns, "
-               f"{report.rendered} sample drafts rendered")
+    click.echo(
+        f"ok: {report.contacts} contacts, {report.campaigns} campaigns, "
+        f"{report.rendered} sample drafts rendered"
+    )
 
 
-def _touch_json(book: Any, plan_day: dt.date, touch: Any, draft: Any, error: str | None) -> dict[str, Any]:
+def _touch_json(
+    book: Any, plan_day: dt.date, touch: Any, draft: Any, error: str | None
+) -> dict[str, Any]:
     contact = book.contact(touch.contact_id)
     camp = book.campaign(touch.campaign_id)
     return {
@@ -136,8 +150,11 @@ def _touch_json(book: Any, plan_day: dt.date, touch: Any, draft: Any, error: str
         "due": touch.due.isoformat(),
         "last_day": touch.last_day.isoformat(),
         "late_days": touch.late_days(plan_day),
-        "occasion": {"kind": touch.occasion.kind, "date": touch.occasion.date.isoformat(),
-                     "label": touch.occasion.label},
+        "occasion": {
+            "kind": touch.occasion.kind,
+            "date": touch.occasion.date.isoformat(),
+            "label": touch.occasion.label,
+        },
         "priority": touch.priority,
         "reason": touch.reason,
         "template": camp.template,
@@ -149,8 +166,13 @@ def _touch_json(book: Any, plan_day: dt.date, touch: Any, draft: Any, error: str
 
 @main.command()
 @click.option("--date", "date", type=DATE, help="Plan for this date (default: today).")
-@click.option("--days", type=click.IntRange(0, 3660), default=0, show_default=True,
-              help="Also plan the N days after, as if every night ran.")
+@click.option(
+    "--days",
+    type=click.IntRange(0, 3660),
+    default=0,
+    show_default=True,
+    help="Also plan the N days after, as if every night ran.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @click.pass_context
 @handled
@@ -162,7 +184,7 @@ def plan(ctx: click.Context, date: dt.date | None, days: int, as_json: bool) -> 
 
     today = _today(date)
     book, plans = commands.plan(_root(ctx), today=today, days=days)
-    env = render.environment(book.templates_dir)
+    env = render.environment(book.templates_dir, book.root)
     items: list[dict[str, Any]] = []
     failures = 0
     for p in plans:
@@ -202,14 +224,24 @@ def plan(ctx: click.Context, date: dt.date | None, days: int, as_json: bool) -> 
 @main.command()
 @click.option("--date", "date", type=DATE, help="Run as of this date (default: today).")
 @click.option("--dry-run", is_flag=True, help="Render and report, write nothing anywhere.")
-@click.option("--backend", type=click.Choice(["dir"]), default=None,
-              help="Draft store (default: drafts.backend in outreach.yaml).")
+@click.option(
+    "--backend",
+    type=click.Choice(["dir"]),
+    default=None,
+    help="Draft store (default: drafts.backend in outreach.yaml).",
+)
 @click.option("--limit", type=click.IntRange(0), default=None, help="Make at most N drafts.")
 @click.option("-v", "--verbose", is_flag=True, help="List every draft even when not on a terminal.")
 @click.pass_context
 @handled
-def run(ctx: click.Context, date: dt.date | None, dry_run: bool, backend: str | None,
-        limit: int | None, verbose: bool) -> None:
+def run(
+    ctx: click.Context,
+    date: dt.date | None,
+    dry_run: bool,
+    backend: str | None,
+    limit: int | None,
+    verbose: bool,
+) -> None:
     """Make the due drafts and record them. Quiet under cron unless something failed."""
     from outreach import commands
 
@@ -228,31 +260,47 @@ def run(ctx: click.Context, date: dt.date | None, dry_run: bool, backend: str | 
         if i >= n:
             bar.__exit__(None, None, None)
 
-    report = commands.run(_root(ctx), today=_today(date), dry_run=dry_run, backend=backend,
-                          limit=limit, progress=progress)
+    report = commands.run(
+        _root(ctx),
+        today=_today(date),
+        dry_run=dry_run,
+        backend=backend,
+        limit=limit,
+        progress=progress,
+    )
     if show:
         for key in report.recovered:
             click.echo(f"recovered {key} (written before a crash)")
         for m in report.made:
             tag = "would draft" if dry_run else ("found" if m.recovered else "drafted")
             click.echo(f"{tag} {m.touch.key} -> {m.draft.to}: {m.draft.subject}")
-            click.echo(f"    why: {m.touch.reason}"
-                       + (f" ({m.touch.late_days(report.today)} days late)"
-                          if m.touch.late_days(report.today) else ""))
+            click.echo(
+                f"    why: {m.touch.reason}"
+                + (
+                    f" ({m.touch.late_days(report.today)} days late)"
+                    if m.touch.late_days(report.today)
+                    else ""
+                )
+            )
         if report.plan is not None:
             for d in report.plan.deferred:
                 click.echo(f"waits {d.touch.key}: {d.why}")
         verb = "would be drafted" if dry_run else "drafted"
         where = "nothing written" if dry_run else f"in {report.where}"
-        click.echo(f"{len(report.made)} {verb}, {len(report.failed)} failed"
-                   + (f", {report.limited} left for --limit" if report.limited else "")
-                   + f" ({where})")
+        click.echo(
+            f"{len(report.made)} {verb}, {len(report.failed)} failed"
+            + (f", {report.limited} left for --limit" if report.limited else "")
+            + f" ({where})"
+        )
     for f in report.failed:
         click.echo(str(f.problem), err=True)
     if report.failed:
         if not show:
-            click.echo(f"outreach: {len(report.failed)} of {len(report.failed) + len(report.made)} "
-                       "touches failed; fix the lines above, the next run retries them", err=True)
+            click.echo(
+                f"outreach: {len(report.failed)} of {len(report.failed) + len(report.made)} "
+                "touches failed; fix the lines above, the next run retries them",
+                err=True,
+            )
         sys.exit(EXIT_TOUCH_FAILED)
     sys.exit(EXIT_OK)
 
@@ -284,7 +332,7 @@ def preview(ctx: click.Context, key: str | None, show_all: bool, date: dt.date |
                 click.echo(f"{header}: {msg[header]}")
         click.echo("")
         body = msg.get_body(("plain",))
-        click.echo(body.get_content() if body is not None else "")  # type: ignore[attr-defined]
+        click.echo(body.get_content() if body is not None else "")
     if not results:
         click.echo("nothing due")
     if failed:

@@ -52,14 +52,19 @@ def failure_problem(book: Book, touch: Touch, exc: RenderError) -> Problem:
     """A render failure as one line naming the template, the touch, the contact and the fix."""
     cfile, cline = book.contact_line(touch.contact_id)
     where = f"{cfile}:{cline}" if cline else cfile
-    return Problem(exc.template or "template", exc.line, f"{touch.key}",
-                   f"{exc.message} (contact {touch.contact_id} at {where})", exc.hint)
+    return Problem(
+        exc.template or "template",
+        exc.line,
+        f"{touch.key}",
+        f"{exc.message} (contact {touch.contact_id} at {where})",
+        exc.hint,
+    )
 
 
 def check(root: Path, *, today: dt.date) -> CheckReport:
     """Validate every file, then render every template for every contact it applies to."""
     book = load_book(root)
-    env = render.environment(book.templates_dir)
+    env = render.environment(book.templates_dir, book.root)
     problems: list[Problem] = []
     rendered = 0
     for camp in book.campaigns:
@@ -138,18 +143,30 @@ def _store_for(book: Book, backend: str | None) -> tuple[str, DraftStore]:
     return name, open_store(name, book.root, book.settings.drafts.dir)
 
 
-def run(root: Path, *, today: dt.date, dry_run: bool = False, backend: str | None = None,
-        limit: int | None = None, progress: Progress | None = None) -> RunReport:
+def run(
+    root: Path,
+    *,
+    today: dt.date,
+    dry_run: bool = False,
+    backend: str | None = None,
+    limit: int | None = None,
+    progress: Progress | None = None,
+) -> RunReport:
     """Make the due drafts and record them. With ``dry_run`` nothing is written anywhere."""
     book = load_book(root)
     if dry_run:
         history = read_history(book)
         p = planner.plan(book, history, today=today)
         touches = list(p.touches)[: limit if limit is not None else None]
-        report = RunReport(today, backend or book.settings.drafts.backend, True,
-                           str(book.path(book.settings.drafts.dir)), plan=p,
-                           limited=len(p.touches) - len(touches))
-        env = render.environment(book.templates_dir)
+        report = RunReport(
+            today,
+            backend or book.settings.drafts.backend,
+            True,
+            str(book.path(book.settings.drafts.dir)),
+            plan=p,
+            limited=len(p.touches) - len(touches),
+        )
+        env = render.environment(book.templates_dir, book.root)
         for t in touches:
             try:
                 d = compose(book, env, t, today)
@@ -168,8 +185,15 @@ def run(root: Path, *, today: dt.date, dry_run: bool = False, backend: str | Non
             ledger.close()
 
 
-def _run_locked(book: Book, ledger: Ledger, store: DraftStore, name: str, today: dt.date,
-                limit: int | None, progress: Progress | None) -> RunReport:
+def _run_locked(
+    book: Book,
+    ledger: Ledger,
+    store: DraftStore,
+    name: str,
+    today: dt.date,
+    limit: int | None,
+    progress: Progress | None,
+) -> RunReport:
     where = str(getattr(store, "folder", name))
     report = RunReport(today, name, False, where)
     clean = getattr(store, "clean", None)
@@ -190,7 +214,7 @@ def _run_locked(book: Book, ledger: Ledger, store: DraftStore, name: str, today:
         touches = [t for t in touches if t.key in keep]
     report.plan = p
     run_id = ledger.start_run(today, name)
-    env = render.environment(book.templates_dir)
+    env = render.environment(book.templates_dir, book.root)
     for i, touch in enumerate(touches):
         if progress:
             progress(i, len(touches))
@@ -237,9 +261,11 @@ def preview(root: Path, *, today: dt.date, key: str | None) -> list[tuple[Touch,
         if not touches:
             touches = _find_key(book, key, today)
         if not touches:
-            raise UsageError(f"no touch '{key}' around {today.isoformat()}",
-                             "run 'outreach plan --days 30' to see the keys, or pass --date")
-    env = render.environment(book.templates_dir)
+            raise UsageError(
+                f"no touch '{key}' around {today.isoformat()}",
+                "run 'outreach plan --days 30' to see the keys, or pass --date",
+            )
+    env = render.environment(book.templates_dir, book.root)
     out: list[tuple[Touch, Draft | Problem]] = []
     for t in touches:
         try:

@@ -16,9 +16,7 @@ from outreach.model import (
     DATE_FIELDS,
     TRIGGER_KINDS,
     Campaign,
-    CampaignsFile,
     Contact,
-    ContactsFile,
     Settings,
 )
 from outreach.yamlsrc import Loc, Source, format_loc
@@ -77,10 +75,9 @@ def _data_path(data: Any, loc: Sequence[str | int]) -> Loc:
     cur = data
     for i, part in enumerate(loc):
         last = i == len(loc) - 1
-        if isinstance(cur, dict) and isinstance(part, str) and part in cur:
-            out.append(part)
-            cur = cur[part]
-        elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
+        in_dict = isinstance(cur, dict) and isinstance(part, str) and part in cur
+        in_list = isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur)
+        if in_dict or in_list:
             out.append(part)
             cur = cur[part]
         elif last:
@@ -129,8 +126,10 @@ def _message(err: Any, model: type[BaseModel], loc: Sequence[str | int]) -> tupl
     if kind == "extra_forbidden":
         allowed = _known_keys(model, loc[:-1])
         close = difflib.get_close_matches(str(key), allowed, n=1)
-        hint = f"did you mean '{close[0]}'?" if close else (
-            f"allowed keys: {', '.join(allowed)}" if allowed else "remove it"
+        hint = (
+            f"did you mean '{close[0]}'?"
+            if close
+            else (f"allowed keys: {', '.join(allowed)}" if allowed else "remove it")
         )
         return f"unknown key '{key}'", hint
     if kind == "missing":
@@ -144,14 +143,24 @@ def _message(err: Any, model: type[BaseModel], loc: Sequence[str | int]) -> tupl
         expected = err.get("ctx", {}).get("expected", "")
         if key == "field":
             close = difflib.get_close_matches(str(value), DATE_FIELDS, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"use one of: {', '.join(DATE_FIELDS)}"
+            hint = (
+                f"did you mean '{close[0]}'?" if close else f"use one of: {', '.join(DATE_FIELDS)}"
+            )
             return f"unknown date field '{value}'", hint
         return f"'{value}' is not allowed here", f"use {expected}"
     if kind == "enum":
         expected = err.get("ctx", {}).get("expected", "")
         return f"'{value}' is not allowed here", f"use {expected}"
-    if kind in ("email", "timezone", "country", "slug", "partial_date", "impossible_date",
-                "header_crlf", "empty"):
+    if kind in (
+        "email",
+        "timezone",
+        "country",
+        "slug",
+        "partial_date",
+        "impossible_date",
+        "header_crlf",
+        "empty",
+    ):
         hints = {
             "email": "write it as name@domain.tld",
             "timezone": "use an IANA name such as Europe/Berlin or America/Chicago",
@@ -167,14 +176,25 @@ def _message(err: Any, model: type[BaseModel], loc: Sequence[str | int]) -> tupl
         return f"'{value}' is not a whole number", "write a number such as 7"
     if kind in ("bool_type", "bool_parsing"):
         return f"'{value}' is not true or false", "write true or false"
-    if kind in ("date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"):
+    if kind in (
+        "date_type",
+        "date_parsing",
+        "date_from_datetime_parsing",
+        "date_from_datetime_inexact",
+    ):
         return f"'{value}' is not a date", "write YYYY-MM-DD"
     if kind in ("string_type",):
         return f"expected text, got {type(value).__name__} '{value}'", "quote the value"
     if kind in ("tuple_type", "list_type"):
-        return f"expected a list, got {type(value).__name__}", "write a YAML list: [a, b] or '- a' lines"
+        return (
+            f"expected a list, got {type(value).__name__}",
+            "write a YAML list: [a, b] or '- a' lines",
+        )
     if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return f"expected a mapping of keys, got {type(value).__name__}", "indent 'key: value' lines under it"
+        return (
+            f"expected a mapping of keys, got {type(value).__name__}",
+            "indent 'key: value' lines under it",
+        )
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         return f"{value} is out of range ({err['msg'].lower()})", "pick a value in range"
     return str(err["msg"]), "see the README reference"
@@ -192,30 +212,63 @@ def validate(model: type[M], source: Source, *, at: Loc = ()) -> tuple[M | None,
         return None, problems
 
 
-def _items(model: type[M], source: Source, key: str) -> tuple[list[M], list[Problem]]:
-    """Validate a top-level ``key: [items]`` file item by item, so one bad item is one problem."""
+def _items(
+    model: type[M], source: Source, key: str, known: list[Problem]
+) -> tuple[list[tuple[int, M]], list[Problem]]:
+    """Validate a top-level ``key: [items]`` file item by item, so one bad item is one problem.
+    Problems at a place that ``known`` already reports (an impossible date) are not repeated."""
     problems: list[Problem] = []
+    already = {(p.line, p.path) for p in known}
     data = source.data
     if not isinstance(data, dict):
-        return [], [Problem(source.name, 1, "", f"expected a mapping with a '{key}:' list",
-                            f"start the file with '{key}:'")]
+        return [], [
+            Problem(
+                source.name,
+                1,
+                "",
+                f"expected a mapping with a '{key}:' list",
+                f"start the file with '{key}:'",
+            )
+        ]
     extra = [k for k in data if k != key]
     for k in extra:
-        problems.append(Problem(source.name, source.line_of((k,)), k, f"unknown key '{k}'",
-                                f"the file holds only '{key}:'"))
+        problems.append(
+            Problem(
+                source.name,
+                source.line_of((k,)),
+                k,
+                f"unknown key '{k}'",
+                f"the file holds only '{key}:'",
+            )
+        )
     items = data.get(key)
     if not isinstance(items, list):
-        return [], [*problems, Problem(source.name, source.line_of((key,)) or 1, key,
-                                       "expected a list", f"write '{key}:' followed by '- ' items")]
-    good: list[M] = []
+        return [], [
+            *problems,
+            Problem(
+                source.name,
+                source.line_of((key,)) or 1,
+                key,
+                "expected a list",
+                f"write '{key}:' followed by '- ' items",
+            ),
+        ]
+    good: list[tuple[int, M]] = []
     for i, item in enumerate(items):
-        sub = Source(source.name, item, {loc[2:]: ln for loc, ln in source.lines.items()
-                                         if loc[:2] == (key, i)})
+        sub = Source(
+            source.name,
+            item,
+            {loc[2:]: ln for loc, ln in source.lines.items() if loc[:2] == (key, i)},
+        )
         obj, errs = validate(model, sub)
-        problems.extend(Problem(p.file, p.line, f"{key}[{i}]" + ("." + p.path if p.path and not p.path.startswith("[") else p.path),
-                                p.message, p.hint) for p in errs)
+        for p in errs:
+            path = f"{key}[{i}]" + (
+                p.path if not p.path or p.path.startswith("[") else f".{p.path}"
+            )
+            if (p.line, path) not in already:
+                problems.append(Problem(p.file, p.line, path, p.message, p.hint))
         if obj is not None:
-            good.append(obj)
+            good.append((i, obj))
     return good, problems
 
 
@@ -230,8 +283,15 @@ def load_settings(root: Path) -> tuple[Settings | None, Source, list[Problem]]:
     source, problems = yamlsrc.load(root / SETTINGS_FILE, SETTINGS_FILE)
     if problems:
         if problems[0].message == "file not found":
-            problems = [Problem(SETTINGS_FILE, None, "", f"no {SETTINGS_FILE} in {root}",
-                                "run 'outreach init' here, or pass -C DIR to name your folder")]
+            problems = [
+                Problem(
+                    SETTINGS_FILE,
+                    None,
+                    "",
+                    f"no {SETTINGS_FILE} in {root}",
+                    "run 'outreach init' here, or pass -C DIR to name your folder",
+                )
+            ]
         return None, source, problems
     settings, problems = validate(Settings, source)
     return settings, source, problems
@@ -254,22 +314,22 @@ def load_book(root: Path) -> Book:
     contacts_src, errs = yamlsrc.load(rel(settings.contacts), settings.contacts)
     problems += errs
     sources[settings.contacts] = contacts_src
-    contacts: list[Contact] = []
-    if not errs:
-        contacts, errs = _items(ContactModel, contacts_src, "contacts")
+    contacts: list[tuple[int, Contact]] = []
+    if contacts_src.data is not None:
+        contacts, errs = _items(ContactModel, contacts_src, "contacts", errs)
         problems += errs
     campaigns_src, errs = yamlsrc.load(rel(settings.campaigns), settings.campaigns)
     problems += errs
     sources[settings.campaigns] = campaigns_src
-    campaigns: list[Campaign] = []
-    if not errs:
-        campaigns, errs = _items(CampaignModel, campaigns_src, "campaigns")
+    campaigns: list[tuple[int, Campaign]] = []
+    if campaigns_src.data is not None:
+        campaigns, errs = _items(CampaignModel, campaigns_src, "campaigns", errs)
         problems += errs
 
     # Duplicate ids: the second one is the problem.
-    for name, items, src, key in (
-        ("contact", contacts, contacts_src, "contacts"),
-        ("campaign", campaigns, campaigns_src, "campaigns"),
+    for name, src, key in (
+        ("contact", contacts_src, "contacts"),
+        ("campaign", campaigns_src, "campaigns"),
     ):
         raw = src.data.get(key) if isinstance(src.data, dict) else None
         seen: dict[str, int] = {}
@@ -279,46 +339,93 @@ def load_book(root: Path) -> Book:
                 continue
             if ident in seen:
                 first = src.line_of((key, seen[ident]))
-                problems.append(Problem(src.name, src.line_of((key, i, "id")), f"{key}[{i}].id",
-                                        f"duplicate {name} id '{ident}' (first used on line {first})",
-                                        "give each one its own id"))
+                problems.append(
+                    Problem(
+                        src.name,
+                        src.line_of((key, i, "id")),
+                        f"{key}[{i}].id",
+                        f"duplicate {name} id '{ident}' (first used on line {first})",
+                        "give each one its own id",
+                    )
+                )
             else:
                 seen[ident] = i
-        del items
 
-    book = Book(root, settings, tuple(contacts), tuple(campaigns), sources)
-    problems += check_campaign_references(book)
+    book = Book(
+        root, settings, tuple(c for _, c in contacts), tuple(c for _, c in campaigns), sources
+    )
+    problems += check_templates(book)
+    problems += check_campaign_references(book, [i for i, _ in campaigns])
     if problems:
         raise InvalidInput(problems)
     return book
 
 
-def check_campaign_references(book: Book) -> list[Problem]:
-    """Templates that must exist and parse, holidays that must resolve, ids that must exist."""
-    from outreach import occasions, render
+def check_templates(book: Book) -> list[Problem]:
+    """Every campaign's template must exist and parse (also for campaigns with other problems)."""
+    from outreach import render
+
+    src = book.sources[book.settings.campaigns]
+    raw = src.data.get("campaigns") if isinstance(src.data, dict) else None
+    env = render.environment(book.templates_dir, book.root)
+    problems: list[Problem] = []
+    checked: set[str] = set()
+    for i, item in enumerate(raw if isinstance(raw, list) else []):
+        name = item.get("template") if isinstance(item, dict) else None
+        if not isinstance(name, str) or not name.strip():
+            continue
+        found = render.check_template(
+            env,
+            name.strip(),
+            src.name,
+            src.line_of(("campaigns", i, "template")),
+            f"campaigns[{i}].template",
+        )
+        missing = [p for p in found if p.path.startswith("campaigns[")]
+        if name in checked and not missing:
+            continue  # the same template's own problems are listed once
+        checked.add(name)
+        problems += found
+    return problems
+
+
+def check_campaign_references(book: Book, indices: list[int]) -> list[Problem]:
+    """Holidays that must resolve, contact ids that must exist."""
+    from outreach import occasions
 
     problems: list[Problem] = []
     src = book.sources[book.settings.campaigns]
     ids = {c.id for c in book.contacts}
-    env = render.environment(book.templates_dir)
-    for i, camp in enumerate(book.campaigns):
+    for i, camp in zip(indices, book.campaigns, strict=True):
         loc: Loc = ("campaigns", i)
-        problems += render.check_template(env, camp.template, src.name, src.line_of((*loc, "template")),
-                                          f"campaigns[{i}].template")
         for j, cid in enumerate(camp.audience.exclude):
             if cid not in ids:
-                problems.append(Problem(src.name, src.line_of((*loc, "audience", "exclude", j)),
-                                        f"campaigns[{i}].audience.exclude[{j}]",
-                                        f"no contact has the id '{cid}'", "check the spelling"))
+                problems.append(
+                    Problem(
+                        src.name,
+                        src.line_of((*loc, "audience", "exclude", j)),
+                        f"campaigns[{i}].audience.exclude[{j}]",
+                        f"no contact has the id '{cid}'",
+                        "check the spelling",
+                    )
+                )
         trig = camp.trigger
         if trig.kind == "holiday" and not trig.dates:
-            countries = {trig.country} if trig.country else {
-                c.country or book.settings.country for c in book.contacts
-            }
+            countries = (
+                {trig.country}
+                if trig.country
+                else {c.country or book.settings.country for c in book.contacts}
+                or {book.settings.country}
+            )
             if not any(occasions.holiday_known(trig.name, country) for country in countries):
-                problems.append(Problem(
-                    src.name, src.line_of((*loc, "trigger", "name")), f"campaigns[{i}].trigger.name",
-                    f"no holiday called '{trig.name}' in {', '.join(sorted(countries))}",
-                    "use the name the 'holidays' package gives (e.g. 'Thanksgiving Day'), "
-                    "or list the dates under 'dates:'"))
+                problems.append(
+                    Problem(
+                        src.name,
+                        src.line_of((*loc, "trigger", "name")),
+                        f"campaigns[{i}].trigger.name",
+                        f"no holiday called '{trig.name}' in {', '.join(sorted(countries))}",
+                        "use the name the 'holidays' package gives (e.g. 'Thanksgiving Day'), "
+                        "or list the dates under 'dates:'",
+                    )
+                )
     return problems

@@ -62,7 +62,11 @@ class InvalidInput(OutreachError):
 
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__(f"{len(problems)} problem(s) found")
-        self.problems = problems
+        files: dict[str, int] = {}
+        for p in problems:
+            files.setdefault(p.file, len(files))
+        # file by file in the order first seen, then by line
+        self.problems = sorted(problems, key=lambda p: (files[p.file], p.line or 0))
 
     def lines(self) -> list[str]:
         return [str(p) for p in self.problems]
@@ -85,7 +89,9 @@ class RenderError(OutreachError):
 
     exit_code = EXIT_TOUCH_FAILED
 
-    def __init__(self, message: str, hint: str = "", *, template: str = "", line: int | None = None) -> None:
+    def __init__(
+        self, message: str, hint: str = "", *, template: str = "", line: int | None = None
+    ) -> None:
         super().__init__(message, hint)
         self.template = template
         self.line = line

@@ -112,7 +112,9 @@ class Ledger:
         if version > len(MIGRATIONS):
             raise _too_new(self.path, version)
         for n, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            self.conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {n};\nCOMMIT;")
+            self.conn.executescript(
+                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {n};\nCOMMIT;"
+            )
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -127,11 +129,13 @@ class Ledger:
     # ----------------------------------------------------------------- reading
 
     def history(self) -> History:
-        done = frozenset(k for (k,) in self.conn.execute(
-            "SELECT key FROM touches WHERE status = 'drafted'"))
+        done = frozenset(
+            k for (k,) in self.conn.execute("SELECT key FROM touches WHERE status = 'drafted'")
+        )
         touched: dict[str, list[dt.date]] = {}
         for contact, made_on in self.conn.execute(
-                "SELECT contact, made_on FROM touches WHERE status = 'drafted' AND made_on IS NOT NULL"):
+            "SELECT contact, made_on FROM touches WHERE status = 'drafted' AND made_on IS NOT NULL"
+        ):
             touched.setdefault(contact, []).append(dt.date.fromisoformat(made_on))
         first = self.conn.execute("SELECT min(run_date) FROM runs").fetchone()[0]
         return History(
@@ -143,12 +147,16 @@ class Ledger:
     def get(self, key: str) -> Row | None:
         r = self.conn.execute(
             "SELECT key, contact, campaign, status, message_id, ref, made_on, attempts, error "
-            "FROM touches WHERE key = ?", (key,)).fetchone()
+            "FROM touches WHERE key = ?",
+            (key,),
+        ).fetchone()
         return Row(*r) if r else None
 
     def rows(self, status: str | None = None) -> list[Row]:
-        sql = ("SELECT key, contact, campaign, status, message_id, ref, made_on, attempts, error "
-               "FROM touches")
+        sql = (
+            "SELECT key, contact, campaign, status, message_id, ref, made_on, attempts, error "
+            "FROM touches"
+        )
         args: tuple[str, ...] = ()
         if status:
             sql += " WHERE status = ?"
@@ -159,14 +167,18 @@ class Ledger:
 
     def start_run(self, run_date: dt.date, backend: str) -> int:
         with self._tx() as c:
-            cur = c.execute("INSERT INTO runs (run_date, backend) VALUES (?, ?)",
-                            (run_date.isoformat(), backend))
+            cur = c.execute(
+                "INSERT INTO runs (run_date, backend) VALUES (?, ?)",
+                (run_date.isoformat(), backend),
+            )
             return int(cur.lastrowid or 0)
 
     def finish_run(self, run_id: int, made: int, failed: int) -> None:
         with self._tx() as c:
-            c.execute("UPDATE runs SET made = ?, failed = ?, finished = 1 WHERE id = ?",
-                      (made, failed, run_id))
+            c.execute(
+                "UPDATE runs SET made = ?, failed = ?, finished = 1 WHERE id = ?",
+                (made, failed, run_id),
+            )
 
     def mark_pending(self, touch: Touch, message_id: str, today: dt.date) -> None:
         """Record the intent to write a draft, before the store is asked to."""
@@ -174,20 +186,34 @@ class Ledger:
             c.execute(
                 "INSERT INTO touches (key, contact, campaign, occasion, due, status, message_id, "
                 "made_on, attempts) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, 1) "
-                "ON CONFLICT (key) DO UPDATE SET status = 'pending', message_id = excluded.message_id, "
+                "ON CONFLICT (key) DO UPDATE SET status = 'pending', "
+                "message_id = excluded.message_id, "
                 "made_on = excluded.made_on, attempts = touches.attempts + 1, error = NULL "
                 "WHERE touches.status != 'drafted'",
-                (touch.key, touch.contact_id, touch.campaign_id, touch.occasion.date.isoformat(),
-                 touch.due.isoformat(), message_id, today.isoformat()))
+                (
+                    touch.key,
+                    touch.contact_id,
+                    touch.campaign_id,
+                    touch.occasion.date.isoformat(),
+                    touch.due.isoformat(),
+                    message_id,
+                    today.isoformat(),
+                ),
+            )
 
     def mark_drafted(self, key: str, ref: str, made_on: dt.date | None = None) -> None:
         with self._tx() as c:
             if made_on is None:
-                c.execute("UPDATE touches SET status = 'drafted', ref = ?, error = NULL WHERE key = ?",
-                          (ref, key))
+                c.execute(
+                    "UPDATE touches SET status = 'drafted', ref = ?, error = NULL WHERE key = ?",
+                    (ref, key),
+                )
             else:
-                c.execute("UPDATE touches SET status = 'drafted', ref = ?, error = NULL, made_on = ? "
-                          "WHERE key = ?", (ref, made_on.isoformat(), key))
+                c.execute(
+                    "UPDATE touches SET status = 'drafted', ref = ?, error = NULL, made_on = ? "
+                    "WHERE key = ?",
+                    (ref, made_on.isoformat(), key),
+                )
 
     def mark_failed(self, touch: Touch, error: str, today: dt.date) -> None:
         with self._tx() as c:
@@ -195,17 +221,27 @@ class Ledger:
                 "INSERT INTO touches (key, contact, campaign, occasion, due, status, made_on, "
                 "attempts, error) VALUES (?, ?, ?, ?, ?, 'failed', NULL, 1, ?) "
                 "ON CONFLICT (key) DO UPDATE SET status = 'failed', error = excluded.error, "
-                "attempts = touches.attempts + CASE WHEN touches.status = 'pending' THEN 0 ELSE 1 END "
+                "attempts = touches.attempts "
+                "+ CASE WHEN touches.status = 'pending' THEN 0 ELSE 1 END "
                 "WHERE touches.status != 'drafted'",
-                (touch.key, touch.contact_id, touch.campaign_id, touch.occasion.date.isoformat(),
-                 touch.due.isoformat(), error))
+                (
+                    touch.key,
+                    touch.contact_id,
+                    touch.campaign_id,
+                    touch.occasion.date.isoformat(),
+                    touch.due.isoformat(),
+                    error,
+                ),
+            )
             del today
 
 
 def _too_new(path: Path, version: int) -> OutreachError:
     return OutreachError(
         f"{path} was written by a newer outreach (schema {version}, this one knows "
-        f"{len(MIGRATIONS)})", "upgrade outreach: pip install -U outreach")
+        f"{len(MIGRATIONS)})",
+        "upgrade outreach: pip install -U outreach",
+    )
 
 
 # --------------------------------------------------------------------------- the run lock
@@ -227,8 +263,10 @@ class RunLock:
             fh.seek(0)
             holder = fh.read().strip() or "?"
             fh.close()
-            raise Busy(f"another outreach run is in progress (pid {holder}); nothing was drafted",
-                       "wait for it to finish; cron will try again tomorrow") from None
+            raise Busy(
+                f"another outreach run is in progress (pid {holder}); nothing was drafted",
+                "wait for it to finish; cron will try again tomorrow",
+            ) from None
         fh.seek(0)
         fh.truncate()
         fh.write(str(os.getpid()))

@@ -81,8 +81,11 @@ def _addresses(value: str, what: str, tfile: str) -> list[Address]:
         try:
             norm = validate_email(addr, check_deliverability=False).normalized
         except EmailNotValidError:
-            raise RenderError(f"'{addr}' in {what} is not an email address",
-                              "fix the front matter", template=tfile) from None
+            raise RenderError(
+                f"'{addr}' in {what} is not an email address",
+                "fix the front matter",
+                template=tfile,
+            ) from None
         local, domain = norm.rsplit("@", 1)
         out.append(Address(display_name=name, username=local, domain=domain))
     return out
@@ -97,8 +100,9 @@ def compose(book: Book, env: jinja2.Environment, touch: Touch, today: dt.date) -
         raise RenderError(f"{contact.id} has no email address", "add email.work or email.personal")
     rendered = render.render(env, camp.template, context_for(book, touch, today))
     if "\r" in rendered.subject or "\n" in rendered.subject:
-        raise RenderError("the subject holds a line break", "keep the subject on one line",
-                          template=camp.template)
+        raise RenderError(
+            "the subject holds a line break", "keep the subject on one line", template=camp.template
+        )
     s = book.settings.sender
     mid = message_id(touch.key, s.email)
     msg = EmailMessage(policy=SMTP)
@@ -106,7 +110,11 @@ def compose(book: Book, env: jinja2.Environment, touch: Touch, today: dt.date) -
     msg["From"] = Address(display_name=s.name, username=local, domain=domain)
     tlocal, tdomain = to_addr.rsplit("@", 1)
     msg["To"] = Address(display_name=contact.name.full, username=tlocal, domain=tdomain)
-    for header, value in (("Cc", rendered.cc), ("Bcc", rendered.bcc), ("Reply-To", rendered.reply_to)):
+    for header, value in (
+        ("Cc", rendered.cc),
+        ("Bcc", rendered.bcc),
+        ("Reply-To", rendered.reply_to),
+    ):
         addrs = _addresses(value, header, camp.template)
         if addrs:
             msg[header] = addrs
@@ -116,4 +124,8 @@ def compose(book: Book, env: jinja2.Environment, touch: Touch, today: dt.date) -
     msg["Message-ID"] = mid
     msg.set_content(rendered.text, subtype="plain", charset="utf-8")
     msg.add_alternative(rendered.html, subtype="html", charset="utf-8")
+    # A fixed boundary keeps the bytes of a draft the same on every run.
+    msg.set_boundary(f"=_outreach_{mid[1:17]}")
+    for part in msg.iter_parts():
+        del part["MIME-Version"]
     return Draft(touch.key, mid, msg, to_addr, rendered.subject)

@@ -254,9 +254,7 @@ class Contact(Strict):
         order: list[str | None]
         if which == "work":
             order = [self.email.work, self.email.personal]
-        elif which == "personal":
-            order = [self.email.personal, self.email.work]
-        elif self.email.preferred == "personal":
+        elif which == "personal" or self.email.preferred == "personal":
             order = [self.email.personal, self.email.work]
         else:
             order = [self.email.work, self.email.personal]

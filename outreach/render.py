@@ -34,8 +34,9 @@ from outreach.model import PartialDate
 
 FRONT_KEYS = ("subject", "cc", "bcc", "reply_to")
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.S | re.M)
-_EMPTY_GREETING = re.compile(r"^\s*(dear|hi|hello|hey|happy birthday|congratulations)\b[ \t]*[,!.:]",
-                             re.I | re.M)
+_EMPTY_GREETING = re.compile(
+    r"^\s*(dear|hi|hello|hey|happy birthday|congratulations)\b[ \t]*[,!.:]", re.I | re.M
+)
 
 
 def split_front_matter(source: str) -> tuple[str, str, int]:
@@ -45,15 +46,16 @@ def split_front_matter(source: str) -> tuple[str, str, int]:
         return "", source, 0
     head = m.group(0)
     n = head.count("\n")
-    return m.group(1), "\n" * n + source[m.end():], n
+    return m.group(1), "\n" * n + source[m.end() :], n
 
 
 class _Loader(jinja2.FileSystemLoader):
     """Serves the body of each template; the front matter lines are blanked so line numbers
     in Jinja's errors are the file's line numbers."""
 
-    def get_source(self, environment: jinja2.Environment,
-                   template: str) -> tuple[str, str | None, Callable[[], bool] | None]:
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
         source, filename, uptodate = super().get_source(environment, template)
         return split_front_matter(source)[1], filename, uptodate
 
@@ -122,8 +124,16 @@ def join_and(items: Any, word: str = "and") -> str:
     return f"{', '.join(items[:-1])} {word} {items[-1]}"
 
 
-def environment(templates_dir: Path) -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(
+class Environment(ImmutableSandboxedEnvironment):
+    """The sandbox, plus the user's folder so that messages name templates relative to it."""
+
+    root: Path | None = None
+
+
+def environment(templates_dir: Path, root: Path | None = None) -> Environment:
+    """The sandboxed environment for one templates folder; names in messages are relative to
+    ``root`` (the user's folder)."""
+    env = Environment(
         loader=_Loader(str(templates_dir)),
         undefined=jinja2.StrictUndefined,
         finalize=_finalize,
@@ -132,54 +142,90 @@ def environment(templates_dir: Path) -> ImmutableSandboxedEnvironment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(ordinal=ordinal, possessive=possessive, friendly_date=friendly_date,
-                       fallback=fallback, join_and=join_and)
+    env.filters.update(
+        ordinal=ordinal,
+        possessive=possessive,
+        friendly_date=friendly_date,
+        fallback=fallback,
+        join_and=join_and,
+    )
     env.globals.update(ordinal=ordinal, possessive=possessive, friendly_date=friendly_date)
+    env.root = (root or templates_dir.parent).resolve()
     return env
 
 
 # --------------------------------------------------------------------------- checking
 
 
-def check_template(env: jinja2.Environment, name: str, file: str, line: int | None,
-                   path: str) -> list[Problem]:
+def check_template(
+    env: jinja2.Environment, name: str, file: str, line: int | None, path: str
+) -> list[Problem]:
     """Problems with one template file: missing, front matter, Jinja syntax."""
     loader = env.loader
     assert isinstance(loader, _Loader)
     try:
         source, filename, _ = jinja2.FileSystemLoader.get_source(loader, env, name)
     except jinja2.TemplateNotFound:
-        return [Problem(file, line, path, f"template '{name}' not found in {loader.searchpath[0]}",
-                        "create the file or fix the name")]
-    tfile = _short(filename or name, loader)
+        folder = _short(loader.searchpath[0], env)
+        return [
+            Problem(
+                file,
+                line,
+                path,
+                f"template '{name}' not found in {folder}",
+                "create the file or fix the name",
+            )
+        ]
+    tfile = _short(filename or name, env)
     problems: list[Problem] = []
     try:
         front = parse_front(source, tfile)
     except RenderError as exc:
         return [Problem(tfile, exc.line, "", exc.message, exc.hint)]
     if "subject" not in front:
-        problems.append(Problem(tfile, 1, "front matter", "no 'subject:' in the front matter",
-                                "start the file with ---, subject: ..., ---"))
+        problems.append(
+            Problem(
+                tfile,
+                1,
+                "front matter",
+                "no 'subject:' in the front matter",
+                "start the file with ---, subject: ..., ---",
+            )
+        )
     for key, (value, vline) in front.items():
         try:
             env.from_string(value)
         except jinja2.TemplateSyntaxError as exc:
-            problems.append(Problem(tfile, vline, f"front matter {key}",
-                                    f"template syntax error: {exc.message}", "fix the {{ }} / {% %} tags"))
+            problems.append(
+                Problem(
+                    tfile,
+                    vline,
+                    f"front matter {key}",
+                    f"template syntax error: {exc.message}",
+                    "fix the {{ }} / {% %} tags",
+                )
+            )
     try:
         env.get_template(name)
     except jinja2.TemplateSyntaxError as exc:
-        where = _short(exc.filename or filename or name, loader)
-        problems.append(Problem(where, exc.lineno, "", f"template syntax error: {exc.message}",
-                                "fix the {{ }} / {% %} tags on this line"))
+        where = _short(exc.filename or filename or name, env)
+        problems.append(
+            Problem(
+                where,
+                exc.lineno,
+                "",
+                f"template syntax error: {exc.message}",
+                "fix the {{ }} / {% %} tags on this line",
+            )
+        )
     return problems
 
 
-def _short(filename: str, loader: _Loader) -> str:
-    root = Path(loader.searchpath[0])
+def _short(filename: str, env: jinja2.Environment) -> str:
+    """A template path as the user sees it: relative to their folder."""
+    root = getattr(env, "root", None)
     try:
-        rel = Path(filename).resolve().relative_to(root.resolve().parent)
-        return str(rel)
+        return str(Path(filename).resolve().relative_to(root)) if root else filename
     except ValueError:
         return filename
 
@@ -193,19 +239,26 @@ def parse_front(source: str, tfile: str) -> dict[str, tuple[str, int]]:
         data = yaml.safe_load(front)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise RenderError("front matter is not valid YAML", "check the lines between the --- markers",
-                          template=tfile, line=(mark.line + 2) if mark else 1) from None
+        raise RenderError(
+            "front matter is not valid YAML",
+            "check the lines between the --- markers",
+            template=tfile,
+            line=(mark.line + 2) if mark else 1,
+        ) from None
     if not isinstance(data, dict):
-        raise RenderError("front matter must be 'key: value' lines", "see the README", template=tfile,
-                          line=2)
+        raise RenderError(
+            "front matter must be 'key: value' lines", "see the README", template=tfile, line=2
+        )
     out: dict[str, tuple[str, int]] = {}
     lines = front.splitlines()
     for key, value in data.items():
         if key not in FRONT_KEYS:
-            raise RenderError(f"unknown front matter key '{key}'",
-                              f"use one of: {', '.join(FRONT_KEYS)}", template=tfile,
-                              line=next((i + 2 for i, ln in enumerate(lines)
-                                         if ln.startswith(f"{key}:")), 2))
+            raise RenderError(
+                f"unknown front matter key '{key}'",
+                f"use one of: {', '.join(FRONT_KEYS)}",
+                template=tfile,
+                line=next((i + 2 for i, ln in enumerate(lines) if ln.startswith(f"{key}:")), 2),
+            )
         line = next((i + 2 for i, ln in enumerate(lines) if ln.startswith(f"{key}:")), 2)
         out[str(key)] = (str(value) if value is not None else "", line)
     return out
@@ -228,36 +281,54 @@ def _template_line(tb: TracebackType | None, filename: str | None) -> int | None
     line = None
     while tb is not None:
         code = tb.tb_frame.f_code
-        if filename and code.co_filename == filename:
-            line = tb.tb_lineno
-        elif code.co_filename == "<template>" and filename is None:
+        ours = filename and code.co_filename == filename
+        if ours or (code.co_filename == "<template>" and filename is None):
             line = tb.tb_lineno
         tb = tb.tb_next
     return line
 
 
-def _fail(exc: BaseException, tfile: str, filename: str | None, line: int | None = None) -> RenderError:
+def _fail(
+    exc: BaseException, tfile: str, filename: str | None, line: int | None = None
+) -> RenderError:
     if line is None:
         line = _template_line(sys.exc_info()[2], filename)
     if isinstance(exc, jinja2.UndefinedError):
         msg = str(exc.message or exc)
         m = re.search(r"has no attribute '([^']+)'|'([^']+)' is undefined", msg)
         name = (m.group(1) or m.group(2)) if m else ""
-        return RenderError(f"unknown variable '{name}' ({msg})" if name else msg,
-                           "check the name against the README's template context, "
-                           "or give a fallback: {{ x | fallback('...') }}", template=tfile, line=line)
+        return RenderError(
+            f"unknown variable '{name}' ({msg})" if name else msg,
+            "check the name against the README's template context, "
+            "or give a fallback: {{ x | fallback('...') }}",
+            template=tfile,
+            line=line,
+        )
     if isinstance(exc, _Finalized):
-        return RenderError(f"{exc} for this contact",
-                           "give an explicit fallback, e.g. {{ contact.nickname or contact.first }} "
-                           "or {{ value | fallback('friend') }}", template=tfile, line=line)
+        return RenderError(
+            f"{exc} for this contact",
+            "give an explicit fallback, e.g. {{ contact.nickname or contact.first }} "
+            "or {{ value | fallback('friend') }}",
+            template=tfile,
+            line=line,
+        )
     if isinstance(exc, jinja2.TemplateSyntaxError):
-        return RenderError(f"template syntax error: {exc.message}", "fix the {{ }} / {% %} tags",
-                           template=tfile, line=exc.lineno)
+        return RenderError(
+            f"template syntax error: {exc.message}",
+            "fix the {{ }} / {% %} tags",
+            template=tfile,
+            line=exc.lineno,
+        )
     if isinstance(exc, jinja2.exceptions.SecurityError):
-        return RenderError(f"not allowed in the sandbox: {exc}", "templates may only read values",
-                           template=tfile, line=line)
-    return RenderError(f"{type(exc).__name__}: {exc}", "fix the expression on this line",
-                       template=tfile, line=line)
+        return RenderError(
+            f"not allowed in the sandbox: {exc}",
+            "templates may only read values",
+            template=tfile,
+            line=line,
+        )
+    return RenderError(
+        f"{type(exc).__name__}: {exc}", "fix the expression on this line", template=tfile, line=line
+    )
 
 
 def render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> Rendered:
@@ -267,37 +338,59 @@ def render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> Rende
     try:
         source, filename, _ = jinja2.FileSystemLoader.get_source(loader, env, name)
     except jinja2.TemplateNotFound:
-        raise RenderError(f"template '{name}' not found", "create the file or fix the campaign",
-                          template=name) from None
-    tfile = _short(filename or name, loader)
+        raise RenderError(
+            f"template '{name}' not found", "create the file or fix the campaign", template=name
+        ) from None
+    tfile = _short(filename or name, env)
     front = parse_front(source, tfile)
     values: dict[str, str] = {}
     for key, (text, line) in front.items():
         try:
-            values[key] = " ".join(env.from_string(text).render(context).split())
-        except Exception as exc:  # noqa: BLE001 - every template failure becomes a RenderError
+            value = env.from_string(text).render(context).strip()
+        except Exception as exc:
             raise _fail(exc, tfile, None, line) from None
+        if "\r" in value or "\n" in value:
+            raise RenderError(
+                f"the rendered {key} holds a line break",
+                "a header must be one line; check the front matter and the data",
+                template=tfile,
+                line=line,
+            )
+        values[key] = value
     try:
         body = env.get_template(name).render(context)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise _fail(exc, tfile, filename) from None
     body = body.strip("\n") + "\n"
     subject = values.get("subject", "")
     if not subject:
-        raise RenderError("the subject is empty", "give 'subject:' in the front matter", template=tfile,
-                          line=1)
+        raise RenderError(
+            "the subject is empty", "give 'subject:' in the front matter", template=tfile, line=1
+        )
     for text, what in ((subject, "subject"), (body, "body")):
         if "{{" in text or "{%" in text or "}}" in text:
-            raise RenderError(f"the rendered {what} still holds '{{{{' or '{{%'",
-                              "check the template's tags and the contact's data", template=tfile)
+            raise RenderError(
+                f"the rendered {what} still holds '{{{{' or '{{%'",
+                "check the template's tags and the contact's data",
+                template=tfile,
+            )
     m = _EMPTY_GREETING.search(body)
     if m:
         line = body[: m.start()].count("\n") + 1
-        raise RenderError(f"the greeting '{m.group(0).strip()}' names nobody",
-                          "give the name an explicit fallback", template=tfile, line=line)
-    return Rendered(subject=subject, text=body, html=markdown_to_html(body),
-                    cc=values.get("cc", ""), bcc=values.get("bcc", ""),
-                    reply_to=values.get("reply_to", ""))
+        raise RenderError(
+            f"the greeting '{m.group(0).strip()}' names nobody",
+            "give the name an explicit fallback",
+            template=tfile,
+            line=line,
+        )
+    return Rendered(
+        subject=subject,
+        text=body,
+        html=markdown_to_html(body),
+        cc=values.get("cc", ""),
+        bcc=values.get("bcc", ""),
+        reply_to=values.get("reply_to", ""),
+    )
 
 
 def markdown_to_html(text: str) -> str:
@@ -306,8 +399,8 @@ def markdown_to_html(text: str) -> str:
     md = MarkdownIt("commonmark", {"html": False, "breaks": True, "typographer": False})
     body = md.render(text)
     return (
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head>\n"
-        "<body style=\"font-family: sans-serif; font-size: 14px;\">\n"
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head>\n'
+        '<body style="font-family: sans-serif; font-size: 14px;">\n'
         f"{body}</body></html>\n"
     )
 

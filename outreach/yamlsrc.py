@@ -67,16 +67,25 @@ class _Builder:
             for key_node, value_node in node.value:
                 if key_node.tag == "tag:yaml.org,2002:merge":
                     self.problems.append(
-                        Problem(self.name, key_node.start_mark.line + 1, format_loc(loc),
-                                "YAML merge keys ('<<') are not supported",
-                                "write the keys out in full")
+                        Problem(
+                            self.name,
+                            key_node.start_mark.line + 1,
+                            format_loc(loc),
+                            "YAML merge keys ('<<') are not supported",
+                            "write the keys out in full",
+                        )
                     )
                     continue
                 key = self.build(key_node, (*loc, "?key"))
                 if not isinstance(key, str | int | bool | float | dt.date):
                     self.problems.append(
-                        Problem(self.name, key_node.start_mark.line + 1, format_loc(loc),
-                                "a key must be a plain word", "write the key as text")
+                        Problem(
+                            self.name,
+                            key_node.start_mark.line + 1,
+                            format_loc(loc),
+                            "a key must be a plain word",
+                            "write the key as text",
+                        )
                     )
                     continue
                 skey = str(key) if not isinstance(key, str) else key
@@ -84,9 +93,13 @@ class _Builder:
                 if skey in out:
                     first = self.lines.get(child)
                     self.problems.append(
-                        Problem(self.name, key_node.start_mark.line + 1, format_loc(child),
-                                f"key '{skey}' appears twice (first on line {first})",
-                                "keep one of them")
+                        Problem(
+                            self.name,
+                            key_node.start_mark.line + 1,
+                            format_loc(child),
+                            f"key '{skey}' appears twice (first on line {first})",
+                            "keep one of them",
+                        )
                     )
                     continue
                 self.lines[child] = key_node.start_mark.line + 1
@@ -101,20 +114,32 @@ class _Builder:
             # e.g. 2026-02-30: the timestamp resolver matches, the constructor cannot build it.
             text = str(node.value)
             self.problems.append(
-                Problem(self.name, node.start_mark.line + 1, format_loc(loc),
-                        f"'{text}' is not a valid date",
-                        "write a real calendar date as YYYY-MM-DD")
+                Problem(
+                    self.name,
+                    node.start_mark.line + 1,
+                    format_loc(loc),
+                    f"'{text}' is not a valid date",
+                    "write a real calendar date as YYYY-MM-DD",
+                )
             )
             return text
 
 
-def load(path: Path, name: str | None = None, *, required: bool = True) -> tuple[Source, list[Problem]]:
+def load(
+    path: Path, name: str | None = None, *, required: bool = True
+) -> tuple[Source, list[Problem]]:
     """Load one YAML file; returns the source and the problems found (empty on success)."""
     display = name or path.name
     if not path.exists():
         if required:
             return Source(display, None), [
-                Problem(display, None, "", "file not found", f"create it (see 'outreach init') or fix the path in outreach.yaml")
+                Problem(
+                    display,
+                    None,
+                    "",
+                    "file not found",
+                    "create it (see 'outreach init') or fix the path in outreach.yaml",
+                )
             ]
         return Source(display, None), []
     raw = path.read_bytes()
@@ -123,8 +148,13 @@ def load(path: Path, name: str | None = None, *, required: bool = True) -> tuple
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         return Source(display, None), [
-            Problem(display, line, "", f"is not UTF-8 text (byte 0x{raw[exc.start]:02x})",
-                    "save the file as UTF-8 in your editor")
+            Problem(
+                display,
+                line,
+                "",
+                f"is not UTF-8 text (byte 0x{raw[exc.start]:02x})",
+                "save the file as UTF-8 in your editor",
+            )
         ]
     return loads(text, display)
 
@@ -132,7 +162,9 @@ def load(path: Path, name: str | None = None, *, required: bool = True) -> tuple
 def loads(text: str, name: str) -> tuple[Source, list[Problem]]:
     """Parse YAML text into a :class:`Source`."""
     if not text.strip():
-        return Source(name, None), [Problem(name, 1, "", "the file is empty", "see the README for an example")]
+        return Source(name, None), [
+            Problem(name, 1, "", "the file is empty", "see the README for an example")
+        ]
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -141,17 +173,30 @@ def loads(text: str, name: str) -> tuple[Source, list[Problem]]:
         line = mark.line + 1 if mark else None
         what = exc.problem or "invalid YAML"
         if exc.context:
-            what = f"{exc.context}, {what}" if "while" not in exc.context else f"{what} ({exc.context})"
+            what = (
+                f"{exc.context}, {what}"
+                if "while" not in exc.context
+                else f"{what} ({exc.context})"
+            )
         return Source(name, None), [
-            Problem(name, line, "", f"YAML syntax error: {what}",
-                    "check indentation, colons and quotes on this line or the one above")
+            Problem(
+                name,
+                line,
+                "",
+                f"YAML syntax error: {what}",
+                "check indentation, colons and quotes on this line or the one above",
+            )
         ]
     except yaml.YAMLError as exc:
-        return Source(name, None), [Problem(name, None, "", f"YAML error: {exc}", "fix the YAML syntax")]
+        return Source(name, None), [
+            Problem(name, None, "", f"YAML error: {exc}", "fix the YAML syntax")
+        ]
     finally:
         loader.dispose()
     if node is None:
-        return Source(name, None), [Problem(name, 1, "", "the file holds no data", "see the README for an example")]
+        return Source(name, None), [
+            Problem(name, 1, "", "the file holds no data", "see the README for an example")
+        ]
     builder = _Builder(name, _Loader(""))
     data = builder.build(node, ())
     return Source(name, data, builder.lines), builder.problems

@@ -27,7 +27,9 @@ def contact(id: str = "jane-doe", **fields: Any) -> Contact:
     return Contact.model_validate(data)
 
 
-def campaign(id: str = "birthday", trigger: dict[str, Any] | None = None, **fields: Any) -> Campaign:
+def campaign(
+    id: str = "birthday", trigger: dict[str, Any] | None = None, **fields: Any
+) -> Campaign:
     """A valid campaign; the default is a birthday greeting on the day."""
     data: dict[str, Any] = {
         "id": id,
@@ -44,15 +46,27 @@ def settings(**fields: Any) -> Settings:
     return Settings.model_validate(data)
 
 
-def book(contacts: list[Contact], campaigns: list[Campaign], root: Path | None = None,
-         **settings_fields: Any) -> Book:
+def book(
+    contacts: list[Contact],
+    campaigns: list[Campaign],
+    root: Path | None = None,
+    **settings_fields: Any,
+) -> Book:
     """An in-memory book (no files), for planner tests."""
-    return Book(root or Path("/nonexistent"), settings(**settings_fields), tuple(contacts),
-                tuple(campaigns), {})
+    return Book(
+        root or Path("/nonexistent"),
+        settings(**settings_fields),
+        tuple(contacts),
+        tuple(campaigns),
+        {},
+    )
 
 
-def history(done: set[str] | None = None, touched: dict[str, list[dt.date]] | None = None,
-            since: dt.date | None = None) -> History:
+def history(
+    done: set[str] | None = None,
+    touched: dict[str, list[dt.date]] | None = None,
+    since: dt.date | None = None,
+) -> History:
     return History(frozenset(done or ()), {k: tuple(v) for k, v in (touched or {}).items()}, since)
 
 
@@ -67,17 +81,24 @@ Hi {{ contact.greet }},
 """
 
 
-def write_folder(root: Path, contacts: list[dict[str, Any]], campaigns: list[dict[str, Any]],
-                 templates: dict[str, str] | None = None, **settings_fields: Any) -> Path:
+def write_folder(
+    root: Path,
+    contacts: list[dict[str, Any]],
+    campaigns: list[dict[str, Any]],
+    templates: dict[str, str] | None = None,
+    **settings_fields: Any,
+) -> Path:
     """A user folder on disk: outreach.yaml, contacts.yaml, campaigns.yaml and templates/."""
     root.mkdir(parents=True, exist_ok=True)
     cfg: dict[str, Any] = {"sender": SENDER, "timezone": "America/Chicago", "country": "US"}
     cfg.update(settings_fields)
     (root / "outreach.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
-    (root / "contacts.yaml").write_text(yaml.safe_dump({"contacts": contacts}, sort_keys=False),
-                                        encoding="utf-8")
-    (root / "campaigns.yaml").write_text(yaml.safe_dump({"campaigns": campaigns}, sort_keys=False),
-                                         encoding="utf-8")
+    (root / "contacts.yaml").write_text(
+        yaml.safe_dump({"contacts": contacts}, sort_keys=False), encoding="utf-8"
+    )
+    (root / "campaigns.yaml").write_text(
+        yaml.safe_dump({"campaigns": campaigns}, sort_keys=False), encoding="utf-8"
+    )
     tdir = root / "templates"
     tdir.mkdir(exist_ok=True)
     for name, text in (templates or {"note.md": NOTE_TEMPLATE}).items():
@@ -98,9 +119,13 @@ def contact_data(id: str = "jane-doe", **fields: Any) -> dict[str, Any]:
     return data
 
 
-def campaign_data(id: str = "birthday", trigger: dict[str, Any] | None = None,
-                  **fields: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {"id": id, "template": "note.md",
-                            "trigger": trigger or {"kind": "date", "field": "birthday"}}
+def campaign_data(
+    id: str = "birthday", trigger: dict[str, Any] | None = None, **fields: Any
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": id,
+        "template": "note.md",
+        "trigger": trigger or {"kind": "date", "field": "birthday"},
+    }
     data.update(fields)
     return data

@@ -72,8 +72,10 @@ class DirStore:
             _fsync_dir(self.folder)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
-            raise StoreError(f"cannot write {target}: {exc.strerror or exc}",
-                             "check that the drafts folder is writable and the disk has room") from None
+            raise StoreError(
+                f"cannot write {target}: {exc.strerror or exc}",
+                "check that the drafts folder is writable and the disk has room",
+            ) from None
         self._scan()[draft.message_id] = target
         return Stored(draft.message_id, str(target))
 
