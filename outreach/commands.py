@@ -282,7 +282,7 @@ def _find_key(book: Book, key: str, today: dt.date) -> list[Touch]:
     camp_id, contact_id, _ = parts
     try:
         camp, contact = book.campaign(camp_id), book.contact(contact_id)
-    except StopIteration:
+    except KeyError:
         return []
     for t in planner.occasions_for(book, contact, camp, today, History()):
         if t.key == key:

@@ -36,11 +36,19 @@ class Book:
     campaigns: tuple[Campaign, ...]
     sources: dict[str, Source]
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_contacts", {c.id: c for c in self.contacts})
+        object.__setattr__(self, "_campaigns", {c.id: c for c in self.campaigns})
+
     def contact(self, contact_id: str) -> Contact:
-        return next(c for c in self.contacts if c.id == contact_id)
+        """The contact with this id; KeyError if there is none."""
+        found: Contact = self.__dict__["_contacts"][contact_id]
+        return found
 
     def campaign(self, campaign_id: str) -> Campaign:
-        return next(c for c in self.campaigns if c.id == campaign_id)
+        """The campaign with this id; KeyError if there is none."""
+        found: Campaign = self.__dict__["_campaigns"][campaign_id]
+        return found
 
     def path(self, relative: str) -> Path:
         p = Path(relative).expanduser()
@@ -253,13 +261,13 @@ def _items(
                 f"write '{key}:' followed by '- ' items",
             ),
         ]
+    by_item: dict[object, dict[Loc, int]] = {}
+    for loc, ln in source.lines.items():
+        if len(loc) >= 2 and loc[0] == key:
+            by_item.setdefault(loc[1], {})[loc[2:]] = ln
     good: list[tuple[int, M]] = []
     for i, item in enumerate(items):
-        sub = Source(
-            source.name,
-            item,
-            {loc[2:]: ln for loc, ln in source.lines.items() if loc[:2] == (key, i)},
-        )
+        sub = Source(source.name, item, by_item.get(i, {}))
         obj, errs = validate(model, sub)
         for p in errs:
             path = f"{key}[{i}]" + (

@@ -17,6 +17,7 @@ explicit fallback such as ``{{ contact.nickname or contact.first }}`` or ``| fal
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import sys
 from collections.abc import Callable
@@ -128,6 +129,8 @@ class Environment(ImmutableSandboxedEnvironment):
     """The sandbox, plus the user's folder so that messages name templates relative to it."""
 
     root: Path | None = None
+    # compiled front matter per template name, with the source it was compiled from
+    front_cache: dict[str, tuple[str, dict[str, tuple[jinja2.Template, int]]]]
 
 
 def environment(templates_dir: Path, root: Path | None = None) -> Environment:
@@ -151,6 +154,7 @@ def environment(templates_dir: Path, root: Path | None = None) -> Environment:
     )
     env.globals.update(ordinal=ordinal, possessive=possessive, friendly_date=friendly_date)
     env.root = (root or templates_dir.parent).resolve()
+    env.front_cache = {}
     return env
 
 
@@ -342,11 +346,18 @@ def render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> Rende
             f"template '{name}' not found", "create the file or fix the campaign", template=name
         ) from None
     tfile = _short(filename or name, env)
-    front = parse_front(source, tfile)
+    cache = env.front_cache if isinstance(env, Environment) else {}
+    cached = cache.get(name)
+    if cached is None or cached[0] != source:
+        front = {
+            key: (env.from_string(text), line)
+            for key, (text, line) in parse_front(source, tfile).items()
+        }
+        cache[name] = cached = (source, front)
     values: dict[str, str] = {}
-    for key, (text, line) in front.items():
+    for key, (template, line) in cached[1].items():
         try:
-            value = env.from_string(text).render(context).strip()
+            value = template.render(context).strip()
         except Exception as exc:
             raise _fail(exc, tfile, None, line) from None
         if "\r" in value or "\n" in value:
@@ -393,11 +404,16 @@ def render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> Rende
     )
 
 
-def markdown_to_html(text: str) -> str:
+@functools.cache
+def _markdown() -> Any:
     from markdown_it import MarkdownIt
 
-    md = MarkdownIt("commonmark", {"html": False, "breaks": True, "typographer": False})
-    body = md.render(text)
+    # Raw HTML in a template or in contact data is shown as text, never passed through.
+    return MarkdownIt("commonmark", {"html": False, "breaks": True, "typographer": False})
+
+
+def markdown_to_html(text: str) -> str:
+    body = _markdown().render(text)
     return (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head>\n'
         '<body style="font-family: sans-serif; font-size: 14px;">\n'
