@@ -36,7 +36,7 @@ def context_for(book: Book, touch: Touch, today: dt.date) -> dict[str, Any]:
     s = book.settings.sender
     occ = touch.occasion
     return {
-        "contact": render.contact_context(contact, contact.address(camp.to)),
+        "contact": render.contact_context(contact, contact.address(camp.to), today),
         "sender": {
             "name": s.name,
             "first": s.name.split()[0],

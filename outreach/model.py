@@ -260,11 +260,13 @@ class Contact(Strict):
             order = [self.email.work, self.email.personal]
         return next((a for a in order if a), None)
 
-    def last_interaction(self) -> dt.date | None:
-        dates = [i.date for i in self.interactions]
-        if self.last_contacted:
-            dates.append(self.last_contacted)
-        return max(dates) if dates else None
+    def last_interaction(self, on_or_before: dt.date) -> dt.date | None:
+        """The latest logged interaction or ``last_contacted`` up to a date (a meeting already
+        booked for next week has not happened yet)."""
+        days = [i.date for i in self.interactions if i.date <= on_or_before]
+        if self.last_contacted and self.last_contacted <= on_or_before:
+            days.append(self.last_contacted)
+        return max(days) if days else None
 
 
 class ContactsFile(Strict):

@@ -10,21 +10,40 @@ from typing import Any, Literal
 ONE_DAY = dt.timedelta(days=1)
 
 
+NAME_LANGUAGE = "en_US"  # holiday names are matched in English and in the country's own language
+
+
+def _languages(cls: Any) -> tuple[str | None, ...]:
+    """The languages to read holiday names in. Always explicit: left to itself, the ``holidays``
+    package picks the language from the process locale (LANGUAGE, LC_ALL, LC_MESSAGES, LANG), so
+    cron's bare environment and a German terminal would plan different holidays."""
+    supported = tuple(getattr(cls, "supported_languages", ()) or ())
+    default = getattr(cls, "default_language", None)
+    wanted = [lang for lang in (default, NAME_LANGUAGE) if lang and lang in supported]
+    return tuple(dict.fromkeys(wanted)) or (default,)
+
+
 @lru_cache(maxsize=512)
 def _holidays(country: str, year: int, public_only: bool) -> dict[dt.date, tuple[str, ...]]:
     import holidays
 
+    probe = holidays.country_holidays(country)
     kwargs: dict[str, Any] = {"years": year}
-    cls = holidays.country_holidays(country, years=year)
     if not public_only:
-        supported = getattr(cls, "supported_categories", ())
-        cats = tuple(c for c in ("public", "optional", "bank") if c in supported)
+        # Every kind of observance the package knows (Canada's Thanksgiving is "government", the
+        # US Mother's Day "unofficial"), except special working days, which are no holidays.
+        supported = getattr(probe, "supported_categories", ())
+        cats = tuple(c for c in supported if c != "workday")
         if cats:
             kwargs["categories"] = cats
-        cls = holidays.country_holidays(country, **kwargs)
+    languages = _languages(probe)
+    if public_only:
+        languages = languages[:1]  # only the dates matter
     out: dict[dt.date, tuple[str, ...]] = {}
-    for day, names in cls.items():
-        out[day] = tuple(n.strip() for n in str(names).split(";") if n.strip())
+    for language in languages:
+        for day, names in holidays.country_holidays(country, language=language, **kwargs).items():
+            more = (n.strip() for n in str(names).split(";") if n.strip())
+            out[day] = tuple(dict.fromkeys((*out.get(day, ()), *more)))
     return out
 
 
@@ -55,8 +74,9 @@ def is_business_day(day: dt.date, country: str | None) -> bool:
     return not (country and day in _holidays(country, day.year, True))
 
 
-def shift_business(day: dt.date, country: str | None,
-                   direction: Literal["none", "previous", "next"]) -> dt.date:
+def shift_business(
+    day: dt.date, country: str | None, direction: Literal["none", "previous", "next"]
+) -> dt.date:
     if direction == "none":
         return day
     step = ONE_DAY if direction == "next" else -ONE_DAY

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
@@ -58,7 +59,9 @@ class Plan:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+    """'Sofía' -> 'sofia', 'Jo Ann' -> 'jo-ann' (accents folded, so keys stay readable)."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "x"
 
 
 def fmt_day(day: dt.date) -> str:
@@ -100,8 +103,9 @@ def _country(book: Book, contact: Contact) -> str:
     return contact.country or book.settings.country
 
 
-def _date_occasions(book: Book, contact: Contact, camp: Campaign, trig: DateTrigger,
-                    today: dt.date) -> Iterator[Touch]:
+def _date_occasions(
+    book: Book, contact: Contact, camp: Campaign, trig: DateTrigger, today: dt.date
+) -> Iterator[Touch]:
     people: list[tuple[PartialDate, str, str, str | None]] = []  # date, ident prefix, label, person
     f = trig.field
     if f == "birthday" and contact.dates.birthday:
@@ -119,10 +123,14 @@ def _date_occasions(book: Book, contact: Contact, camp: Campaign, trig: DateTrig
         assert s.birthday is not None
         people.append((s.birthday, "spouse-", f"{s.name}'s birthday", s.name))
     elif f == "children.birthday":
-        for child in contact.family.children:
+        seen: set[str] = set()
+        for n, child in enumerate(contact.family.children, start=1):
             if child.birthday:
-                people.append((child.birthday, f"{_slug(child.name)}-", f"{child.name}'s birthday",
-                               child.name))
+                slug = _slug(child.name)
+                if slug in seen:  # "Jo Ann" and "Jo-Ann": keep the keys apart
+                    slug = f"{slug}-{n}"
+                seen.add(slug)
+                people.append((child.birthday, f"{slug}-", f"{child.name}'s birthday", child.name))
     country = _country(book, contact)
     for pdate, prefix, label, person in people:
         for year in (today.year, today.year + 1):
@@ -134,8 +142,9 @@ def _date_occasions(book: Book, contact: Contact, camp: Campaign, trig: DateTrig
             if camp.catch_up_days is not None:
                 last = min(last, due + dt.timedelta(days=camp.catch_up_days))
             years = occasions.years_between(pdate.year, year)
-            occasion = Occasion("date", occ, label, f"{prefix}{year}", field=f,
-                                person=person, years=years)
+            occasion = Occasion(
+                "date", occ, label, f"{prefix}{year}", field=f, person=person, years=years
+            )
             lead = f", {trig.days_before} days ahead" if trig.days_before else ""
             turns = ""
             if years is not None:
@@ -151,14 +160,21 @@ def _shifted(day: dt.date, country: str, camp: Campaign, not_after: dt.date | No
     return moved
 
 
-def _holiday_occasions(book: Book, contact: Contact, camp: Campaign, trig: HolidayTrigger,
-                       today: dt.date) -> Iterator[Touch]:
+def _holiday_occasions(
+    book: Book, contact: Contact, camp: Campaign, trig: HolidayTrigger, today: dt.date
+) -> Iterator[Touch]:
     country = trig.country or _country(book, contact)
-    days: set[dt.date] = {d for d in trig.dates if today.year <= d.year <= today.year + 1}
-    for year in (today.year, today.year + 1):
-        days.update(occasions.holiday_dates(trig.name, country, year))
+    days: set[dt.date] = set()
+    if trig.dates:  # explicit dates replace the package's (no second note on a near-miss date)
+        days = {d for d in trig.dates if today.year <= d.year <= today.year + 1}
+    else:
+        for year in (today.year, today.year + 1):
+            days.update(occasions.holiday_dates(trig.name, country, year))
     for occ in sorted(days):
-        due = _shifted(occ - dt.timedelta(days=trig.days_before), country, camp, occ)
+        # the holiday's date comes from trigger.country; business days are the contact's own
+        due = _shifted(
+            occ - dt.timedelta(days=trig.days_before), _country(book, contact), camp, occ
+        )
         last = occ
         if camp.catch_up_days is not None:
             last = min(last, due + dt.timedelta(days=camp.catch_up_days))
@@ -167,18 +183,23 @@ def _holiday_occasions(book: Book, contact: Contact, camp: Campaign, trig: Holid
         yield _touch(camp, contact, occasion, due, last, f"{trig.name} on {fmt_day(occ)}{lead}")
 
 
-def _schedule_occasions(book: Book, contact: Contact, camp: Campaign, trig: ScheduleTrigger,
-                        today: dt.date) -> Iterator[Touch]:
+def _schedule_occasions(
+    book: Book, contact: Contact, camp: Campaign, trig: ScheduleTrigger, today: dt.date
+) -> Iterator[Touch]:
     country = _country(book, contact)
     catch_up = camp.catch_up_days if camp.catch_up_days is not None else DEFAULT_SCHEDULE_CATCH_UP
     start = today - dt.timedelta(days=catch_up + 40)
     for occ in occasions.schedule_days(trig.months, trig.day, start, today + dt.timedelta(days=40)):
         due = _shifted(occ, country, camp, None)
         last = due + dt.timedelta(days=catch_up)
-        following = occasions.schedule_days(trig.months, trig.day, occ + dt.timedelta(days=1),
-                                            occ + dt.timedelta(days=400))
+        following = occasions.schedule_days(
+            trig.months, trig.day, occ + dt.timedelta(days=1), occ + dt.timedelta(days=400)
+        )
         if following:
-            last = min(last, following[0] - dt.timedelta(days=1))
+            # caught up until the next scheduled day, or until the next one is due if a
+            # business-day shift brings that earlier: one issue of a schedule at a time
+            next_due = _shifted(following[0], country, camp, None)
+            last = min(last, following[0] - dt.timedelta(days=1), next_due - dt.timedelta(days=1))
         occasion = Occasion("schedule", occ, camp.title, occ.isoformat())
         yield _touch(camp, contact, occasion, due, last, f"{camp.title}: scheduled {fmt_day(occ)}")
 
@@ -186,14 +207,20 @@ def _schedule_occasions(book: Book, contact: Contact, camp: Campaign, trig: Sche
 def last_touch(contact: Contact, history: History, before: dt.date) -> dt.date | None:
     """The contact's latest touch of any kind (logged by hand or drafted) up to ``before``."""
     days = [d for d in history.touch_days(contact.id) if d <= before]
-    logged = contact.last_interaction()
-    if logged and logged <= before:
+    logged = contact.last_interaction(before)
+    if logged:
         days.append(logged)
     return max(days) if days else None
 
 
-def _interval_occasions(book: Book, contact: Contact, camp: Campaign, trig: IntervalTrigger,
-                        today: dt.date, history: History) -> Iterator[Touch]:
+def _interval_occasions(
+    book: Book,
+    contact: Contact,
+    camp: Campaign,
+    trig: IntervalTrigger,
+    today: dt.date,
+    history: History,
+) -> Iterator[Touch]:
     last = last_touch(contact, history, today)
     if last is None:
         anchor = history.since or today
@@ -201,14 +228,24 @@ def _interval_occasions(book: Book, contact: Contact, camp: Campaign, trig: Inte
         reason = f"no touch on record; keep in touch every {trig.days} days"
     else:
         due = last + dt.timedelta(days=trig.days)
-        reason = f"last touch {last.isoformat()}, {(today - last).days} days ago (every {trig.days} days)"
-    due = _shifted(due, _country(book, contact), camp, None)
+        reason = (
+            f"last touch {last.isoformat()}, {(today - last).days} days ago "
+            f"(every {trig.days} days)"
+        )
+    country = _country(book, contact)
+    moved = _shifted(due, country, camp, None)
+    if last is not None and moved <= last:
+        # 'previous' must not bring it to or before the last touch: that key may be done
+        # already, and the keep-in-touch would never come again
+        moved = occasions.shift_business(due, country, "next")
+    due = moved
     occasion = Occasion("interval", due, camp.title, due.isoformat(), last_touch=last)
     yield _touch(camp, contact, occasion, due, today + FAR, reason)
 
 
-def _touch(camp: Campaign, contact: Contact, occasion: Occasion, due: dt.date, last: dt.date,
-           reason: str) -> Touch:
+def _touch(
+    camp: Campaign, contact: Contact, occasion: Occasion, due: dt.date, last: dt.date, reason: str
+) -> Touch:
     return Touch(
         key=f"{camp.id}/{contact.id}/{occasion.ident}",
         contact_id=contact.id,
@@ -221,8 +258,9 @@ def _touch(camp: Campaign, contact: Contact, occasion: Occasion, due: dt.date, l
     )
 
 
-def occasions_for(book: Book, contact: Contact, camp: Campaign, today: dt.date,
-                  history: History) -> Iterator[Touch]:
+def occasions_for(
+    book: Book, contact: Contact, camp: Campaign, today: dt.date, history: History
+) -> Iterator[Touch]:
     """Every touch this campaign could make for this contact around ``today`` (not filtered)."""
     trig = camp.trigger
     if isinstance(trig, DateTrigger):
@@ -250,7 +288,8 @@ def candidates(book: Book, history: History, today: dt.date) -> tuple[list[Touch
                 continue
             blocker = draft_blocker(contact, camp)
             due_now = [
-                t for t in occasions_for(book, contact, camp, today, history)
+                t
+                for t in occasions_for(book, contact, camp, today, history)
                 if t.due <= today <= t.last_day and t.key not in history.done
             ]
             if not due_now:
@@ -285,14 +324,24 @@ def plan(book: Book, history: History, *, today: dt.date) -> Plan:
         camp = book.campaign(t.campaign_id)
         earlier = [d for d in history.touch_days(t.contact_id) if d < today]
         cooldown = camp.cooldown_days if camp.cooldown_days is not None else limits.cooldown_days
+        last_chance = "; today is its last day, so it will be missed" if t.last_day <= today else ""
+        wait = max(earlier) + dt.timedelta(days=cooldown) if earlier and cooldown else None
         if made_today.get(t.contact_id, 0) >= limits.per_contact_per_day:
-            deferred.append(Deferred(t, "another touch for this contact today"))
-        elif earlier and cooldown and (today - max(earlier)).days < cooldown:
-            wait = max(earlier) + dt.timedelta(days=cooldown)
-            deferred.append(Deferred(t, f"cool-down: last touch {max(earlier).isoformat()}, "
-                                        f"waits until {wait.isoformat()}"))
+            deferred.append(Deferred(t, f"another touch for this contact today{last_chance}"))
+        elif wait is not None and today < wait <= t.last_day:
+            # The cool-down holds a touch back only while it can still be made afterwards: a
+            # birthday is never lost to a routine note sent two days before.
+            deferred.append(
+                Deferred(
+                    t,
+                    f"cool-down: last touch {max(earlier).isoformat()}, "
+                    f"waits until {wait.isoformat()}",
+                )
+            )
         elif total_today >= limits.nightly_cap:
-            deferred.append(Deferred(t, f"nightly cap of {limits.nightly_cap} reached"))
+            deferred.append(
+                Deferred(t, f"nightly cap of {limits.nightly_cap} reached{last_chance}")
+            )
         else:
             chosen.append(t)
             made_today[t.contact_id] = made_today.get(t.contact_id, 0) + 1

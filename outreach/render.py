@@ -36,7 +36,9 @@ from outreach.model import PartialDate
 FRONT_KEYS = ("subject", "cc", "bcc", "reply_to")
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.S | re.M)
 _EMPTY_GREETING = re.compile(
-    r"^\s*(dear|hi|hello|hey|happy birthday|congratulations)\b[ \t]*[,!.:]", re.I | re.M
+    # a greeting word, then a gap where the name should be, then punctuation: "Dear ," / "Hi !"
+    r"^[ \t]*(dear|hi|hello|hey|happy birthday|congratulations)[ \t]+[,!.:;]",
+    re.I | re.M,
 )
 
 
@@ -424,7 +426,7 @@ def markdown_to_html(text: str) -> str:
 # --------------------------------------------------------------------------- the context
 
 
-def contact_context(contact: Any, address: str | None) -> dict[str, Any]:
+def contact_context(contact: Any, address: str | None, today: dt.date) -> dict[str, Any]:
     data: dict[str, Any] = contact.model_dump(mode="python")
     name = contact.name
     data.update(
@@ -436,6 +438,6 @@ def contact_context(contact: Any, address: str | None) -> dict[str, Any]:
         address=address,
         children=data["family"]["children"],
         spouse=data["family"]["spouse"],
-        last_interaction=contact.last_interaction(),
+        last_interaction=contact.last_interaction(today),
     )
     return data
