@@ -40,6 +40,10 @@ def _today(value: dt.date | None) -> dt.date:
     return value or dt.date.today()
 
 
+def _days(n: int) -> str:
+    return "1 day" if n == 1 else f"{n} days"
+
+
 def _root(ctx: click.Context) -> Path:
     return Path(ctx.obj["root"])
 
@@ -80,6 +84,13 @@ def handled(fn: F) -> F:
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
+        except BrokenPipeError:
+            # `outreach plan | head`: the reader has gone; say nothing more.
+            import os
+
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(1)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except Exception as exc:
@@ -186,6 +197,7 @@ def plan(ctx: click.Context, date: dt.date | None, days: int, as_json: bool) -> 
     book, plans = commands.plan(_root(ctx), today=today, days=days)
     env = render.environment(book.templates_dir, book.root)
     items: list[dict[str, Any]] = []
+    told: set[tuple[str, str, str]] = set()
     failures = 0
     for p in plans:
         if not as_json:
@@ -203,7 +215,7 @@ def plan(ctx: click.Context, date: dt.date | None, days: int, as_json: bool) -> 
             item = _touch_json(book, p.today, t, draft, error)
             items.append(item)
             if not as_json:
-                late = f" ({item['late_days']} days late)" if item["late_days"] else ""
+                late = f" ({_days(item['late_days'])} late)" if item["late_days"] else ""
                 click.echo(f"  {t.key}  ->  {item['to']}{late}")
                 click.echo(f"      why: {t.reason}")
                 if draft is not None:
@@ -214,7 +226,9 @@ def plan(ctx: click.Context, date: dt.date | None, days: int, as_json: bool) -> 
             for d in p.deferred:
                 click.echo(f"  waits: {d.touch.key} ({d.why})")
             for s in p.skipped:
-                click.echo(f"  no draft: {s.campaign_id}/{s.contact_id}: {s.why}")
+                if (s.campaign_id, s.contact_id, s.why) not in told:  # once per plan is enough
+                    told.add((s.campaign_id, s.contact_id, s.why))
+                    click.echo(f"  no draft: {s.campaign_id}/{s.contact_id}: {s.why}")
     if as_json:
         click.echo(json.dumps(items, indent=2, ensure_ascii=False))
     if failures:
@@ -277,7 +291,7 @@ def run(
             click.echo(
                 f"    why: {m.touch.reason}"
                 + (
-                    f" ({m.touch.late_days(report.today)} days late)"
+                    f" ({_days(m.touch.late_days(report.today))} late)"
                     if m.touch.late_days(report.today)
                     else ""
                 )
@@ -320,8 +334,10 @@ def preview(ctx: click.Context, key: str | None, show_all: bool, date: dt.date |
         raise UsageError("give a touch KEY or --all", "see the keys with 'outreach plan'")
     results = commands.preview(_root(ctx), today=_today(date), key=key)
     failed = 0
-    for touch, result in results:
-        click.echo(click.style(f"=== {touch.key}", bold=True))
+    for item in results:
+        touch, result = item.touch, item.result
+        waits = f" (waits tonight: {item.waits})" if item.waits else ""
+        click.echo(click.style(f"=== {touch.key}{waits}", bold=True))
         if isinstance(result, Problem):
             click.echo(str(result), err=True)
             failed += 1

@@ -250,28 +250,36 @@ def _run_locked(
 # --------------------------------------------------------------------------- preview
 
 
-def preview(root: Path, *, today: dt.date, key: str | None) -> list[tuple[Touch, Draft | Problem]]:
+@dataclass(frozen=True)
+class Preview:
+    touch: Touch
+    result: Draft | Problem
+    waits: str | None = None  # why it would not be made tonight (a limit), if so
+
+
+def preview(root: Path, *, today: dt.date, key: str | None) -> list[Preview]:
     """Render the drafts due on ``today`` (or the one with ``key``) without storing anything."""
     book = load_book(root)
     history = read_history(book)
     p = planner.plan(book, history, today=today)
-    touches = list(p.touches) + [d.touch for d in p.deferred]
+    todo: list[tuple[Touch, str | None]] = [(t, None) for t in p.touches]
     if key is not None:
-        touches = [t for t in touches if t.key == key]
-        if not touches:
-            touches = _find_key(book, key, today)
-        if not touches:
+        todo += [(d.touch, d.why) for d in p.deferred]
+        todo = [(t, w) for t, w in todo if t.key == key]
+        if not todo:
+            todo = [(t, None) for t in _find_key(book, key, today)]
+        if not todo:
             raise UsageError(
                 f"no touch '{key}' around {today.isoformat()}",
                 "run 'outreach plan --days 30' to see the keys, or pass --date",
             )
     env = render.environment(book.templates_dir, book.root)
-    out: list[tuple[Touch, Draft | Problem]] = []
-    for t in touches:
+    out: list[Preview] = []
+    for t, waits in todo:
         try:
-            out.append((t, compose(book, env, t, today)))
+            out.append(Preview(t, compose(book, env, t, today), waits))
         except RenderError as exc:
-            out.append((t, failure_problem(book, t, exc)))
+            out.append(Preview(t, failure_problem(book, t, exc), waits))
     return out
 
 
