@@ -7,6 +7,7 @@ or none of it. ``X-Unsent: 1`` makes Outlook and others open the file as a draft
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from email.parser import BytesHeaderParser
@@ -71,7 +72,8 @@ class DirStore:
             os.replace(tmp, target)
             _fsync_dir(self.folder)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
             raise StoreError(
                 f"cannot write {target}: {exc.strerror or exc}",
                 "check that the drafts folder is writable and the disk has room",

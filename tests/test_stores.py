@@ -1,0 +1,86 @@
+"""The DraftStore contract, run against every store: what one promises, all keep."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from factories import book, campaign, contact
+
+from outreach import render
+from outreach.drafts import DraftStore
+from outreach.drafts.dir import DirStore
+from outreach.drafts.memory import MemoryStore
+from outreach.message import Draft, compose
+from outreach.model import History
+from outreach.planner import plan
+
+TODAY = dt.date(2026, 4, 12)
+STORES: dict[str, Callable[[Path], DraftStore]] = {
+    "dir": lambda tmp: DirStore(tmp / "drafts"),
+    "memory": lambda tmp: MemoryStore(),
+}
+
+
+def drafts(tmp_path: Path, n: int = 2) -> list[Draft]:
+    tdir = tmp_path / "templates"
+    tdir.mkdir()
+    (tdir / "note.md").write_text("---\nsubject: Hi {{ contact.first }}\n---\nHi {{ contact.first }},\n")
+    people = [contact(f"p{i}-doe", dates={"birthday": "--04-12"}) for i in range(n)]
+    b = book(people, [campaign()], root=tmp_path)
+    env = render.environment(tdir, tmp_path)
+    return [compose(b, env, t, TODAY) for t in plan(b, History(), today=TODAY).touches]
+
+
+@pytest.fixture(params=sorted(STORES))
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> DraftStore:
+    return STORES[request.param](tmp_path)
+
+
+def test_a_store_satisfies_the_protocol(store: DraftStore) -> None:
+    """Every store is a DraftStore."""
+    assert isinstance(store, DraftStore)
+
+
+def test_find_knows_nothing_before_create(store: DraftStore, tmp_path: Path) -> None:
+    """An empty store finds no Message-ID."""
+    assert store.find(drafts(tmp_path)[0].message_id) is None
+
+
+def test_created_drafts_are_found_by_message_id(store: DraftStore, tmp_path: Path) -> None:
+    """After create, find returns the same Message-ID and a reference to the stored draft."""
+    a, b = drafts(tmp_path)
+    stored = store.create(a)
+    assert stored.message_id == a.message_id and stored.ref
+    assert store.find(a.message_id) == stored
+    assert store.find(b.message_id) is None
+
+
+def test_a_fresh_handle_finds_what_an_earlier_one_stored(tmp_path: Path) -> None:
+    """Crash recovery asks a new process: the dir store finds drafts written by another one."""
+    a, _ = drafts(tmp_path)
+    DirStore(tmp_path / "drafts").create(a)
+    found = DirStore(tmp_path / "drafts").find(a.message_id)
+    assert found is not None and Path(found.ref).name == "birthday--p0-doe--2026.eml"
+
+
+def test_dir_store_leaves_no_temporary_files(tmp_path: Path) -> None:
+    """Drafts are written whole (temporary name, then rename); clean() removes a crash's leftovers."""
+    store = DirStore(tmp_path / "drafts")
+    for d in drafts(tmp_path):
+        store.create(d)
+    (tmp_path / "drafts" / ".tmp-birthday--x.eml.123").write_bytes(b"half")
+    store.clean()
+    assert sorted(p.name for p in (tmp_path / "drafts").iterdir()) == [
+        "birthday--p0-doe--2026.eml", "birthday--p1-doe--2026.eml"]
+
+
+def test_dir_store_write_failure_is_a_store_error(tmp_path: Path) -> None:
+    """A folder that cannot be written fails the touch with a clear message, not a traceback."""
+    from outreach.errors import StoreError
+
+    (tmp_path / "drafts").write_text("a file where the folder should be")
+    with pytest.raises(StoreError, match="cannot write"):
+        DirStore(tmp_path / "drafts").create(drafts(tmp_path)[0])
