@@ -40,6 +40,11 @@ def _today(value: dt.date | None) -> dt.date:
     return value or dt.date.today()
 
 
+def _now() -> dt.datetime:
+    """The wall clock, read here only: it stamps calendar changes (LAST-MODIFIED, DTSTAMP)."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
 def _days(n: int) -> str:
     return "1 day" if n == 1 else f"{n} days"
 
@@ -142,9 +147,10 @@ def check(ctx: click.Context, date: dt.date | None) -> None:
     from outreach import commands
 
     report = commands.check(_root(ctx), today=_today(date))
+    events = f", {report.events} sample follow-up events" if report.events else ""
     click.echo(
         f"ok: {report.contacts} contacts, {report.campaigns} campaigns, "
-        f"{report.rendered} sample drafts rendered"
+        f"{report.rendered} sample drafts rendered{events}"
     )
 
 
@@ -277,6 +283,7 @@ def run(
     report = commands.run(
         _root(ctx),
         today=_today(date),
+        now=_now(),
         dry_run=dry_run,
         backend=backend,
         limit=limit,
@@ -299,6 +306,9 @@ def run(
         if report.plan is not None:
             for d in report.plan.deferred:
                 click.echo(f"waits {d.touch.key}: {d.why}")
+        if report.calendar is not None:
+            cal = report.calendar
+            click.echo(f"calendar: {cal.events} events in {cal.path} ({cal.changed} changed)")
         verb = "would be drafted" if dry_run else "drafted"
         where = "nothing written" if dry_run else f"in {report.where}"
         click.echo(
@@ -308,6 +318,17 @@ def run(
         )
     for f in report.failed:
         click.echo(str(f.problem), err=True)
+    calendar_problems = report.calendar.problems if report.calendar else []
+    for p in calendar_problems:
+        click.echo(str(p), err=True)
+    if calendar_problems and not report.failed:
+        if not show:
+            click.echo(
+                f"outreach: {len(calendar_problems)} follow-up events could not be made; "
+                "fix the lines above",
+                err=True,
+            )
+        sys.exit(EXIT_TOUCH_FAILED)
     if report.failed:
         if not show:
             click.echo(
@@ -353,3 +374,57 @@ def preview(ctx: click.Context, key: str | None, show_all: bool, date: dt.date |
         click.echo("nothing due")
     if failed:
         sys.exit(EXIT_TOUCH_FAILED)
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write here instead of calendar.path in outreach.yaml.",
+)
+@click.option("--date", "date", type=DATE, help="As of this date (default: today).")
+@click.option("-v", "--verbose", is_flag=True, help="Say what was written.")
+@click.pass_context
+@handled
+def calendar(ctx: click.Context, out: Path | None, date: dt.date | None, verbose: bool) -> None:
+    """(Re)write the follow-up calendar feed."""
+    from outreach import commands
+
+    report = commands.calendar(_root(ctx), today=_today(date), now=_now(), out=out)
+    if verbose or sys.stdout.isatty():
+        click.echo(f"calendar: {report.events} events in {report.path} ({report.changed} changed)")
+    for p in report.problems:
+        click.echo(str(p), err=True)
+    sys.exit(EXIT_TOUCH_FAILED if report.problems else EXIT_OK)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8025,
+    show_default=True,
+    help="Port to listen on (0: any free port).",
+)
+@click.pass_context
+@handled
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the follow-up calendar at a secret URL for calendar apps to subscribe to."""
+    from outreach import serve as feed_server
+    from outreach.config import load_book
+
+    book = load_book(_root(ctx))
+    feed = book.path(book.settings.calendar.path)
+    token = feed_server.feed_token(book.path(book.settings.state).parent)
+    server = feed_server.make_server(feed, token, host, port)
+    http_url, webcal_url = feed_server.feed_urls(host, server.server_address[1], token)
+    click.echo(f"{http_url}  {webcal_url}")
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

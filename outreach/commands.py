@@ -16,6 +16,8 @@ from outreach import planner, render
 from outreach.config import Book, load_book
 from outreach.drafts import DraftStore, open_store
 from outreach.errors import InvalidInput, OutreachError, Problem, RenderError, UsageError
+from outreach.feed import DraftInfo
+from outreach.fsutil import write_atomic
 from outreach.ledger import Ledger, RunLock
 from outreach.message import Draft, compose
 from outreach.model import History, Touch
@@ -46,6 +48,7 @@ class CheckReport:
     contacts: int
     campaigns: int
     rendered: int
+    events: int = 0
 
 
 def failure_problem(book: Book, touch: Touch, exc: RenderError) -> Problem:
@@ -63,14 +66,18 @@ def failure_problem(book: Book, touch: Touch, exc: RenderError) -> Problem:
 
 def check(root: Path, *, today: dt.date) -> CheckReport:
     """Validate every file, then render every template for every contact it applies to."""
+    from outreach import feed
+
     book = load_book(root)
     env = render.environment(book.templates_dir, book.root)
+    strings = feed.Strings(env)
     problems: list[Problem] = []
-    rendered = 0
+    rendered = events = 0
     for camp in book.campaigns:
         for contact in book.contacts:
-            if not planner.in_audience(contact, camp) or planner.draft_blocker(contact, camp):
+            if not planner.in_audience(contact, camp) or contact.preferences.do_not_contact:
                 continue
+            drafts = camp.template is not None and not planner.draft_blocker(contact, camp)
             samples = list(planner.occasions_for(book, contact, camp, today, History()))
             seen: set[str] = set()
             for touch in samples:
@@ -79,14 +86,19 @@ def check(root: Path, *, today: dt.date) -> CheckReport:
                     continue  # one sample per person (e.g. per child) is enough
                 seen.add(ident)
                 try:
-                    compose(book, env, touch, today)
-                    rendered += 1
+                    if drafts:
+                        compose(book, env, touch, today)
+                        rendered += 1
+                    for fu in camp.followups:
+                        sample = planner.Scheduled(touch, fu, touch.occasion.date, "none")
+                        feed.followup_event(book, strings, sample, {}, today)
+                        events += 1
                 except RenderError as exc:
                     problems.append(failure_problem(book, touch, exc))
                     break
     if problems:
         raise InvalidInput(problems)
-    return CheckReport(len(book.contacts), len(book.campaigns), rendered)
+    return CheckReport(len(book.contacts), len(book.campaigns), rendered, events)
 
 
 # --------------------------------------------------------------------------- plan
@@ -125,6 +137,62 @@ class Failed:
     problem: Problem
 
 
+@dataclass(frozen=True)
+class CalendarReport:
+    path: Path
+    events: int
+    changed: int
+    problems: list[Problem]
+
+
+def _draft_infos(ledger: Ledger) -> list[DraftInfo]:
+    out = []
+    for r in ledger.rows("drafted"):
+        if r.made_on:
+            out.append(
+                DraftInfo(r.key, r.contact, r.subject, r.ref, dt.date.fromisoformat(r.made_on))
+            )
+    return out
+
+
+def write_calendar(
+    book: Book, ledger: Ledger, *, today: dt.date, now: dt.datetime, out: Path | None = None
+) -> CalendarReport:
+    """Rebuild the follow-up feed and write it atomically. What was published is recorded first:
+    a crash between the two rewrites the same events with the same SEQUENCE next time."""
+    from outreach import feed
+
+    env = render.environment(book.templates_dir, book.root)
+    scheduled = planner.followups(book, ledger.history(), today=today)
+    specs, problems = feed.events(book, env, scheduled, _draft_infos(ledger), today=today)
+    records, changed = feed.publish(specs, ledger.published(), now=now)
+    data = feed.serialize(book, specs, records)
+    ledger.save_published(changed)
+    path = out or book.path(book.settings.calendar.path)
+    try:
+        write_atomic(path, data)
+    except OSError as exc:
+        raise OutreachError(
+            f"cannot write the calendar {path}: {exc.strerror or exc}",
+            "check the calendar.path in outreach.yaml and that it is writable",
+        ) from None
+    return CalendarReport(path, len(specs), len(changed), problems)
+
+
+def calendar(
+    root: Path, *, today: dt.date, now: dt.datetime, out: Path | None = None
+) -> CalendarReport:
+    """``outreach calendar``: (re)write the feed."""
+    book = load_book(root)
+    state = book.path(book.settings.state)
+    with RunLock(state.parent / "run.lock"):
+        ledger = Ledger.open(state)
+        try:
+            return write_calendar(book, ledger, today=today, now=now, out=out)
+        finally:
+            ledger.close()
+
+
 @dataclass
 class RunReport:
     today: dt.date
@@ -136,6 +204,7 @@ class RunReport:
     recovered: list[str] = field(default_factory=list)
     plan: planner.Plan | None = None
     limited: int = 0
+    calendar: CalendarReport | None = None
 
 
 def _store_for(book: Book, backend: str | None) -> tuple[str, DraftStore]:
@@ -147,6 +216,7 @@ def run(
     root: Path,
     *,
     today: dt.date,
+    now: dt.datetime | None = None,
     dry_run: bool = False,
     backend: str | None = None,
     limit: int | None = None,
@@ -180,7 +250,11 @@ def run(
     with RunLock(state.parent / "run.lock"):
         ledger = Ledger.open(state)
         try:
-            return _run_locked(book, ledger, store, name, today, limit, progress)
+            report = _run_locked(book, ledger, store, name, today, limit, progress)
+            report.calendar = write_calendar(
+                book, ledger, today=today, now=now or dt.datetime.combine(today, dt.time(), dt.UTC)
+            )
+            return report
         finally:
             ledger.close()
 
@@ -225,7 +299,7 @@ def _run_locked(
             ledger.mark_failed(touch, str(problem), today)
             report.failed.append(Failed(touch, problem))
             continue
-        ledger.mark_pending(touch, draft.message_id, today)
+        ledger.mark_pending(touch, draft.message_id, today, draft.subject)
         try:
             existing = store.find(draft.message_id)
             if existing is not None:

@@ -168,6 +168,7 @@ def _message(err: Any, model: type[BaseModel], loc: Sequence[str | int]) -> tupl
         "impossible_date",
         "header_crlf",
         "empty",
+        "clock",
     ):
         hints = {
             "email": "write it as name@domain.tld",
@@ -178,6 +179,7 @@ def _message(err: Any, model: type[BaseModel], loc: Sequence[str | int]) -> tupl
             "impossible_date": "check the month and day",
             "header_crlf": "put it on one line",
             "empty": "give a value or remove the key",
+            "clock": "write it as HH:MM in quotes, e.g. '08:30'",
         }
         return str(err["msg"]), hints[kind]
     if kind in ("int_type", "int_parsing", "int_from_float"):

@@ -47,7 +47,27 @@ MIGRATIONS: tuple[str, ...] = (
         finished  INTEGER NOT NULL DEFAULT 0
     );
     """,
+    # 2: the subject of each draft (shown in the calendar), and what the feed published
+    """
+    ALTER TABLE touches ADD COLUMN subject TEXT;
+    CREATE TABLE events (
+        uid      TEXT PRIMARY KEY,
+        digest   TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        changed  TEXT NOT NULL
+    );
+    """,
 )
+
+
+@dataclass(frozen=True)
+class Published:
+    """What the calendar feed last published for one event UID."""
+
+    uid: str
+    digest: str
+    sequence: int
+    changed: dt.datetime  # UTC: DTSTAMP and LAST-MODIFIED
 
 
 @dataclass(frozen=True)
@@ -61,6 +81,10 @@ class Row:
     made_on: str | None
     attempts: int
     error: str | None
+    subject: str | None
+
+
+_ROW = "key, contact, campaign, status, message_id, ref, made_on, attempts, error, subject"
 
 
 class Ledger:
@@ -138,25 +162,28 @@ class Ledger:
         ):
             touched.setdefault(contact, []).append(dt.date.fromisoformat(made_on))
         first = self.conn.execute("SELECT min(run_date) FROM runs").fetchone()[0]
+        made_on = {
+            key: dt.date.fromisoformat(day)
+            for key, day in self.conn.execute(
+                "SELECT key, made_on FROM touches WHERE status = 'drafted' AND made_on IS NOT NULL"
+            )
+        }
         return History(
             done=done,
             touched={k: tuple(sorted(v)) for k, v in touched.items()},
             since=dt.date.fromisoformat(first) if first else None,
+            made_on=made_on,
         )
 
     def get(self, key: str) -> Row | None:
         r = self.conn.execute(
-            "SELECT key, contact, campaign, status, message_id, ref, made_on, attempts, error "
-            "FROM touches WHERE key = ?",
+            f"SELECT {_ROW} FROM touches WHERE key = ?",
             (key,),
         ).fetchone()
         return Row(*r) if r else None
 
     def rows(self, status: str | None = None) -> list[Row]:
-        sql = (
-            "SELECT key, contact, campaign, status, message_id, ref, made_on, attempts, error "
-            "FROM touches"
-        )
+        sql = f"SELECT {_ROW} FROM touches"
         args: tuple[str, ...] = ()
         if status:
             sql += " WHERE status = ?"
@@ -180,14 +207,14 @@ class Ledger:
                 (made, failed, run_id),
             )
 
-    def mark_pending(self, touch: Touch, message_id: str, today: dt.date) -> None:
+    def mark_pending(self, touch: Touch, message_id: str, today: dt.date, subject: str) -> None:
         """Record the intent to write a draft, before the store is asked to."""
         with self._tx() as c:
             c.execute(
                 "INSERT INTO touches (key, contact, campaign, occasion, due, status, message_id, "
-                "made_on, attempts) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, 1) "
+                "made_on, attempts, subject) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, 1, ?) "
                 "ON CONFLICT (key) DO UPDATE SET status = 'pending', "
-                "message_id = excluded.message_id, "
+                "message_id = excluded.message_id, subject = excluded.subject, "
                 "made_on = excluded.made_on, attempts = touches.attempts + 1, error = NULL "
                 "WHERE touches.status != 'drafted'",
                 (
@@ -198,6 +225,7 @@ class Ledger:
                     touch.due.isoformat(),
                     message_id,
                     today.isoformat(),
+                    subject,
                 ),
             )
 
@@ -234,6 +262,25 @@ class Ledger:
                 ),
             )
             del today
+
+    # ----------------------------------------------------------------- the calendar feed
+
+    def published(self) -> dict[str, Published]:
+        return {
+            uid: Published(uid, digest, seq, dt.datetime.fromisoformat(changed))
+            for uid, digest, seq, changed in self.conn.execute(
+                "SELECT uid, digest, sequence, changed FROM events"
+            )
+        }
+
+    def save_published(self, records: list[Published]) -> None:
+        with self._tx() as c:
+            c.executemany(
+                "INSERT INTO events (uid, digest, sequence, changed) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (uid) DO UPDATE SET digest = excluded.digest, "
+                "sequence = excluded.sequence, changed = excluded.changed",
+                [(r.uid, r.digest, r.sequence, r.changed.isoformat()) for r in records],
+            )
 
 
 def _too_new(path: Path, version: int) -> OutreachError:

@@ -98,11 +98,10 @@ def compose(book: Book, env: jinja2.Environment, touch: Touch, today: dt.date) -
     to_addr = contact.address(camp.to)
     if to_addr is None:
         raise RenderError(f"{contact.id} has no email address", "add email.work or email.personal")
-    rendered = render.render(env, camp.template, context_for(book, touch, today))
-    if "\r" in rendered.subject or "\n" in rendered.subject:
-        raise RenderError(
-            "the subject holds a line break", "keep the subject on one line", template=camp.template
-        )
+    template = camp.template
+    if template is None:
+        raise RenderError(f"campaign {camp.id} has no template", "add 'template:' to draft notes")
+    rendered = render.render(env, template, context_for(book, touch, today))
     s = book.settings.sender
     mid = message_id(touch.key, s.email)
     msg = EmailMessage(policy=SMTP)
@@ -115,7 +114,7 @@ def compose(book: Book, env: jinja2.Environment, touch: Touch, today: dt.date) -
         ("Bcc", rendered.bcc),
         ("Reply-To", rendered.reply_to),
     ):
-        addrs = _addresses(value, header, camp.template)
+        addrs = _addresses(value, header, template)
         if addrs:
             msg[header] = addrs
     msg["Subject"] = rendered.subject

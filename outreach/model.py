@@ -20,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -92,6 +93,22 @@ Slug = Annotated[str, AfterValidator(_slug)]
 Email = Annotated[str, AfterValidator(_email)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]
 Country = Annotated[str, AfterValidator(_country)]
+
+
+def _clock(value: Any) -> Any:
+    if value is None or value is False:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):  # YAML 1.1 reads 08:30 as 510
+        value = f"{value // 60:02d}:{value % 60:02d}"
+    if isinstance(value, str) and re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value.strip()):
+        h, m = value.strip().split(":")
+        return f"{int(h):02d}:{m}"
+    raise PydanticCustomError(
+        "clock", "'{value}' is not a time of day (use HH:MM, e.g. 08:30)", {"value": value}
+    )
+
+
+Clock = Annotated[str | None, BeforeValidator(_clock)]
 
 
 @dataclass(frozen=True, order=True)
@@ -325,10 +342,58 @@ class Audience(Strict):
     exclude: tuple[Slug, ...] = ()  # contact ids
 
 
+FollowUpKind = Literal["call", "card", "gift", "review", "meeting", "task"]
+DEFAULT_TITLES: dict[str, str] = {
+    "call": "Call {{ contact.full_name }}",
+    "card": "Write a card to {{ contact.full_name }}",
+    "gift": "Get a gift for {{ contact.full_name }}",
+    "review": "Book a review with {{ contact.full_name }}",
+    "meeting": "Meet {{ contact.full_name }}",
+    "task": "Follow up with {{ contact.full_name }}",
+}
+
+
+class FollowUp(Strict):
+    """A calendar event a campaign adds for each of its touches: call, card, gift, review."""
+
+    kind: FollowUpKind = "task"
+    id: Slug | None = None  # default: the kind; unique within the campaign (part of the event UID)
+    before: int | None = Field(None, ge=0, le=365)  # days before the anchor
+    after: int | None = Field(None, ge=0, le=365)  # days after the anchor
+    anchor: Literal["occasion", "draft"] = "occasion"  # the occasion's day, or the draft's
+    business_days: bool = False  # count before/after in business days (the contact's country)
+    title: Text | None = None  # a template; default by kind ("Call {{ contact.full_name }}")
+    text: str | None = None  # a template: your notes at the top of the description
+    time: Clock = None  # HH:MM in your time zone for a timed event; none: an all-day event
+    minutes: int = Field(30, ge=5, le=600)  # how long a timed event lasts
+    alarm_minutes: int | None = Field(None, ge=0, le=40320)  # a reminder this long before
+
+    @model_validator(mode="after")
+    def _one_offset(self) -> FollowUp:
+        if self.before is not None and self.after is not None:
+            raise PydanticCustomError(
+                "before_and_after", "give either 'before' or 'after', not both"
+            )
+        return self
+
+    @property
+    def ident(self) -> str:
+        return self.id or self.kind
+
+    @property
+    def offset_days(self) -> int:
+        return -(self.before or 0) if self.before is not None else (self.after or 0)
+
+    @property
+    def title_template(self) -> str:
+        return self.title or DEFAULT_TITLES[self.kind]
+
+
 class Campaign(Strict):
     id: Slug
     name: Text | None = None
-    template: Text
+    template: Text | None = None  # none: a calendar-only campaign (cards, reviews)
+    followups: tuple[FollowUp, ...] = ()
     trigger: Trigger
     audience: Audience = Audience()
     priority: int = Field(50, ge=0, le=1000)  # higher wins
@@ -337,6 +402,21 @@ class Campaign(Strict):
     business_days: Literal["none", "previous", "next"] = "none"
     to: Literal["preferred", "work", "personal"] = "preferred"
     enabled: bool = True
+
+    @model_validator(mode="after")
+    def _does_something(self) -> Campaign:
+        if self.template is None and not self.followups:
+            raise PydanticCustomError(
+                "no_output", "a campaign needs a 'template' (drafts), 'followups' (events) or both"
+            )
+        seen: set[str] = set()
+        for f in self.followups:
+            if f.ident in seen:
+                raise PydanticCustomError(
+                    "followup_id", "two follow-ups are called '{id}'", {"id": f.ident}
+                )
+            seen.add(f.ident)
+        return self
 
     @property
     def title(self) -> str:
@@ -368,6 +448,14 @@ class DraftsSettings(Strict):
     dir: Text = "drafts"
 
 
+class CalendarSettings(Strict):
+    path: Text = "calendar.ics"  # the follow-up feed, rewritten by every run
+    name: Text = "outreach follow-ups"
+    past_days: int = Field(14, ge=0, le=365)  # the rolling window the feed holds
+    future_days: int = Field(90, ge=1, le=730)
+    review_drafts: Clock = "08:00"  # an event to look at each night's drafts; null: none
+
+
 class Settings(Strict):
     sender: Sender
     timezone: TimeZone = "UTC"
@@ -378,6 +466,7 @@ class Settings(Strict):
     state: Text = ".outreach/state.db"
     drafts: DraftsSettings = DraftsSettings()
     limits: Limits = Limits()
+    calendar: CalendarSettings = CalendarSettings()
 
 
 # --------------------------------------------------------------------------- planner values
@@ -433,6 +522,7 @@ class History:
     done: frozenset[str] = frozenset()
     touched: dict[str, tuple[dt.date, ...]] | None = None
     since: dt.date | None = None  # the first night the ledger saw (anchors "no touch yet")
+    made_on: dict[str, dt.date] | None = None  # drafted keys -> the night they were made
 
     def touch_days(self, contact_id: str) -> tuple[dt.date, ...]:
         return (self.touched or {}).get(contact_id, ())

@@ -28,6 +28,7 @@ from outreach.model import (
     Contact,
     DateTrigger,
     Deferred,
+    FollowUp,
     History,
     HolidayTrigger,
     IntervalTrigger,
@@ -228,10 +229,9 @@ def _interval_occasions(
         reason = f"no touch on record; keep in touch every {trig.days} days"
     else:
         due = last + dt.timedelta(days=trig.days)
-        reason = (
-            f"last touch {last.isoformat()}, {(today - last).days} days ago "
-            f"(every {trig.days} days)"
-        )
+        # no "N days ago": a reason must not change from one night to the next (the calendar
+        # would see a changed event every night)
+        reason = f"last touch {last.isoformat()}, keep in touch every {trig.days} days"
     country = _country(book, contact)
     moved = _shifted(due, country, camp, None)
     if last is not None and moved <= last:
@@ -281,8 +281,8 @@ def candidates(book: Book, history: History, today: dt.date) -> tuple[list[Touch
     out: list[Touch] = []
     skipped: list[Skip] = []
     for camp in book.campaigns:
-        if not camp.enabled:
-            continue
+        if not camp.enabled or camp.template is None:
+            continue  # a calendar-only campaign makes no drafts
         for contact in book.contacts:
             if not in_audience(contact, camp):
                 continue
@@ -360,6 +360,7 @@ def with_made(history: History, touches: tuple[Touch, ...] | list[Touch], day: d
         done=history.done | {t.key for t in touches},
         touched={k: tuple(v) for k, v in touched.items()},
         since=history.since or day,
+        made_on={**(history.made_on or {}), **{t.key: day for t in touches}},
     )
 
 
@@ -372,3 +373,105 @@ def plan_days(book: Book, history: History, *, today: dt.date, days: int) -> lis
         plans.append(p)
         history = with_made(history, p.touches, day)
     return plans
+
+
+# --------------------------------------------------------------------------- follow-ups
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """A follow-up event of one touch on one day: call Jane, write Sam's card, book the review."""
+
+    touch: Touch
+    followup: FollowUp
+    day: dt.date
+    draft: str  # "made" (in the ledger), "planned" (a run will make it), "none" (no draft)
+
+    @property
+    def key(self) -> str:
+        return f"{self.touch.key}#{self.followup.ident}"
+
+
+def _step(day: dt.date, days: int, country: str | None, business: bool) -> dt.date:
+    if not business:
+        return day + dt.timedelta(days=days)
+    step = 1 if days >= 0 else -1
+    for _ in range(abs(days)):
+        day += dt.timedelta(days=step)
+        while not occasions.is_business_day(day, country):
+            day += dt.timedelta(days=step)
+    return day
+
+
+def _occasions_around(
+    book: Book,
+    contact: Contact,
+    camp: Campaign,
+    history: History,
+    start: dt.date,
+    end: dt.date,
+    today: dt.date,
+) -> list[Touch]:
+    """Every touch of this campaign for this contact whose occasion falls near [start, end]."""
+    found: dict[str, Touch] = {}
+    if isinstance(camp.trigger, IntervalTrigger):
+        for t in occasions_for(book, contact, camp, today, history):
+            found[t.key] = t
+        prefix = f"{camp.id}/{contact.id}/"
+        for key in history.made_on or {}:
+            if key.startswith(prefix) and key not in found:
+                try:
+                    day = dt.date.fromisoformat(key[len(prefix) :])
+                except ValueError:
+                    continue
+                occasion = Occasion("interval", day, camp.title, day.isoformat())
+                found[key] = _touch(camp, contact, occasion, day, day, "keep in touch")
+        return list(found.values())
+    probe = start - dt.timedelta(days=60)
+    while probe <= end + dt.timedelta(days=30):
+        for t in occasions_for(book, contact, camp, probe, history):
+            found.setdefault(t.key, t)
+        probe += dt.timedelta(days=30)
+    return list(found.values())
+
+
+def followups(book: Book, history: History, *, today: dt.date) -> list[Scheduled]:
+    """The follow-up events whose day falls in the calendar's rolling window around ``today``.
+
+    Anchored on the occasion, an event exists whether or not there is a draft (a card for someone
+    who wants no email). Anchored on the draft, it follows the night the draft was made; no draft
+    made, no event.
+    Do-not-contact is absolute here too.
+    """
+    cal = book.settings.calendar
+    start = today - dt.timedelta(days=cal.past_days)
+    end = today + dt.timedelta(days=cal.future_days)
+    made = history.made_on or {}
+    out: list[Scheduled] = []
+    for camp in book.campaigns:
+        if not camp.enabled or not camp.followups:
+            continue
+        for contact in book.contacts:
+            if not in_audience(contact, camp) or contact.preferences.do_not_contact:
+                continue
+            can_draft = camp.template is not None and draft_blocker(contact, camp) is None
+            country = _country(book, contact)
+            for touch in _occasions_around(book, contact, camp, history, start, end, today):
+                if touch.key in made:
+                    draft = "made"
+                elif can_draft and touch.last_day >= today:
+                    draft = "planned"
+                else:
+                    draft = "none"
+                for fu in camp.followups:
+                    if fu.anchor == "draft":
+                        if draft != "made":
+                            continue  # "call a week after the note": only once there is a note
+                        base = made[touch.key]
+                    else:
+                        base = touch.occasion.date
+                    day = _step(base, fu.offset_days, country, fu.business_days)
+                    if start <= day <= end:
+                        out.append(Scheduled(touch, fu, day, draft))
+    out.sort(key=lambda s: (s.day, s.key))
+    return out

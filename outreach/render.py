@@ -294,7 +294,7 @@ def _template_line(tb: TracebackType | None, filename: str | None) -> int | None
     return line
 
 
-def _fail(
+def fail(
     exc: BaseException, tfile: str, filename: str | None, line: int | None = None
 ) -> RenderError:
     if line is None:
@@ -361,7 +361,7 @@ def render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> Rende
         try:
             value = template.render(context).strip()
         except Exception as exc:
-            raise _fail(exc, tfile, None, line) from None
+            raise fail(exc, tfile, None, line) from None
         if "\r" in value or "\n" in value:
             raise RenderError(
                 f"the rendered {key} holds a line break",
@@ -373,7 +373,7 @@ def render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> Rende
     try:
         body = env.get_template(name).render(context)
     except Exception as exc:
-        raise _fail(exc, tfile, filename) from None
+        raise fail(exc, tfile, filename) from None
     body = body.strip("\n") + "\n"
     subject = values.get("subject", "")
     if not subject:

@@ -7,8 +7,6 @@ or none of it. ``X-Unsent: 1`` makes Outlook and others open the file as a draft
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 from email.parser import BytesHeaderParser
 from email.policy import SMTP
@@ -16,6 +14,7 @@ from pathlib import Path
 
 from outreach.drafts import Stored
 from outreach.errors import StoreError
+from outreach.fsutil import write_atomic
 from outreach.message import Draft
 
 _TMP_PREFIX = ".tmp-"
@@ -62,18 +61,9 @@ class DirStore:
             msg["X-Unsent"] = "1"
         data = msg.as_bytes(policy=SMTP)
         target = self.folder / file_name(draft.key)
-        tmp = self.folder / f"{_TMP_PREFIX}{target.name}.{os.getpid()}"
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            with tmp.open("wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-            _fsync_dir(self.folder)
+            write_atomic(target, data, prefix=_TMP_PREFIX)
         except OSError as exc:
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
             raise StoreError(
                 f"cannot write {target}: {exc.strerror or exc}",
                 "check that the drafts folder is writable and the disk has room",
@@ -87,13 +77,3 @@ class DirStore:
             for tmp in self.folder.glob(f"{_TMP_PREFIX}*"):
                 tmp.unlink(missing_ok=True)
 
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -1,0 +1,395 @@
+"""The follow-up calendar: events from follow-ups and the nightly drafts, as one iCalendar feed.
+
+What subscribed clients need (see the README and DESIGN.md): UIDs derived from touch keys that
+never change; SEQUENCE raised and LAST-MODIFIED moved only when an event really changed (the
+ledger remembers what was published); DTSTAMP is that change, not "now", so an unchanged night
+gives the same bytes; all-day events for dates (VALUE=DATE, DTEND the next day, transparent);
+timed events in UTC; a rolling window; refresh hints. Events that left the window are left out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+from outreach import render
+from outreach.config import Book
+from outreach.errors import Problem, RenderError
+from outreach.ledger import Published
+from outreach.message import context_for
+from outreach.model import Contact, FollowUp
+from outreach.planner import Scheduled, draft_blocker, fmt_day
+
+UTC = dt.UTC
+REFRESH = "PT12H"
+
+
+@dataclass(frozen=True)
+class DraftInfo:
+    """What the ledger knows of a drafted touch, for the calendar."""
+
+    key: str
+    contact_id: str
+    subject: str | None
+    ref: str | None
+    made_on: dt.date
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """One event as it will be published (before SEQUENCE and DTSTAMP are decided)."""
+
+    uid: str
+    summary: str
+    description: str
+    start: dt.date | dt.datetime  # a date: all-day; a datetime: timed, in UTC
+    end: dt.date | dt.datetime
+    category: str
+    url: str | None = None
+    alarm_minutes: int | None = None
+
+    @property
+    def sort_key(self) -> tuple[str, str]:
+        start = (
+            self.start
+            if isinstance(self.start, dt.datetime)
+            else dt.datetime.combine(self.start, dt.time(), UTC)
+        )
+        return (start.isoformat(), self.uid)
+
+    def digest(self) -> str:
+        """A fingerprint of everything a client shows: a change here is a real change."""
+        data = [
+            self.summary,
+            self.description,
+            str(self.start),
+            str(self.end),
+            self.category,
+            self.url,
+            self.alarm_minutes,
+        ]
+        return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()
+
+
+def uid_for(key: str, sender_email: str) -> str:
+    """A stable, globally unique UID from a key: the same touch keeps its event forever."""
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return f"{digest}@{sender_email.rsplit('@', 1)[-1]}"
+
+
+# --------------------------------------------------------------------------- descriptions
+
+
+def _age(birthday: Any, today: dt.date) -> str:
+    year = getattr(birthday, "year", None)
+    if not year:
+        return ""
+    age = today.year - year - ((today.month, today.day) < (birthday.month, birthday.day))
+    return f" ({age})" if age >= 0 else ""
+
+
+def cheat_sheet(contact: Contact, today: dt.date) -> list[str]:
+    """A few lines to read before calling or writing: who they are and what to remember."""
+    who = contact.name.full
+    role = ", ".join(x for x in (contact.title, contact.company) if x)
+    lines = [f"About {who}" + (f" ({role})" if role else "")]
+    fam = contact.family
+    family = []
+    if fam.spouse:
+        family.append(f"spouse {fam.spouse.name}")
+    if fam.children:
+        kids = ", ".join(f"{c.name}{_age(c.birthday, today)}" for c in fam.children)
+        family.append(f"children {kids}")
+    if family:
+        lines.append("Family: " + "; ".join(family))
+    p = contact.profile
+    likes = [
+        (label, values)
+        for label, values in (
+            ("Hobbies", p.hobbies),
+            ("Interests", p.interests),
+            ("Teams", p.teams),
+        )
+        if values
+    ]
+    for label, values in likes:
+        lines.append(f"{label}: {', '.join(values)}")
+    if p.favorites:
+        lines.append("Favourites: " + "; ".join(f"{k}: {v}" for k, v in p.favorites.items()))
+    if p.avoid:
+        lines.append(f"Avoid: {', '.join(p.avoid)}")
+    past = [i for i in contact.interactions if i.date <= today]
+    if past:
+        last = max(past, key=lambda i: i.date)
+        lines.append(
+            f"Last {last.kind}: {last.date.isoformat()}"
+            + (f": {last.summary}" if last.summary else "")
+        )
+    if contact.preferences.handwritten:
+        lines.append("Prefers handwritten notes.")
+    if contact.notes:
+        lines.append(f"Notes: {contact.notes}")
+    return lines
+
+
+def _draft_line(book: Book, s: Scheduled, drafts: dict[str, DraftInfo]) -> tuple[str, str | None]:
+    camp = book.campaign(s.touch.campaign_id)
+    contact = book.contact(s.touch.contact_id)
+    info = drafts.get(s.touch.key)
+    if info is not None:
+        link = _link(info.ref)
+        subject = f'"{info.subject}"' if info.subject else "the draft"
+        return (
+            f"Draft: {subject}, made {info.made_on.isoformat()}" + (f", {link}" if link else "")
+        ), link
+    if s.draft == "planned":
+        return f"Draft: the nightly run makes it (due {s.touch.due.isoformat()})", None
+    if camp.template is None:
+        return "No draft: this campaign only adds calendar events", None
+    why = draft_blocker(contact, camp)
+    return f"No draft: {why or 'its night has passed'}", None
+
+
+def _link(ref: str | None) -> str | None:
+    if not ref:
+        return None
+    if ref.startswith(("http://", "https://")):
+        return ref
+    path = Path(ref)
+    return path.as_uri() if path.is_absolute() else None
+
+
+# --------------------------------------------------------------------------- events
+
+
+class Strings:
+    """Inline templates (follow-up titles and texts), compiled once each."""
+
+    def __init__(self, env: jinja2.Environment) -> None:
+        self.env = env
+        self.cache: dict[str, jinja2.Template] = {}
+
+    def render(self, text: str, context: dict[str, Any], where: str, line: int | None) -> str:
+        try:
+            template = self.cache.get(text)
+            if template is None:
+                template = self.cache[text] = self.env.from_string(text)
+            return template.render(context).strip()
+        except Exception as exc:
+            err = render.fail(exc, where, None, line)
+            raise err from None
+
+
+def _where(book: Book, camp_id: str, index: int, key: str) -> tuple[str, int | None]:
+    src = book.sources.get(book.settings.campaigns)
+    if src is None:
+        return book.settings.campaigns, None
+    ci = next((i for i, c in enumerate(book.campaigns) if c.id == camp_id), 0)
+    return src.name, src.line_of(("campaigns", ci, "followups", index, key))
+
+
+def followup_event(
+    book: Book, strings: Strings, s: Scheduled, drafts: dict[str, DraftInfo], today: dt.date
+) -> EventSpec:
+    """Render one follow-up into an event. Raises RenderError naming the campaign's line."""
+    camp = book.campaign(s.touch.campaign_id)
+    contact = book.contact(s.touch.contact_id)
+    fu: FollowUp = s.followup
+    index = camp.followups.index(fu)
+    context = context_for(book, s.touch, today)
+    context["followup"] = {"kind": fu.kind, "day": s.day, "id": fu.ident}
+    file, line = _where(book, camp.id, index, "title")
+    title = strings.render(fu.title_template, context, file, line)
+    if "\r" in title or "\n" in title:
+        raise RenderError(
+            "the follow-up title holds a line break",
+            "keep it on one line",
+            template=file,
+            line=line,
+        )
+    parts: list[str] = []
+    if fu.text:
+        file, line = _where(book, camp.id, index, "text")
+        parts.append(strings.render(fu.text, context, file, line))
+    draft_line, link = _draft_line(book, s, drafts)
+    parts.append(f"Why: {camp.title}, {s.touch.reason}.\n{draft_line}")
+    parts.append("\n".join(cheat_sheet(contact, today)))
+    description = "\n\n".join(p for p in parts if p)
+    start: dt.date | dt.datetime
+    end: dt.date | dt.datetime
+    if fu.time:
+        hour, minute = (int(x) for x in fu.time.split(":"))
+        local = dt.datetime.combine(s.day, dt.time(hour, minute), ZoneInfo(book.settings.timezone))
+        start = local.astimezone(UTC)
+        end = start + dt.timedelta(minutes=fu.minutes)
+    else:
+        start, end = s.day, s.day + dt.timedelta(days=1)
+    return EventSpec(
+        uid_for(s.key, book.settings.sender.email),
+        title,
+        description,
+        start,
+        end,
+        fu.kind,
+        link,
+        fu.alarm_minutes,
+    )
+
+
+def review_events(book: Book, drafts: list[DraftInfo], *, today: dt.date) -> list[EventSpec]:
+    """One event per night that made drafts: look at them in the morning."""
+    cal = book.settings.calendar
+    if cal.review_drafts is None:
+        return []
+    start = today - dt.timedelta(days=cal.past_days)
+    end = today + dt.timedelta(days=cal.future_days)
+    by_day: dict[dt.date, list[DraftInfo]] = {}
+    for d in drafts:
+        if start <= d.made_on <= end:
+            by_day.setdefault(d.made_on, []).append(d)
+    hour, minute = (int(x) for x in cal.review_drafts.split(":"))
+    tz = ZoneInfo(book.settings.timezone)
+    folder = book.path(book.settings.drafts.dir)
+    out = []
+    for day, items in sorted(by_day.items()):
+        items.sort(key=lambda d: d.key)
+        lines = []
+        for d in items:
+            try:
+                name = book.contact(d.contact_id).name.full
+            except KeyError:
+                name = d.contact_id
+            lines.append(f"- {name}: {d.subject or d.key}")
+        n = len(items)
+        when = dt.datetime.combine(day, dt.time(hour, minute), tz).astimezone(UTC)
+        where = f"They are in {folder}." if book.settings.drafts.backend == "dir" else ""
+        description = "\n".join(
+            [
+                f"{n} draft{'s' if n != 1 else ''} made on {fmt_day(day)}, "
+                "to read, adjust and send:",
+                *lines,
+                "",
+                where,
+            ]
+        ).strip()
+        out.append(
+            EventSpec(
+                uid_for(f"review-drafts/{day.isoformat()}", book.settings.sender.email),
+                f"Review {n} draft{'s' if n != 1 else ''}",
+                description,
+                when,
+                when + dt.timedelta(minutes=15),
+                "review-drafts",
+                folder.as_uri() if folder.is_absolute() else None,
+            )
+        )
+    return out
+
+
+def events(
+    book: Book,
+    env: jinja2.Environment,
+    scheduled: list[Scheduled],
+    drafts: list[DraftInfo],
+    *,
+    today: dt.date,
+) -> tuple[list[EventSpec], list[Problem]]:
+    """All events of the feed; a follow-up that cannot render is a problem, the rest go on."""
+    strings = Strings(env)
+    by_key = {d.key: d for d in drafts}
+    specs: list[EventSpec] = []
+    problems: list[Problem] = []
+    for s in scheduled:
+        try:
+            specs.append(followup_event(book, strings, s, by_key, today))
+        except RenderError as exc:
+            cfile, cline = book.contact_line(s.touch.contact_id)
+            problems.append(
+                Problem(
+                    exc.template or book.settings.campaigns,
+                    exc.line,
+                    s.key,
+                    f"{exc.message} (contact {s.touch.contact_id} at {cfile}:{cline})",
+                    exc.hint,
+                )
+            )
+    specs += review_events(book, drafts, today=today)
+    return specs, problems
+
+
+# --------------------------------------------------------------------------- the file
+
+
+def publish(
+    specs: list[EventSpec], published: dict[str, Published], *, now: dt.datetime
+) -> tuple[list[Published], list[Published]]:
+    """Decide SEQUENCE and DTSTAMP for each event: (records for the feed, records that changed)."""
+    now = now.astimezone(UTC).replace(microsecond=0)
+    records: list[Published] = []
+    changed: list[Published] = []
+    for spec in specs:
+        digest = spec.digest()
+        old = published.get(spec.uid)
+        if old is not None and old.digest == digest:
+            records.append(old)
+            continue
+        rec = Published(
+            spec.uid,
+            digest,
+            0 if old is None else old.sequence + 1,
+            now if old is None or now > old.changed else old.changed,
+        )
+        records.append(rec)
+        changed.append(rec)
+    return records, changed
+
+
+def serialize(book: Book, specs: list[EventSpec], records: list[Published]) -> bytes:
+    """The feed's bytes: the same events and records always give the same bytes."""
+    from icalendar import Alarm, Calendar, Event, vText
+
+    cal = Calendar()
+    settings = book.settings
+    cal.add("prodid", "-//outreach//outreach follow-ups//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("uid", uid_for("calendar", settings.sender.email))
+    cal.add("name", vText(settings.calendar.name))
+    cal.add("x-wr-calname", vText(settings.calendar.name))
+    cal.add("x-wr-timezone", settings.timezone)
+    cal.add("refresh-interval", dt.timedelta(hours=12), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", REFRESH)
+    by_uid = {r.uid: r for r in records}
+    for spec in sorted(specs, key=lambda s: s.sort_key):
+        rec = by_uid[spec.uid]
+        ev = Event()
+        ev.add("uid", spec.uid)
+        ev.add("dtstamp", rec.changed)
+        ev.add("last-modified", rec.changed)
+        ev.add("sequence", rec.sequence)
+        ev.add("summary", spec.summary)
+        ev.add("dtstart", spec.start)
+        ev.add("dtend", spec.end)
+        if not isinstance(spec.start, dt.datetime):
+            ev.add("transp", "TRANSPARENT")
+        ev.add("description", spec.description)
+        ev.add("categories", [spec.category])
+        if spec.url:
+            ev.add("url", spec.url)
+        if spec.alarm_minutes is not None:
+            alarm = Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("description", spec.summary)
+            alarm.add("trigger", dt.timedelta(minutes=-spec.alarm_minutes))
+            ev.add_component(alarm)
+        cal.add_component(ev)
+    data: bytes = cal.to_ical()
+    return data
