@@ -169,6 +169,9 @@ def _message(err: Any, model: type[BaseModel], loc: Sequence[str | int]) -> tupl
         "header_crlf",
         "empty",
         "clock",
+        "before_and_after",
+        "no_output",
+        "followup_id",
     ):
         hints = {
             "email": "write it as name@domain.tld",
@@ -180,6 +183,9 @@ def _message(err: Any, model: type[BaseModel], loc: Sequence[str | int]) -> tupl
             "header_crlf": "put it on one line",
             "empty": "give a value or remove the key",
             "clock": "write it as HH:MM in quotes, e.g. '08:30'",
+            "before_and_after": "keep one: 'before: N' (days before) or 'after: N' (days after)",
+            "no_output": "name a template, or list followups (calls, cards, gifts, reviews)",
+            "followup_id": "give each follow-up its own 'id:'",
         }
         return str(err["msg"]), hints[kind]
     if kind in ("int_type", "int_parsing", "int_from_float"):
@@ -400,14 +406,28 @@ def check_templates(book: Book) -> list[Problem]:
 
 
 def check_campaign_references(book: Book, indices: list[int]) -> list[Problem]:
-    """Holidays that must resolve, contact ids that must exist."""
-    from outreach import occasions
+    """Holidays that must resolve, contact ids that must exist, follow-up templates that parse."""
+    import jinja2
+
+    from outreach import occasions, render
 
     problems: list[Problem] = []
     src = book.sources[book.settings.campaigns]
     ids = {c.id for c in book.contacts}
+    env = render.environment(book.templates_dir, book.root)
     for i, camp in zip(indices, book.campaigns, strict=True):
         loc: Loc = ("campaigns", i)
+        for j, fu in enumerate(camp.followups):
+            for key, text in (("title", fu.title), ("text", fu.text)):
+                if text is None:
+                    continue
+                try:
+                    env.from_string(text)
+                except jinja2.TemplateSyntaxError as exc:
+                    problems.append(Problem(
+                        src.name, src.line_of((*loc, "followups", j, key)),
+                        f"campaigns[{i}].followups[{j}].{key}",
+                        f"template syntax error: {exc.message}", "fix the {{ }} / {% %} tags"))
         for j, cid in enumerate(camp.audience.exclude):
             if cid not in ids:
                 problems.append(
