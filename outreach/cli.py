@@ -45,6 +45,16 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
+def _calendar_line(cal: Any) -> str:
+    line = f"calendar: {cal.events} events in {cal.path} ({cal.changed} changed)"
+    if cal.dropped:
+        line += (
+            f"; {cal.dropped} more left out to stay under 1 MB (it covers up to "
+            f"{cal.until}): lower calendar.future_days in outreach.yaml"
+        )
+    return line
+
+
 def _days(n: int) -> str:
     return "1 day" if n == 1 else f"{n} days"
 
@@ -308,7 +318,7 @@ def run(
                 click.echo(f"waits {d.touch.key}: {d.why}")
         if report.calendar is not None:
             cal = report.calendar
-            click.echo(f"calendar: {cal.events} events in {cal.path} ({cal.changed} changed)")
+            click.echo(_calendar_line(cal))
         verb = "would be drafted" if dry_run else "drafted"
         where = "nothing written" if dry_run else f"in {report.where}"
         click.echo(
@@ -393,7 +403,7 @@ def calendar(ctx: click.Context, out: Path | None, date: dt.date | None, verbose
 
     report = commands.calendar(_root(ctx), today=_today(date), now=_now(), out=out)
     if verbose or sys.stdout.isatty():
-        click.echo(f"calendar: {report.events} events in {report.path} ({report.changed} changed)")
+        click.echo(_calendar_line(report))
     for p in report.problems:
         click.echo(str(p), err=True)
     sys.exit(EXIT_TOUCH_FAILED if report.problems else EXIT_OK)

@@ -143,15 +143,16 @@ class CalendarReport:
     events: int
     changed: int
     problems: list[Problem]
+    dropped: int = 0  # left out to keep the file under the size clients accept
+    until: dt.date | None = None
 
 
 def _draft_infos(ledger: Ledger) -> list[DraftInfo]:
     out = []
     for r in ledger.rows("drafted"):
         if r.made_on:
-            out.append(
-                DraftInfo(r.key, r.contact, r.subject, r.ref, dt.date.fromisoformat(r.made_on))
-            )
+            made_on = dt.date.fromisoformat(r.made_on)
+            out.append(DraftInfo(r.key, r.contact, r.subject, r.ref, made_on, r.reason))
     return out
 
 
@@ -166,17 +167,17 @@ def write_calendar(
     scheduled = planner.followups(book, ledger.history(), today=today)
     specs, problems = feed.events(book, env, scheduled, _draft_infos(ledger), today=today)
     records, changed = feed.publish(specs, ledger.published(), now=now)
-    data = feed.serialize(book, specs, records)
+    result = feed.serialize(book, specs, records, today=today)
     ledger.save_published(changed)
     path = out or book.path(book.settings.calendar.path)
     try:
-        write_atomic(path, data)
+        write_atomic(path, result.data)
     except OSError as exc:
         raise OutreachError(
             f"cannot write the calendar {path}: {exc.strerror or exc}",
             "check the calendar.path in outreach.yaml and that it is writable",
         ) from None
-    return CalendarReport(path, len(specs), len(changed), problems)
+    return CalendarReport(path, result.events, len(changed), problems, result.dropped, result.until)
 
 
 def calendar(

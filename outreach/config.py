@@ -424,10 +424,15 @@ def check_campaign_references(book: Book, indices: list[int]) -> list[Problem]:
                 try:
                     env.from_string(text)
                 except jinja2.TemplateSyntaxError as exc:
-                    problems.append(Problem(
-                        src.name, src.line_of((*loc, "followups", j, key)),
-                        f"campaigns[{i}].followups[{j}].{key}",
-                        f"template syntax error: {exc.message}", "fix the {{ }} / {% %} tags"))
+                    problems.append(
+                        Problem(
+                            src.name,
+                            src.line_of((*loc, "followups", j, key)),
+                            f"campaigns[{i}].followups[{j}].{key}",
+                            f"template syntax error: {exc.message}",
+                            "fix the {{ }} / {% %} tags",
+                        )
+                    )
         for j, cid in enumerate(camp.audience.exclude):
             if cid not in ids:
                 problems.append(

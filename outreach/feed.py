@@ -40,6 +40,7 @@ class DraftInfo:
     subject: str | None
     ref: str | None
     made_on: dt.date
+    reason: str | None = None  # why the touch was due when it was made
 
 
 @dataclass(frozen=True)
@@ -219,7 +220,9 @@ def followup_event(
         file, line = _where(book, camp.id, index, "text")
         parts.append(strings.render(fu.text, context, file, line))
     draft_line, link = _draft_line(book, s, drafts)
-    parts.append(f"Why: {camp.title}, {s.touch.reason}.\n{draft_line}")
+    made = drafts.get(s.touch.key)
+    reason = made.reason if made is not None and made.reason else s.touch.reason
+    parts.append(f"Why: {camp.title}, {reason}.\n{draft_line}")
     parts.append("\n".join(cheat_sheet(contact, today)))
     description = "\n\n".join(p for p in parts if p)
     start: dt.date | dt.datetime
@@ -351,24 +354,37 @@ def publish(
     return records, changed
 
 
-def serialize(book: Book, specs: list[EventSpec], records: list[Published]) -> bytes:
-    """The feed's bytes: the same events and records always give the same bytes."""
+MAX_BYTES = 900_000  # Google refuses feeds over about 1 MB
+
+
+@dataclass(frozen=True)
+class Serialized:
+    data: bytes
+    events: int  # events in the file
+    dropped: int  # events left out to stay under MAX_BYTES (the farthest from today)
+    until: dt.date | None  # when some were dropped: the last day the feed still covers
+
+
+def _day(value: dt.date | dt.datetime) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def serialize(
+    book: Book,
+    specs: list[EventSpec],
+    records: list[Published],
+    *,
+    today: dt.date,
+    max_bytes: int = MAX_BYTES,
+) -> Serialized:
+    """The feed's bytes: the same events and records always give the same bytes. A feed that
+    would pass ``max_bytes`` keeps the events nearest to ``today`` and says what it left out."""
     from icalendar import Alarm, Calendar, Event, vText
 
-    cal = Calendar()
     settings = book.settings
-    cal.add("prodid", "-//outreach//outreach follow-ups//EN")
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    cal.add("method", "PUBLISH")
-    cal.add("uid", uid_for("calendar", settings.sender.email))
-    cal.add("name", vText(settings.calendar.name))
-    cal.add("x-wr-calname", vText(settings.calendar.name))
-    cal.add("x-wr-timezone", settings.timezone)
-    cal.add("refresh-interval", dt.timedelta(hours=12), parameters={"VALUE": "DURATION"})
-    cal.add("x-published-ttl", REFRESH)
     by_uid = {r.uid: r for r in records}
-    for spec in sorted(specs, key=lambda s: s.sort_key):
+    components: list[tuple[EventSpec, Any, int]] = []
+    for spec in specs:
         rec = by_uid[spec.uid]
         ev = Event()
         ev.add("uid", spec.uid)
@@ -390,6 +406,36 @@ def serialize(book: Book, specs: list[EventSpec], records: list[Published]) -> b
             alarm.add("description", spec.summary)
             alarm.add("trigger", dt.timedelta(minutes=-spec.alarm_minutes))
             ev.add_component(alarm)
+        components.append((spec, ev, len(ev.to_ical())))
+    budget = max_bytes - 2_000  # the calendar's own lines
+    dropped, until = 0, None
+    if sum(size for _, _, size in components) > budget:
+        # nearest first: today and the coming days, then the recent past, then the far future
+        def distance(item: tuple[EventSpec, Any, int]) -> tuple[int, str]:
+            delta = (_day(item[0].start) - today).days
+            return (delta if delta >= 0 else -3 * delta, item[0].uid)
+
+        kept: list[tuple[EventSpec, Any, int]] = []
+        total = 0
+        for item in sorted(components, key=distance):
+            if total + item[2] > budget:
+                break
+            kept.append(item)
+            total += item[2]
+        dropped = len(components) - len(kept)
+        until = max((_day(s.start) for s, _, _ in kept), default=today)
+        components = kept
+    cal = Calendar()
+    cal.add("prodid", "-//outreach//outreach follow-ups//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("uid", uid_for("calendar", settings.sender.email))
+    cal.add("name", vText(settings.calendar.name))
+    cal.add("x-wr-calname", vText(settings.calendar.name))
+    cal.add("x-wr-timezone", settings.timezone)
+    cal.add("refresh-interval", dt.timedelta(hours=12), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", REFRESH)
+    for _, ev, _ in sorted(components, key=lambda item: item[0].sort_key):
         cal.add_component(ev)
-    data: bytes = cal.to_ical()
-    return data
+    return Serialized(cal.to_ical(), len(components), dropped, until)

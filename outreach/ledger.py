@@ -50,6 +50,7 @@ MIGRATIONS: tuple[str, ...] = (
     # 2: the subject of each draft (shown in the calendar), and what the feed published
     """
     ALTER TABLE touches ADD COLUMN subject TEXT;
+    ALTER TABLE touches ADD COLUMN reason TEXT;
     CREATE TABLE events (
         uid      TEXT PRIMARY KEY,
         digest   TEXT NOT NULL,
@@ -82,9 +83,10 @@ class Row:
     attempts: int
     error: str | None
     subject: str | None
+    reason: str | None
 
 
-_ROW = "key, contact, campaign, status, message_id, ref, made_on, attempts, error, subject"
+_ROW = "key, contact, campaign, status, message_id, ref, made_on, attempts, error, subject, reason"
 
 
 class Ledger:
@@ -212,9 +214,11 @@ class Ledger:
         with self._tx() as c:
             c.execute(
                 "INSERT INTO touches (key, contact, campaign, occasion, due, status, message_id, "
-                "made_on, attempts, subject) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, 1, ?) "
+                "made_on, attempts, subject, reason) "
+                "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, 1, ?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET status = 'pending', "
                 "message_id = excluded.message_id, subject = excluded.subject, "
+                "reason = excluded.reason, "
                 "made_on = excluded.made_on, attempts = touches.attempts + 1, error = NULL "
                 "WHERE touches.status != 'drafted'",
                 (
@@ -226,6 +230,7 @@ class Ledger:
                     message_id,
                     today.isoformat(),
                     subject,
+                    touch.reason,
                 ),
             )
 

@@ -76,4 +76,3 @@ class DirStore:
         if self.folder.is_dir():
             for tmp in self.folder.glob(f"{_TMP_PREFIX}*"):
                 tmp.unlink(missing_ok=True)
-
