@@ -256,7 +256,7 @@ def plan(ctx: click.Context, date: dt.date | None, days: int, as_json: bool) -> 
 @click.option("--dry-run", is_flag=True, help="Render and report, write nothing anywhere.")
 @click.option(
     "--backend",
-    type=click.Choice(["dir"]),
+    type=click.Choice(["dir", "gmail"]),
     default=None,
     help="Draft store (default: drafts.backend in outreach.yaml).",
 )
@@ -438,3 +438,28 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
         pass
     finally:
         server.server_close()
+
+
+@main.group()
+def auth() -> None:
+    """One-time authorization for a mailbox."""
+
+
+@auth.command("gmail")
+@click.option("--no-browser", is_flag=True,
+              help="Print the URL instead of opening a browser (e.g. over an SSH tunnel).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Local port for Google's redirect.")
+@click.pass_context
+@handled
+def auth_gmail(ctx: click.Context, no_browser: bool, port: int) -> None:
+    """One-time OAuth consent; stores the refreshable token (mode 0600)."""
+    from outreach import auth as oauth
+    from outreach.config import load_settings
+    from outreach.errors import InvalidInput
+
+    root = _root(ctx)
+    settings, _, problems = load_settings(root)
+    if settings is None or problems:
+        raise InvalidInput(problems)
+    oauth.authorize(settings.gmail, root, open_browser=not no_browser, port=port, echo=click.echo)

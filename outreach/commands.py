@@ -11,15 +11,23 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from outreach import planner, render
 from outreach.config import Book, load_book
 from outreach.drafts import DraftStore, open_store
-from outreach.errors import InvalidInput, OutreachError, Problem, RenderError, UsageError
+from outreach.errors import (
+    InvalidInput,
+    OutreachError,
+    Problem,
+    RenderError,
+    StoreError,
+    UsageError,
+)
 from outreach.feed import DraftInfo
 from outreach.fsutil import write_atomic
 from outreach.ledger import Ledger, RunLock
-from outreach.message import Draft, compose
+from outreach.message import Draft, Thread, compose, thread_for
 from outreach.model import History, Touch
 
 Progress = Callable[[int, int], None]
@@ -210,7 +218,7 @@ class RunReport:
 
 def _store_for(book: Book, backend: str | None) -> tuple[str, DraftStore]:
     name = backend or book.settings.drafts.backend
-    return name, open_store(name, book.root, book.settings.drafts.dir)
+    return name, open_store(name, book.root, book.settings.drafts.dir, book.settings.gmail)
 
 
 def run(
@@ -260,6 +268,65 @@ def run(
             ledger.close()
 
 
+def _store_failed(
+    ledger: Ledger, report: RunReport, touch: Touch, exc: OutreachError, today: dt.date
+) -> None:
+    problem = Problem(report.where, None, touch.key, exc.message, exc.hint)
+    ledger.mark_failed(touch, str(problem), today)
+    report.failed.append(Failed(touch, problem))
+
+
+def _thread(book: Book, ledger: Ledger, touch: Touch) -> Thread | None:
+    """A sequence's later note goes into the first note's conversation, under its subject."""
+    if planner.step_number(touch.key) == 1:
+        return None
+    first = ledger.get(planner.first_key(touch.key))
+    subject = first.subject if first is not None and first.subject else None
+    if first is None or subject is None:
+        return None
+    return thread_for(book, touch.key, subject, first.thread_id)
+
+
+WATCH_DAYS = 60
+
+
+def _observe(book: Book, ledger: Ledger, store: DraftStore, today: dt.date) -> None:
+    """Look at the conversations of recent drafts: a draft sent or deleted unsent is recorded;
+    a reply from the contact stops the sequence and counts as a touch for keep-in-touch."""
+    from outreach.drafts.gmail import GmailStore, thread_messages
+
+    if not isinstance(store, GmailStore):
+        return
+    sender = book.settings.sender.email.lower()
+    since = today - dt.timedelta(days=WATCH_DAYS)
+    rows = [r for r in ledger.rows("drafted")
+            if r.thread_id and r.outcome != "deleted" and r.made_on
+            and dt.date.fromisoformat(r.made_on) >= since]
+    by_thread: dict[str, list[Any]] = {}
+    for r in rows:
+        by_thread.setdefault(str(r.thread_id), []).append(r)
+    for thread_id, group in sorted(by_thread.items()):
+        try:
+            messages = thread_messages(store, thread_id)
+        except StoreError:
+            continue  # the mailbox did not answer: look again tomorrow
+        for r in group:
+            ours = [m for m in (messages or []) if m.message_id == r.message_id]
+            if r.outcome is None:
+                if any("SENT" in m.labels for m in ours):
+                    ledger.set_outcome(r.key, "sent", max(m.day for m in ours))
+                elif not any("DRAFT" in m.labels for m in ours):
+                    sent = [m for m in messages or [] if "SENT" in m.labels and m.sender == sender]
+                    if sent:  # Gmail may give the sent message a Message-ID of its own
+                        ledger.set_outcome(r.key, "sent", max(m.day for m in sent))
+                    else:
+                        ledger.set_outcome(r.key, "deleted", today)
+            made = dt.date.fromisoformat(str(r.made_on))
+            for m in messages or []:
+                if m.sender and m.sender != sender and "DRAFT" not in m.labels and m.day >= made:
+                    ledger.add_reply(planner.first_key(r.key), r.contact, m.day)
+
+
 def _run_locked(
     book: Book,
     ledger: Ledger,
@@ -277,9 +344,11 @@ def _run_locked(
     # Recovery: a draft written just before a crash is found by its Message-ID and recorded.
     for row in ledger.rows("pending"):
         if row.message_id and (found := store.find(row.message_id)) is not None:
-            ledger.mark_drafted(row.key, found.ref)
+            ledger.mark_drafted(row.key, found.ref, found.thread_id)
             report.recovered.append(row.key)
 
+    if name == "gmail" and book.settings.gmail.reply_detection:
+        _observe(book, ledger, store, today)
     p = planner.plan(book, ledger.history(), today=today)
     touches = list(p.touches)
     if limit is not None:
@@ -290,32 +359,40 @@ def _run_locked(
     report.plan = p
     run_id = ledger.start_run(today, name)
     env = render.environment(book.templates_dir, book.root)
-    for i, touch in enumerate(touches):
+    size = max(1, getattr(store, "batch_size", 1))
+    for start in range(0, len(touches), size):
         if progress:
-            progress(i, len(touches))
-        try:
-            draft = compose(book, env, touch, today)
-        except RenderError as exc:
-            problem = failure_problem(book, touch, exc)
-            ledger.mark_failed(touch, str(problem), today)
-            report.failed.append(Failed(touch, problem))
-            continue
-        ledger.mark_pending(touch, draft.message_id, today, draft.subject)
-        try:
-            existing = store.find(draft.message_id)
-            if existing is not None:
-                ledger.mark_drafted(touch.key, existing.ref)
-                report.made.append(Made(touch, draft, existing.ref, recovered=True))
+            progress(start, len(touches))
+        ready: list[tuple[Touch, Draft]] = []
+        for touch in touches[start : start + size]:
+            try:
+                draft = compose(book, env, touch, today, _thread(book, ledger, touch))
+            except RenderError as exc:
+                problem = failure_problem(book, touch, exc)
+                ledger.mark_failed(touch, str(problem), today)
+                report.failed.append(Failed(touch, problem))
                 continue
-            stored = store.create(draft)
-        except OutreachError as exc:
-            problem = Problem(report.where, None, touch.key, exc.message, exc.hint)
-            ledger.mark_failed(touch, str(problem), today)
-            report.failed.append(Failed(touch, problem))
-            continue
-        _crash_point("after-write")
-        ledger.mark_drafted(touch.key, stored.ref)
-        report.made.append(Made(touch, draft, stored.ref))
+            prior = ledger.get(touch.key)
+            ledger.mark_pending(touch, draft.message_id, today, draft.subject)
+            if prior is not None:  # tried before: it may exist although we never heard back
+                try:
+                    existing = store.find(draft.message_id)
+                except OutreachError as exc:
+                    _store_failed(ledger, report, touch, exc, today)
+                    continue
+                if existing is not None:
+                    ledger.mark_drafted(touch.key, existing.ref, existing.thread_id)
+                    report.made.append(Made(touch, draft, existing.ref, recovered=True))
+                    continue
+            ready.append((touch, draft))
+        results = store.create_many([d for _, d in ready]) if ready else []
+        for (touch, draft), result in zip(ready, results, strict=True):
+            if isinstance(result, OutreachError):
+                _store_failed(ledger, report, touch, result, today)
+                continue
+            _crash_point("after-write")
+            ledger.mark_drafted(touch.key, result.ref, result.thread_id)
+            report.made.append(Made(touch, draft, result.ref))
     if progress:
         progress(len(touches), len(touches))
     ledger.finish_run(run_id, len(report.made), len(report.failed))

@@ -172,6 +172,8 @@ def _message(err: Any, model: type[BaseModel], loc: Sequence[str | int]) -> tupl
         "before_and_after",
         "no_output",
         "followup_id",
+        "url",
+        "steps_template",
     ):
         hints = {
             "email": "write it as name@domain.tld",
@@ -186,6 +188,8 @@ def _message(err: Any, model: type[BaseModel], loc: Sequence[str | int]) -> tupl
             "before_and_after": "keep one: 'before: N' (days before) or 'after: N' (days after)",
             "no_output": "name a template, or list followups (calls, cards, gifts, reviews)",
             "followup_id": "give each follow-up its own 'id:'",
+            "url": "write the whole address, e.g. https://gmail.googleapis.com/",
+            "steps_template": "add 'template:' for the first note",
         }
         return str(err["msg"]), hints[kind]
     if kind in ("int_type", "int_parsing", "int_from_float"):

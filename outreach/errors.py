@@ -6,6 +6,7 @@ Exit codes (documented in the README):
   2  invalid input or usage, nothing drafted
   3  unexpected error (a crash log path is printed)
   4  another run holds the lock; nothing was drafted
+  5  the mailbox refused our credentials (expired or revoked token): run `outreach auth gmail`
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ EXIT_TOUCH_FAILED = 1
 EXIT_INVALID = 2
 EXIT_CRASH = 3
 EXIT_BUSY = 4
+EXIT_AUTH = 5
 
 
 @dataclass(frozen=True)
@@ -95,3 +97,9 @@ class RenderError(OutreachError):
         super().__init__(message, hint)
         self.template = template
         self.line = line
+
+
+class AuthError(OutreachError):
+    """The mailbox refused our credentials: nothing more can be drafted tonight."""
+
+    exit_code = EXIT_AUTH

@@ -58,6 +58,18 @@ MIGRATIONS: tuple[str, ...] = (
         changed  TEXT NOT NULL
     );
     """,
+    # 3: mailbox conversations: the thread of each draft, what became of it, replies
+    """
+    ALTER TABLE touches ADD COLUMN thread_id TEXT;
+    ALTER TABLE touches ADD COLUMN outcome TEXT;
+    ALTER TABLE touches ADD COLUMN outcome_on TEXT;
+    CREATE TABLE replies (
+        first_key TEXT NOT NULL,
+        contact   TEXT NOT NULL,
+        day       TEXT NOT NULL,
+        PRIMARY KEY (first_key, day)
+    );
+    """,
 )
 
 
@@ -84,9 +96,15 @@ class Row:
     error: str | None
     subject: str | None
     reason: str | None
+    thread_id: str | None = None
+    outcome: str | None = None  # sent | deleted (where the mailbox can tell)
+    outcome_on: str | None = None
 
 
-_ROW = "key, contact, campaign, status, message_id, ref, made_on, attempts, error, subject, reason"
+_ROW = (
+    "key, contact, campaign, status, message_id, ref, made_on, attempts, error, subject, reason, "
+    "thread_id, outcome, outcome_on"
+)
 
 
 class Ledger:
@@ -170,11 +188,20 @@ class Ledger:
                 "SELECT key, made_on FROM touches WHERE status = 'drafted' AND made_on IS NOT NULL"
             )
         }
+        replies: dict[str, list[dt.date]] = {}
+        stopped: set[str] = set()
+        for first_key, contact, day in self.conn.execute(
+            "SELECT first_key, contact, day FROM replies"
+        ):
+            stopped.add(first_key)
+            replies.setdefault(contact, []).append(dt.date.fromisoformat(day))
         return History(
             done=done,
             touched={k: tuple(sorted(v)) for k, v in touched.items()},
             since=dt.date.fromisoformat(first) if first else None,
             made_on=made_on,
+            stopped=frozenset(stopped),
+            replies={k: tuple(sorted(v)) for k, v in replies.items()},
         )
 
     def get(self, key: str) -> Row | None:
@@ -234,19 +261,30 @@ class Ledger:
                 ),
             )
 
-    def mark_drafted(self, key: str, ref: str, made_on: dt.date | None = None) -> None:
+    def mark_drafted(self, key: str, ref: str, thread_id: str | None = None) -> None:
         with self._tx() as c:
-            if made_on is None:
-                c.execute(
-                    "UPDATE touches SET status = 'drafted', ref = ?, error = NULL WHERE key = ?",
-                    (ref, key),
-                )
-            else:
-                c.execute(
-                    "UPDATE touches SET status = 'drafted', ref = ?, error = NULL, made_on = ? "
-                    "WHERE key = ?",
-                    (ref, made_on.isoformat(), key),
-                )
+            c.execute(
+                "UPDATE touches SET status = 'drafted', ref = ?, thread_id = ?, error = NULL "
+                "WHERE key = ?",
+                (ref, thread_id, key),
+            )
+
+    def set_outcome(self, key: str, outcome: str, day: dt.date) -> None:
+        """What the mailbox says became of a draft: sent, or deleted unsent (never re-created:
+        the row stays drafted)."""
+        with self._tx() as c:
+            c.execute(
+                "UPDATE touches SET outcome = ?, outcome_on = ? WHERE key = ?",
+                (outcome, day.isoformat(), key),
+            )
+
+    def add_reply(self, first_key: str, contact: str, day: dt.date) -> None:
+        """The contact wrote back in a sequence's thread: it stops, and it counts as a touch."""
+        with self._tx() as c:
+            c.execute(
+                "INSERT OR IGNORE INTO replies (first_key, contact, day) VALUES (?, ?, ?)",
+                (first_key, contact, day.isoformat()),
+            )
 
     def mark_failed(self, touch: Touch, error: str, today: dt.date) -> None:
         with self._tx() as c:

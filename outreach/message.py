@@ -61,12 +61,32 @@ def context_for(book: Book, touch: Touch, today: dt.date) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class Thread:
+    """Where a sequence's later note goes: the same conversation, the same subject."""
+
+    subject: str
+    references: tuple[str, ...]  # the Message-IDs of the earlier notes, oldest first
+    thread_id: str | None = None  # the mailbox's conversation id, where it has one
+
+
+def thread_for(book: Book, key: str, first_subject: str, thread_id: str | None) -> Thread:
+    """The thread of note n of a sequence: its earlier notes' Message-IDs derive from the keys."""
+    from outreach.planner import first_key, step_key, step_number
+
+    first = first_key(key)
+    keys = [first] + [step_key(first, n) for n in range(2, step_number(key))]
+    sender = book.settings.sender.email
+    return Thread(first_subject, tuple(message_id(k, sender) for k in keys), thread_id)
+
+
+@dataclass(frozen=True)
 class Draft:
     key: str
     message_id: str
     message: EmailMessage
     to: str
     subject: str
+    thread_id: str | None = None  # the conversation to draft into (a sequence's later steps)
 
 
 def _addresses(value: str, what: str, tfile: str) -> list[Address]:
@@ -91,14 +111,20 @@ def _addresses(value: str, what: str, tfile: str) -> list[Address]:
     return out
 
 
-def compose(book: Book, env: jinja2.Environment, touch: Touch, today: dt.date) -> Draft:
-    """Render the touch's template for its contact and build the message."""
+def compose(
+    book: Book, env: jinja2.Environment, touch: Touch, today: dt.date, thread: Thread | None = None
+) -> Draft:
+    """Render the touch's template for its contact and build the message (a later note of a
+    sequence goes into ``thread``: same subject, In-Reply-To and References)."""
+    from outreach.planner import step_number
+
     contact = book.contact(touch.contact_id)
     camp = book.campaign(touch.campaign_id)
     to_addr = contact.address(camp.to)
     if to_addr is None:
         raise RenderError(f"{contact.id} has no email address", "add email.work or email.personal")
-    template = camp.template
+    n = step_number(touch.key)
+    template = camp.template if n == 1 else camp.steps[n - 2].template
     if template is None:
         raise RenderError(f"campaign {camp.id} has no template", "add 'template:' to draft notes")
     rendered = render.render(env, template, context_for(book, touch, today))
@@ -117,7 +143,11 @@ def compose(book: Book, env: jinja2.Environment, touch: Touch, today: dt.date) -
         addrs = _addresses(value, header, template)
         if addrs:
             msg[header] = addrs
-    msg["Subject"] = rendered.subject
+    subject = thread.subject if thread is not None else rendered.subject
+    msg["Subject"] = subject
+    if thread is not None and thread.references:
+        msg["In-Reply-To"] = thread.references[-1]
+        msg["References"] = " ".join(thread.references)
     when = dt.datetime.combine(today, dt.time(DRAFT_HOUR), ZoneInfo(book.settings.timezone))
     msg["Date"] = format_datetime(when)
     msg["Message-ID"] = mid
@@ -127,4 +157,6 @@ def compose(book: Book, env: jinja2.Environment, touch: Touch, today: dt.date) -
     msg.set_boundary(f"=_outreach_{mid[1:17]}")
     for part in msg.iter_parts():
         del part["MIME-Version"]
-    return Draft(touch.key, mid, msg, to_addr, rendered.subject)
+    return Draft(
+        touch.key, mid, msg, to_addr, subject, thread.thread_id if thread is not None else None
+    )

@@ -389,10 +389,18 @@ class FollowUp(Strict):
         return self.title or DEFAULT_TITLES[self.kind]
 
 
+class Step(Strict):
+    """A later note of a sequence: drafted into the same conversation, stopped by a reply."""
+
+    template: Text
+    after: int = Field(ge=1, le=365)  # days after the previous step was drafted
+
+
 class Campaign(Strict):
     id: Slug
     name: Text | None = None
     template: Text | None = None  # none: a calendar-only campaign (cards, reviews)
+    steps: tuple[Step, ...] = ()  # later notes in the same thread, each `after` days
     followups: tuple[FollowUp, ...] = ()
     trigger: Trigger
     audience: Audience = Audience()
@@ -408,6 +416,10 @@ class Campaign(Strict):
         if self.template is None and not self.followups:
             raise PydanticCustomError(
                 "no_output", "a campaign needs a 'template' (drafts), 'followups' (events) or both"
+            )
+        if self.steps and self.template is None:
+            raise PydanticCustomError(
+                "steps_template", "a sequence ('steps') needs the first note's 'template'"
             )
         seen: set[str] = set()
         for f in self.followups:
@@ -444,8 +456,33 @@ class Limits(Strict):
 
 
 class DraftsSettings(Strict):
-    backend: Literal["dir"] = "dir"
+    backend: Literal["dir", "gmail"] = "dir"
     dir: Text = "drafts"
+
+
+GOOGLE_API_ROOT = "https://gmail.googleapis.com/"
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
+
+
+def _root_url(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", value):
+            raise PydanticCustomError("url", "'{value}' is not an http(s) URL", {"value": value})
+        return value if value.endswith("/") else value + "/"
+    return value
+
+
+class GmailSettings(Strict):
+    token_file: Text = "~/.config/outreach/gmail-token.json"  # written by `outreach auth gmail`
+    client_secrets: Text = "client_secret.json"  # the OAuth client (Desktop app) from Google Cloud
+    api_root: Annotated[str, BeforeValidator(_root_url)] = GOOGLE_API_ROOT  # a proxy or emulator
+    token_uri: Annotated[str | None, BeforeValidator(_root_url)] = None  # default: Google's
+    quota_per_minute: int = Field(6000, ge=50, le=1_000_000)  # units per user per minute
+    batch_size: int = Field(20, ge=1, le=50)  # drafts per batch request
+    timeout_seconds: float = Field(30, gt=0, le=600)
+    max_retries: int = Field(6, ge=0, le=20)
+    reply_detection: bool = False  # needs the gmail.readonly scope: re-run `outreach auth gmail`
 
 
 class CalendarSettings(Strict):
@@ -465,6 +502,7 @@ class Settings(Strict):
     templates: Text = "templates"
     state: Text = ".outreach/state.db"
     drafts: DraftsSettings = DraftsSettings()
+    gmail: GmailSettings = GmailSettings()
     limits: Limits = Limits()
     calendar: CalendarSettings = CalendarSettings()
 
@@ -523,6 +561,11 @@ class History:
     touched: dict[str, tuple[dt.date, ...]] | None = None
     since: dt.date | None = None  # the first night the ledger saw (anchors "no touch yet")
     made_on: dict[str, dt.date] | None = None  # drafted keys -> the night they were made
+    stopped: frozenset[str] = frozenset()  # first-step keys of sequences a reply stopped
+    replies: dict[str, tuple[dt.date, ...]] | None = None  # per contact: days they wrote to us
+
+    def reply_days(self, contact_id: str) -> tuple[dt.date, ...]:
+        return (self.replies or {}).get(contact_id, ())
 
     def touch_days(self, contact_id: str) -> tuple[dt.date, ...]:
         return (self.touched or {}).get(contact_id, ())

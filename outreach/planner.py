@@ -208,6 +208,7 @@ def _schedule_occasions(
 def last_touch(contact: Contact, history: History, before: dt.date) -> dt.date | None:
     """The contact's latest touch of any kind (logged by hand or drafted) up to ``before``."""
     days = [d for d in history.touch_days(contact.id) if d <= before]
+    days += [d for d in history.reply_days(contact.id) if d <= before]  # they wrote to us
     logged = contact.last_interaction(before)
     if logged:
         days.append(logged)
@@ -276,6 +277,73 @@ def occasions_for(
 # --------------------------------------------------------------------------- the plan
 
 
+STEP_CATCH_UP = 14
+
+
+def step_number(key: str) -> int:
+    """1 for a first note, n for ``.../step-n``."""
+    last = key.rsplit("/", 1)[-1]
+    return int(last.removeprefix("step-")) if last.startswith("step-") else 1
+
+
+def first_key(key: str) -> str:
+    return "/".join(key.split("/")[:3])
+
+
+def step_key(first_key: str, step: int) -> str:
+    """The key of a sequence's later note: ``intro/jane-doe/2026-11-22/step-2``."""
+    return f"{first_key}/step-{step}"
+
+
+def _step_touches(book: Book, camp: Campaign, history: History, today: dt.date) -> list[Touch]:
+    """The next note of every running sequence of this campaign: due ``after`` days past the
+    previous one; none once the contact replied (where the mailbox can tell)."""
+    made = history.made_on or {}
+    out: list[Touch] = []
+    prefix = f"{camp.id}/"
+    for key, day in made.items():
+        parts = key.split("/")
+        if not key.startswith(prefix) or len(parts) not in (3, 4):
+            continue
+        first = "/".join(parts[:3])
+        number = int(parts[3].removeprefix("step-")) if len(parts) == 4 else 1
+        if first in history.stopped or number > len(camp.steps):
+            continue
+        step = camp.steps[number - 1]
+        nxt = step_key(first, number + 1)
+        if nxt in history.done:
+            continue
+        try:
+            contact = book.contact(parts[1])
+        except KeyError:
+            continue
+        if not in_audience(contact, camp) or draft_blocker(contact, camp):
+            continue
+        due = _shifted(day + dt.timedelta(days=step.after), _country(book, contact), camp, None)
+        last = due + dt.timedelta(
+            days=camp.catch_up_days if camp.catch_up_days is not None else STEP_CATCH_UP
+        )
+        if not due <= today <= last:
+            continue
+        occasion = Occasion(
+            "step", due, f"{camp.title}, note {number + 1}", f"{parts[2]}/step-{number + 1}"
+        )
+        out.append(
+            Touch(
+                nxt,
+                contact.id,
+                camp.id,
+                occasion,
+                due,
+                last,
+                camp.priority,
+                f"note {number + 1} of {len(camp.steps) + 1}, {step.after} days after "
+                f"note {number} ({day.isoformat()})",
+            )
+        )
+    return out
+
+
 def candidates(book: Book, history: History, today: dt.date) -> tuple[list[Touch], list[Skip]]:
     """Touches whose window holds ``today`` and that were never made, before any limit."""
     out: list[Touch] = []
@@ -298,6 +366,8 @@ def candidates(book: Book, history: History, today: dt.date) -> tuple[list[Touch
                 skipped.append(Skip(contact.id, camp.id, blocker))
                 continue
             out.extend(due_now)
+        if camp.steps:
+            out.extend(_step_touches(book, camp, history, today))
     return out, skipped
 
 

@@ -8,11 +8,12 @@ or none of it. ``X-Unsent: 1`` makes Outlook and others open the file as a draft
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from email.parser import BytesHeaderParser
 from email.policy import SMTP
 from pathlib import Path
 
-from outreach.drafts import Stored
+from outreach.drafts import Stored, create_each
 from outreach.errors import StoreError
 from outreach.fsutil import write_atomic
 from outreach.message import Draft
@@ -54,6 +55,9 @@ class DirStore:
         if path is not None and path.exists():
             return Stored(message_id, str(path))
         return None
+
+    def create_many(self, drafts: Sequence[Draft]) -> list[Stored | StoreError]:
+        return create_each(self, drafts)
 
     def create(self, draft: Draft) -> Stored:
         msg = draft.message

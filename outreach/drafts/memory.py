@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from outreach.drafts import Stored
+from collections.abc import Sequence
+
+from outreach.drafts import Stored, create_each
+from outreach.errors import StoreError
 from outreach.message import Draft
 
 
@@ -14,6 +17,9 @@ class MemoryStore:
 
     def find(self, message_id: str) -> Stored | None:
         return Stored(message_id, f"memory:{message_id}") if message_id in self.drafts else None
+
+    def create_many(self, drafts: Sequence[Draft]) -> list[Stored | StoreError]:
+        return create_each(self, drafts)
 
     def create(self, draft: Draft) -> Stored:
         self.drafts[draft.message_id] = draft

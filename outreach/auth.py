@@ -1,0 +1,157 @@
+"""Gmail OAuth: the one-time consent (installed-app flow) and the token a cron job lives on.
+
+Only this module and ``drafts/gmail.py`` import Google's libraries, and only when called, so that
+``outreach plan`` starts fast. Tokens are stored with mode 0600 and never logged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from outreach.errors import AuthError, UsageError
+from outreach.fsutil import write_atomic
+from outreach.model import GOOGLE_TOKEN_URI, GmailSettings
+
+SCOPE_COMPOSE = "https://www.googleapis.com/auth/gmail.compose"
+SCOPE_READONLY = "https://www.googleapis.com/auth/gmail.readonly"
+
+TESTING_HINT = (
+    "if this happens every 7 days, your OAuth app is still in 'Testing' on Google's consent "
+    "screen: publish it (or make it Internal in Google Workspace), then run 'outreach auth gmail'"
+)
+
+
+def scopes(settings: GmailSettings) -> list[str]:
+    """The narrowest scopes that work: compose, plus read-only for reply detection."""
+    return [SCOPE_COMPOSE, SCOPE_READONLY] if settings.reply_detection else [SCOPE_COMPOSE]
+
+
+def token_path(settings: GmailSettings, root: Path) -> Path:
+    path = Path(os.path.expandvars(settings.token_file)).expanduser()
+    return path if path.is_absolute() else root / path
+
+
+def load_credentials(settings: GmailSettings, root: Path) -> Any:
+    """The stored credentials, refreshed when needed. Raises AuthError with the fix."""
+    from google.auth.exceptions import RefreshError, TransportError
+    from google.oauth2.credentials import Credentials
+
+    path = token_path(settings, root)
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AuthError(f"no Gmail token at {path}", "run 'outreach auth gmail' once") from None
+    except (OSError, ValueError) as exc:
+        raise AuthError(
+            f"cannot read the Gmail token {path}: {exc}",
+            "run 'outreach auth gmail' to make a new one",
+        ) from None
+    missing = [k for k in ("refresh_token", "client_id", "client_secret") if not info.get(k)]
+    if missing:
+        raise AuthError(
+            f"the Gmail token {path} lacks {', '.join(missing)}",
+            "run 'outreach auth gmail' to make a new one",
+        )
+    granted = info.get("scopes") or []
+    if isinstance(granted, str):
+        granted = granted.split()
+    needed = scopes(settings)
+    if granted and not set(needed) <= set(granted):
+        raise AuthError(
+            "the Gmail token does not grant " + ", ".join(sorted(set(needed) - set(granted))),
+            "run 'outreach auth gmail' again (reply detection needs the read-only scope)",
+        )
+    # Credentials.from_authorized_user_info always resets token_uri to Google's: build it here so
+    # that a Workspace proxy or an emulator can stand in.
+    creds: Any = Credentials(
+        token=info.get("token"),
+        refresh_token=info["refresh_token"],
+        token_uri=settings.token_uri or info.get("token_uri") or GOOGLE_TOKEN_URI,
+        client_id=info["client_id"],
+        client_secret=info["client_secret"],
+        scopes=granted or needed,
+    )
+    if not creds.valid:
+        import google_auth_httplib2
+        import httplib2
+
+        try:
+            creds.refresh(
+                google_auth_httplib2.Request(httplib2.Http(timeout=settings.timeout_seconds))
+            )
+        except RefreshError as exc:
+            raise _refresh_failed(exc) from None
+        except (TransportError, OSError) as exc:
+            from outreach.errors import StoreError
+
+            raise StoreError(
+                f"cannot reach Google's token endpoint: {exc}",
+                "check the network; the next run tries again",
+            ) from None
+    return creds
+
+
+def _refresh_failed(exc: Exception) -> AuthError:
+    text = str(exc)
+    if "invalid_grant" in text:
+        return AuthError(
+            "Gmail refused the stored token (invalid_grant: expired or revoked); "
+            "run 'outreach auth gmail'",
+            TESTING_HINT,
+        )
+    return AuthError(
+        f"Gmail token refresh failed ({text.splitlines()[0][:200]}); run 'outreach auth gmail'",
+        TESTING_HINT,
+    )
+
+
+def save_credentials(creds: Any, path: Path) -> None:
+    """Store the token readable by the owner only (0600), atomically."""
+    write_atomic(path, creds.to_json().encode("utf-8"), mode=0o600)
+
+
+def authorize(
+    settings: GmailSettings, root: Path, *, open_browser: bool, port: int, echo: Any
+) -> Path:
+    """The installed-app flow: consent in a browser, a refresh token stored for cron."""
+    secrets = Path(settings.client_secrets).expanduser()
+    if not secrets.is_absolute():
+        secrets = root / secrets
+    if not secrets.exists():
+        raise UsageError(
+            f"no OAuth client file at {secrets}",
+            "create an OAuth client of type 'Desktop app' in Google Cloud (see the README), "
+            "download its JSON and set gmail.client_secrets in outreach.yaml",
+        )
+    from google_auth_oauthlib.flow import InstalledAppFlow
+
+    flow = InstalledAppFlow.from_client_secrets_file(str(secrets), scopes=scopes(settings))
+    message = (
+        "Open this URL in a browser to allow outreach to create Gmail drafts"
+        + (
+            ""
+            if open_browser
+            else f" (on another machine, first run: ssh -L {port}:localhost:{port} THIS-HOST)"
+        )
+        + ":\n{url}"
+    )
+    creds = flow.run_local_server(
+        host="localhost",
+        port=port,
+        open_browser=open_browser,
+        authorization_prompt_message=message,
+        success_message="outreach is authorized; you can close this tab.",
+        access_type="offline",
+        prompt="consent",
+    )
+    path = token_path(settings, root)
+    save_credentials(creds, path)
+    echo(f"Saved the Gmail token to {path} (mode 0600).")
+    echo(
+        "Note: if your OAuth app is in 'Testing', Google expires this token after 7 days; "
+        "publish the app (or make it Internal in Workspace) so the nightly job keeps working."
+    )
+    return path

@@ -1,0 +1,361 @@
+"""The ``gmail`` store: ``users.drafts.create`` through google-api-python-client, exactly once.
+
+* The client is built offline from the discovery document the package ships, with its ``rootUrl``
+  set to ``gmail.api_root``: JSON calls, media uploads and batches all go there (a Workspace proxy
+  or a local emulator can stand in for Google).
+* Requests are paced to ``gmail.quota_per_minute`` (drafts.create costs 10 units, drafts.list 5)
+  and sent in batches of at most ``gmail.batch_size`` (Google advises no more than 50).
+* 429, rate-limit 403s, 5xx, timeouts and dropped connections are retried with exponential
+  backoff and jitter, inside batches too (the library does not retry those). 400 and other 403s
+  fail only their draft.
+* When the outcome of a create is unknown (a timeout, a lost reply), the store asks Gmail for the
+  Message-ID (``drafts.list q=rfc822msgid:``) before creating again: never two drafts for a touch.
+* An expired or revoked refresh token stops the run with :class:`AuthError` (exit code 5).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import socket
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from outreach.drafts import Stored
+from outreach.errors import AuthError, StoreError
+from outreach.message import Draft
+from outreach.model import GmailSettings
+
+COST = {"create": 10, "list": 5, "get": 5, "threads": 10}
+RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "backendError"}
+BACKOFF_CAP = 64.0
+
+
+class Pacer:
+    """A token bucket of quota units per minute: ``take(n)`` waits until n units are free."""
+
+    def __init__(
+        self, per_minute: int, clock: Callable[[], float], sleep: Callable[[float], None]
+    ) -> None:
+        self.rate = per_minute / 60.0
+        self.capacity = float(per_minute)
+        self.level = float(per_minute)
+        self.clock = clock
+        self.sleep = sleep
+        self.last = clock()
+        self.waited = 0.0
+
+    def take(self, units: int) -> None:
+        units = min(units, int(self.capacity))
+        while True:
+            now = self.clock()
+            self.level = min(self.capacity, self.level + (now - self.last) * self.rate)
+            self.last = now
+            if self.level >= units:
+                self.level -= units
+                return
+            wait = (units - self.level) / self.rate
+            self.waited += wait
+            self.sleep(wait)
+
+
+class _Outcome:
+    """What became of one request: a result, a retryable fault, a final error, or unknown."""
+
+    def __init__(self) -> None:
+        self.result: Any = None
+        self.retry: str | None = None  # a fault worth another try
+        self.error: StoreError | None = None  # final for this draft
+        self.unknown = False  # the request may have been carried out: look before retrying
+
+
+def _classify(exc: BaseException, outcome: _Outcome) -> None:
+    from googleapiclient.errors import HttpError
+
+    if isinstance(exc, HttpError):
+        status = int(exc.resp.status)
+        reason = _reason(exc)
+        if status == 401:
+            raise AuthError(
+                "Gmail answered 401 (invalid credentials) after a token refresh",
+                "run 'outreach auth gmail'",
+            )
+        if status == 429 or status >= 500 or (status == 403 and reason in RATE_REASONS):
+            outcome.retry = f"{status} {reason or ''}".strip()
+            outcome.unknown = status >= 500  # a 5xx may still have created the draft
+            return
+        what = {
+            400: "Gmail refused the draft as invalid",
+            403: "Gmail refused the draft (permission)",
+            404: "Gmail did not find the conversation",
+        }.get(status, f"Gmail answered {status}")
+        hint = (
+            "grant the compose scope: run 'outreach auth gmail'"
+            if reason == "insufficientPermissions"
+            else "check the draft's headers and size"
+        )
+        outcome.error = StoreError(f"{what}: {reason or _message(exc)}", hint)
+        return
+    _classify_transport(exc, outcome)
+
+
+def _classify_transport(exc: BaseException, outcome: _Outcome) -> None:
+    from google.auth.exceptions import RefreshError
+
+    if isinstance(exc, RefreshError):
+        from outreach.auth import _refresh_failed
+
+        raise _refresh_failed(exc) from None
+    if isinstance(exc, AuthError):
+        raise exc
+    # timeouts, refused or dropped connections, half-read replies: the request may have been done
+    outcome.retry = f"{type(exc).__name__}: {exc}"[:200]
+    outcome.unknown = True
+
+
+def _reason(exc: Any) -> str:
+    try:
+        data = json.loads(exc.content.decode("utf-8"))
+        errors = data.get("error", {}).get("errors") or []
+        return str(errors[0].get("reason", "")) if errors else str(data["error"].get("status", ""))
+    except (ValueError, AttributeError, KeyError, IndexError, TypeError):
+        return ""
+
+
+def _message(exc: Any) -> str:
+    try:
+        return str(json.loads(exc.content.decode("utf-8"))["error"]["message"])[:200]
+    except (ValueError, AttributeError, KeyError, TypeError):
+        return str(exc)[:200]
+
+
+TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (OSError, socket.timeout, TimeoutError)
+
+
+class GmailStore:
+    name = "gmail"
+
+    def __init__(
+        self,
+        settings: GmailSettings,
+        root: Path,
+        *,
+        credentials: Any = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        from outreach import auth
+
+        self.settings = settings
+        self.sleep = sleep
+        self.rng = rng or random.Random()
+        self.pacer = Pacer(settings.quota_per_minute, clock, sleep)
+        self.credentials = credentials or auth.load_credentials(settings, root)
+        self.service = self._build()
+        self.retries = 0  # how many retries this store made (for reports and tests)
+
+    def _build(self) -> Any:
+        import google_auth_httplib2
+        import googleapiclient
+        import httplib2
+        from googleapiclient.discovery import build_from_document
+
+        doc_path = (
+            Path(googleapiclient.__file__).parent
+            / "discovery_cache"
+            / "documents"
+            / "gmail.v1.json"
+        )
+        doc = json.loads(doc_path.read_text(encoding="utf-8"))
+        doc["rootUrl"] = self.settings.api_root  # JSON calls, /upload/ and /batch all follow it
+        http = google_auth_httplib2.AuthorizedHttp(
+            self.credentials, http=httplib2.Http(timeout=self.settings.timeout_seconds)
+        )
+        return build_from_document(doc, http=http)
+
+    @property
+    def batch_size(self) -> int:
+        return self.settings.batch_size
+
+    # ----------------------------------------------------------------- helpers
+
+    def _backoff(self, attempt: int) -> None:
+        delay = min(BACKOFF_CAP, 2.0**attempt) * (0.5 + self.rng.random())
+        self.retries += 1
+        self.sleep(delay)
+
+    def _call(self, make: Callable[[], Any], units: int) -> Any:
+        """One request, paced and retried; raises StoreError when it keeps failing."""
+        last = ""
+        for attempt in range(self.settings.max_retries + 1):
+            if attempt:
+                self._backoff(attempt - 1)
+            self.pacer.take(units)
+            outcome = _Outcome()
+            try:
+                return make().execute(num_retries=0)
+            except Exception as exc:
+                _classify(exc, outcome)
+            if outcome.error is not None:
+                raise outcome.error
+            last = outcome.retry or "unknown"
+        raise StoreError(
+            f"Gmail kept failing ({last})",
+            "the next run tries again; check Gmail's status if this persists",
+        )
+
+    # ----------------------------------------------------------------- the protocol
+
+    def find(self, message_id: str) -> Stored | None:
+        """The draft with this Message-ID (5 quota units)."""
+        drafts = self.service.users().drafts()
+        response = self._call(
+            lambda: drafts.list(userId="me", q=f"rfc822msgid:{message_id}", maxResults=10),
+            COST["list"],
+        )
+        found = (response or {}).get("drafts") or []
+        if not found:
+            return None
+        first = sorted(found, key=lambda d: str(d.get("id")))[0]
+        return Stored(message_id, str(first["id"]), (first.get("message") or {}).get("threadId"))
+
+    def create(self, draft: Draft) -> Stored:
+        result = self.create_many([draft])[0]
+        if isinstance(result, StoreError):
+            raise result
+        return result
+
+    def create_many(self, drafts: Sequence[Draft]) -> list[Stored | StoreError]:
+        """Create drafts in batches; retry what failed; look up what may exist before retrying."""
+        results: dict[int, Stored | StoreError] = {}
+        todo = list(range(len(drafts)))
+        check: set[int] = set()  # outcome unknown: ask Gmail before creating again
+        last: dict[int, str] = {}
+        for attempt in range(self.settings.max_retries + 1):
+            if not todo:
+                break
+            if attempt:
+                self._backoff(attempt - 1)
+            for i in sorted(check & set(todo)):
+                try:
+                    found = self.find(drafts[i].message_id)
+                except StoreError as exc:
+                    results[i] = exc
+                    todo.remove(i)
+                    continue
+                if found is not None:
+                    results[i] = found
+                    todo.remove(i)
+            check -= set(results)
+            again: list[int] = []
+            for start in range(0, len(todo), self.batch_size):
+                chunk = todo[start : start + self.batch_size]
+                for i, outcome in zip(chunk, self._batch([drafts[i] for i in chunk]), strict=True):
+                    if outcome.error is not None:
+                        results[i] = outcome.error
+                    elif outcome.retry is not None:
+                        again.append(i)
+                        last[i] = outcome.retry
+                        if outcome.unknown:
+                            check.add(i)
+                    else:
+                        results[i] = self._stored(drafts[i], outcome.result)
+            todo = again
+        for i in todo:
+            results[i] = StoreError(
+                f"Gmail kept failing ({last.get(i, 'unknown')})",
+                "the next run looks for it and tries again",
+            )
+        return [results[i] for i in range(len(drafts))]
+
+    def _body(self, draft: Draft) -> dict[str, Any]:
+        raw = base64.urlsafe_b64encode(draft.message.as_bytes()).decode("ascii")
+        message: dict[str, Any] = {"raw": raw}
+        if draft.thread_id:
+            message["threadId"] = draft.thread_id
+        return {"message": message}
+
+    def _stored(self, draft: Draft, result: Any) -> Stored:
+        return Stored(
+            draft.message_id, str(result["id"]), (result.get("message") or {}).get("threadId")
+        )
+
+    def _batch(self, chunk: list[Draft]) -> list[_Outcome]:
+        """One batch request (a single create goes alone); an outcome per draft."""
+        outcomes = [_Outcome() for _ in chunk]
+        drafts_api = self.service.users().drafts()
+        self.pacer.take(COST["create"] * len(chunk))
+        if len(chunk) == 1:
+            try:
+                outcomes[0].result = drafts_api.create(
+                    userId="me", body=self._body(chunk[0])
+                ).execute(num_retries=0)
+            except Exception as exc:
+                _classify(exc, outcomes[0])
+            return outcomes
+
+        def callback(request_id: str, response: Any, exception: BaseException | None) -> None:
+            outcome = outcomes[int(request_id)]
+            if exception is not None:
+                _classify(exception, outcome)
+            else:
+                outcome.result = response
+
+        batch = self.service.new_batch_http_request(callback=callback)
+        for n, draft in enumerate(chunk):
+            batch.add(drafts_api.create(userId="me", body=self._body(draft)), request_id=str(n))
+        try:
+            batch.execute()
+        except Exception as exc:
+            for outcome in outcomes:
+                if outcome.result is None and outcome.error is None:
+                    _classify(exc, outcome)
+                    outcome.unknown = outcome.unknown or outcome.retry is not None
+        for outcome in outcomes:
+            if outcome.result is None and outcome.error is None and outcome.retry is None:
+                outcome.retry, outcome.unknown = "no answer in the batch", True
+        return outcomes
+
+
+class Seen:
+    """One message of a conversation, as far as reply detection needs it."""
+
+    def __init__(self, message_id: str, sender: str, labels: frozenset[str], day: Any) -> None:
+        self.message_id = message_id
+        self.sender = sender
+        self.labels = labels
+        self.day = day
+
+
+def thread_messages(store: GmailStore, thread_id: str) -> list[Seen] | None:
+    """The messages of a conversation (needs the read-only scope), None if it is gone."""
+    import datetime as dt
+    from email.utils import parseaddr
+
+    from googleapiclient.errors import HttpError
+
+    threads = store.service.users().threads()
+    try:
+        data = store._call(lambda: threads.get(userId="me", id=thread_id, format="metadata",
+                                               metadataHeaders=["From", "Message-ID"]),
+                           COST["threads"])
+    except StoreError as exc:
+        if "did not find" in exc.message:
+            return None
+        raise
+    except HttpError:  # pragma: no cover - _call turns these into StoreError
+        return None
+    out: list[Seen] = []
+    for m in (data or {}).get("messages") or []:
+        headers = {h.get("name", "").lower(): h.get("value", "")
+                   for h in (m.get("payload") or {}).get("headers") or []}
+        millis = int(m.get("internalDate") or 0)
+        day = dt.datetime.fromtimestamp(millis / 1000, dt.UTC).date()
+        out.append(Seen(headers.get("message-id", "").strip(),
+                        parseaddr(headers.get("from", ""))[1].lower(),
+                        frozenset(m.get("labelIds") or ()), day))
+    return out
