@@ -9,7 +9,7 @@ import datetime as dt
 import os
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -95,8 +95,12 @@ def check(root: Path, *, today: dt.date) -> CheckReport:
                 seen.add(ident)
                 try:
                     if drafts:
-                        compose(book, env, touch, today)
+                        first = compose(book, env, touch, today)
                         rendered += 1
+                        for n in range(2, len(camp.steps) + 2):  # a sequence's later notes
+                            step = replace(touch, key=planner.step_key(touch.key, n))
+                            compose(book, env, step, today, Thread(first.subject, ()))
+                            rendered += 1
                     for fu in camp.followups:
                         sample = planner.Scheduled(touch, fu, touch.occasion.date, "none")
                         feed.followup_event(book, strings, sample, {}, today)

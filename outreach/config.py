@@ -391,21 +391,24 @@ def check_templates(book: Book) -> list[Problem]:
     problems: list[Problem] = []
     checked: set[str] = set()
     for i, item in enumerate(raw if isinstance(raw, list) else []):
-        name = item.get("template") if isinstance(item, dict) else None
-        if not isinstance(name, str) or not name.strip():
+        if not isinstance(item, dict):
             continue
-        found = render.check_template(
-            env,
-            name.strip(),
-            src.name,
-            src.line_of(("campaigns", i, "template")),
-            f"campaigns[{i}].template",
-        )
-        missing = [p for p in found if p.path.startswith("campaigns[")]
-        if name in checked and not missing:
-            continue  # the same template's own problems are listed once
-        checked.add(name)
-        problems += found
+        places: list[tuple[Any, Loc]] = [(item.get("template"), ("campaigns", i, "template"))]
+        steps = item.get("steps")
+        for j, step in enumerate(steps if isinstance(steps, list) else []):
+            if isinstance(step, dict):
+                places.append((step.get("template"), ("campaigns", i, "steps", j, "template")))
+        for name, loc in places:
+            if not isinstance(name, str) or not name.strip():
+                continue
+            found = render.check_template(
+                env, name.strip(), src.name, src.line_of(loc), format_loc(loc)
+            )
+            missing = [p for p in found if p.path.startswith("campaigns[")]
+            if name in checked and not missing:
+                continue  # the same template's own problems are listed once
+            checked.add(name)
+            problems += found
     return problems
 
 

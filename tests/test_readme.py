@@ -27,6 +27,7 @@ def readme_folder(tmp_path: Path) -> Path:
     (tmp_path / "campaigns.yaml").write_text(block_after("## Reference: `campaigns.yaml`", "yaml"))
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "birthday.md").write_text(block_after("## Templates", "markdown"))
+    (tmp_path / "templates" / "birthday-2.md").write_text(block_after("## Templates", "markdown"))
     (tmp_path / "templates" / "_signature.md").write_text("{{ sender.signature }}\n")
     return tmp_path
 
