@@ -103,8 +103,8 @@ def _refresh_failed(exc: Exception) -> AuthError:
             TESTING_HINT,
         )
     return AuthError(
-        f"Gmail token refresh failed ({text.splitlines()[0][:200]}); run 'outreach auth gmail'",
-        TESTING_HINT,
+        f"Gmail token refresh failed ({text.splitlines()[0][:160]})",
+        "check gmail.token_uri and the network; if it persists, run 'outreach auth gmail'",
     )
 
 

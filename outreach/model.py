@@ -464,20 +464,24 @@ GOOGLE_API_ROOT = "https://gmail.googleapis.com/"
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 
 
-def _root_url(value: Any) -> Any:
+def _url(value: Any) -> Any:
     if isinstance(value, str):
         value = value.strip()
         if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", value):
             raise PydanticCustomError("url", "'{value}' is not an http(s) URL", {"value": value})
-        return value if value.endswith("/") else value + "/"
     return value
+
+
+def _root_url(value: Any) -> Any:
+    value = _url(value)
+    return value if not isinstance(value, str) or value.endswith("/") else value + "/"
 
 
 class GmailSettings(Strict):
     token_file: Text = "~/.config/outreach/gmail-token.json"  # written by `outreach auth gmail`
     client_secrets: Text = "client_secret.json"  # the OAuth client (Desktop app) from Google Cloud
     api_root: Annotated[str, BeforeValidator(_root_url)] = GOOGLE_API_ROOT  # a proxy or emulator
-    token_uri: Annotated[str | None, BeforeValidator(_root_url)] = None  # default: Google's
+    token_uri: Annotated[str | None, BeforeValidator(_url)] = None  # default: Google's
     quota_per_minute: int = Field(6000, ge=50, le=1_000_000)  # units per user per minute
     batch_size: int = Field(20, ge=1, le=50)  # drafts per batch request
     timeout_seconds: float = Field(30, gt=0, le=600)

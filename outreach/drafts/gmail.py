@@ -144,16 +144,16 @@ class GmailStore:
         root: Path,
         *,
         credentials: Any = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
         rng: random.Random | None = None,
     ) -> None:
         from outreach import auth
 
         self.settings = settings
-        self.sleep = sleep
+        self.sleep: Callable[[float], None] = sleep or (lambda seconds: time.sleep(seconds))
         self.rng = rng or random.Random()
-        self.pacer = Pacer(settings.quota_per_minute, clock, sleep)
+        self.pacer = Pacer(settings.quota_per_minute, clock or time.monotonic, self.sleep)
         self.credentials = credentials or auth.load_credentials(settings, root)
         self.service = self._build()
         self.retries = 0  # how many retries this store made (for reports and tests)
@@ -172,6 +172,10 @@ class GmailStore:
         )
         doc = json.loads(doc_path.read_text(encoding="utf-8"))
         doc["rootUrl"] = self.settings.api_root  # JSON calls, /upload/ and /batch all follow it
+        # httplib2 silently re-sends a request (a POST too) once when the connection drops before
+        # the reply: that would create a second draft behind our back. We retry ourselves, after
+        # looking the Message-ID up.
+        httplib2.RETRIES = 1
         http = google_auth_httplib2.AuthorizedHttp(
             self.credentials, http=httplib2.Http(timeout=self.settings.timeout_seconds)
         )
@@ -340,9 +344,12 @@ def thread_messages(store: GmailStore, thread_id: str) -> list[Seen] | None:
 
     threads = store.service.users().threads()
     try:
-        data = store._call(lambda: threads.get(userId="me", id=thread_id, format="metadata",
-                                               metadataHeaders=["From", "Message-ID"]),
-                           COST["threads"])
+        data = store._call(
+            lambda: threads.get(
+                userId="me", id=thread_id, format="metadata", metadataHeaders=["From", "Message-ID"]
+            ),
+            COST["threads"],
+        )
     except StoreError as exc:
         if "did not find" in exc.message:
             return None
@@ -351,11 +358,18 @@ def thread_messages(store: GmailStore, thread_id: str) -> list[Seen] | None:
         return None
     out: list[Seen] = []
     for m in (data or {}).get("messages") or []:
-        headers = {h.get("name", "").lower(): h.get("value", "")
-                   for h in (m.get("payload") or {}).get("headers") or []}
+        headers = {
+            h.get("name", "").lower(): h.get("value", "")
+            for h in (m.get("payload") or {}).get("headers") or []
+        }
         millis = int(m.get("internalDate") or 0)
         day = dt.datetime.fromtimestamp(millis / 1000, dt.UTC).date()
-        out.append(Seen(headers.get("message-id", "").strip(),
-                        parseaddr(headers.get("from", ""))[1].lower(),
-                        frozenset(m.get("labelIds") or ()), day))
+        out.append(
+            Seen(
+                headers.get("message-id", "").strip(),
+                parseaddr(headers.get("from", ""))[1].lower(),
+                frozenset(m.get("labelIds") or ()),
+                day,
+            )
+        )
     return out
