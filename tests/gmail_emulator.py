@@ -874,6 +874,14 @@ class GmailEmulator:
                     "api": "token",
                 }
             )
+            if form.get("grant_type") == "authorization_code" and form.get("code"):
+                # the installed-app flow's exchange: the consent's code for a refresh token
+                token = f"ya29.{next(self._token_counter)}"
+                self._tokens[token] = frozenset(self.scopes)
+                self._tokens_issued += 1
+                return _Reply(200, {"access_token": token, "expires_in": 3600,
+                                    "token_type": "Bearer", "refresh_token": f"1//r-{token}",
+                                    "scope": " ".join(sorted(self.scopes))})
             if form.get("grant_type") != "refresh_token" or not form.get("refresh_token"):
                 return _Reply(
                     400,

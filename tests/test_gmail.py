@@ -315,3 +315,56 @@ def test_the_contract_holds_for_gmail(tmp_path: Path, gm: GmailEmulator) -> None
     stored = store.create(a)
     assert store.find(a.message_id) == stored
     assert store.find(b.message_id) is None
+
+
+def test_auth_gmail_stores_a_refreshable_token_0600(tmp_path: Path, gm: GmailEmulator) -> None:
+    """`outreach auth gmail --no-browser` prints the consent URL, takes Google's redirect on the
+    local port, exchanges the code and stores the token with mode 0600; a run then works with it."""
+    import socket
+    import urllib.parse
+    import urllib.request
+
+    root = gmail_folder(tmp_path, gm, 1)
+    (tmp_path / "token.json").unlink()
+    (root / "client_secret.json").write_text(json.dumps({"installed": {
+        "client_id": "c", "client_secret": "s", "auth_uri": gm.root_url + "auth",
+        "token_uri": gm.token_uri, "redirect_uris": ["http://localhost"]}}))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "outreach", "-C", str(root), "auth", "gmail",
+                             "--no-browser", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            # the emulator speaks plain http on 127.0.0.1; oauthlib wants https
+                            env={**os.environ, "OAUTHLIB_INSECURE_TRANSPORT": "1",
+                                 "PYTHONUNBUFFERED": "1"})
+    try:
+        assert proc.stdout is not None
+        url = ""
+        for _ in range(5):
+            line = proc.stdout.readline()
+            if line.startswith("http"):
+                url = line.strip()
+                break
+        query = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)
+        assert query["scope"] == [COMPOSE]
+        assert query["access_type"] == ["offline"]
+        redirect = (f"http://localhost:{port}/?state={query['state'][0]}&code=4/abc"
+                    f"&scope={urllib.parse.quote(COMPOSE)}")
+        for _ in range(50):
+            try:
+                urllib.request.urlopen(redirect, timeout=5).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    token = tmp_path / "token.json"
+    assert f"Saved the Gmail token to {token} (mode 0600)." in out
+    assert "expires this token after 7 days" in out
+    assert token.stat().st_mode & 0o777 == 0o600
+    assert json.loads(token.read_text())["refresh_token"].startswith("1//r-")
+    assert run(root)[0] == 0
+    assert_exactly_once(gm, 1)
