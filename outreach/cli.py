@@ -40,6 +40,11 @@ def _today(value: dt.date | None) -> dt.date:
     return value or dt.date.today()
 
 
+def _warn(line: str) -> None:
+    """A source that is down or a skipped article: one line on stderr, the night goes on."""
+    click.echo(f"warning: {line}", err=True)
+
+
 def _now() -> dt.datetime:
     """The wall clock, read here only: it stamps calendar changes (LAST-MODIFIED, DTSTAMP)."""
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -156,7 +161,7 @@ def check(ctx: click.Context, date: dt.date | None) -> None:
     """Validate every file and template; list all problems; exit 2 if any."""
     from outreach import commands
 
-    report = commands.check(_root(ctx), today=_today(date))
+    report = commands.check(_root(ctx), today=_today(date), warn=_warn)
     events = f", {report.events} sample follow-up events" if report.events else ""
     click.echo(
         f"ok: {report.contacts} contacts, {report.campaigns} campaigns, "
@@ -210,7 +215,7 @@ def plan(ctx: click.Context, date: dt.date | None, days: int, as_json: bool) -> 
     from outreach.message import compose
 
     today = _today(date)
-    book, plans = commands.plan(_root(ctx), today=today, days=days)
+    book, plans = commands.plan(_root(ctx), today=today, days=days, warn=_warn)
     env = render.environment(book.templates_dir, book.root)
     items: list[dict[str, Any]] = []
     told: set[tuple[str, str, str]] = set()
@@ -245,6 +250,10 @@ def plan(ctx: click.Context, date: dt.date | None, days: int, as_json: bool) -> 
                 if (s.campaign_id, s.contact_id, s.why) not in told:  # once per plan is enough
                     told.add((s.campaign_id, s.contact_id, s.why))
                     click.echo(f"  no draft: {s.campaign_id}/{s.contact_id}: {s.why}")
+            for note in p.notes:
+                if ("", "", note) not in told:
+                    told.add(("", "", note))
+                    click.echo(f"  note: {note}")
     if as_json:
         click.echo(json.dumps(items, indent=2, ensure_ascii=False))
     if failures:
@@ -298,6 +307,7 @@ def run(
         backend=backend,
         limit=limit,
         progress=progress,
+        warn=_warn,
     )
     if show:
         for key in report.recovered:
@@ -363,7 +373,7 @@ def preview(ctx: click.Context, key: str | None, show_all: bool, date: dt.date |
 
     if bool(key) == show_all:
         raise UsageError("give a touch KEY or --all", "see the keys with 'outreach plan'")
-    results = commands.preview(_root(ctx), today=_today(date), key=key)
+    results = commands.preview(_root(ctx), today=_today(date), key=key, warn=_warn)
     failed = 0
     for item in results:
         touch, result = item.touch, item.result
@@ -401,7 +411,7 @@ def calendar(ctx: click.Context, out: Path | None, date: dt.date | None, verbose
     """(Re)write the follow-up calendar feed."""
     from outreach import commands
 
-    report = commands.calendar(_root(ctx), today=_today(date), now=_now(), out=out)
+    report = commands.calendar(_root(ctx), today=_today(date), now=_now(), out=out, warn=_warn)
     if verbose or sys.stdout.isatty():
         click.echo(_calendar_line(report))
     for p in report.problems:
@@ -446,10 +456,18 @@ def auth() -> None:
 
 
 @auth.command("gmail")
-@click.option("--no-browser", is_flag=True,
-              help="Print the URL instead of opening a browser (e.g. over an SSH tunnel).")
-@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
-              help="Local port for Google's redirect.")
+@click.option(
+    "--no-browser",
+    is_flag=True,
+    help="Print the URL instead of opening a browser (e.g. over an SSH tunnel).",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="Local port for Google's redirect.",
+)
 @click.pass_context
 @handled
 def auth_gmail(ctx: click.Context, no_browser: bool, port: int) -> None:
@@ -463,3 +481,50 @@ def auth_gmail(ctx: click.Context, no_browser: bool, port: int) -> None:
     if settings is None or problems:
         raise InvalidInput(problems)
     oauth.authorize(settings.gmail, root, open_browser=not no_browser, port=port, echo=click.echo)
+
+
+LOG_KINDS = ("meeting", "call", "email", "note", "gift", "visit")
+
+
+@main.command("log")
+@click.argument("contact")
+@click.option("--meeting", "meeting", metavar="TEXT", help="A meeting, with what was said.")
+@click.option("--call", "call", metavar="TEXT", help="A phone call.")
+@click.option("--email", "email_", metavar="TEXT", help="An email you sent or got.")
+@click.option("--note", "note", metavar="TEXT", help="Anything else worth remembering.")
+@click.option("--gift", "gift", metavar="TEXT", help="A gift given.")
+@click.option("--visit", "visit", metavar="TEXT", help="A visit.")
+@click.option("--date", "date", type=DATE, help="When (default: today).")
+@click.pass_context
+@handled
+def log(
+    ctx: click.Context,
+    contact: str,
+    meeting: str | None,
+    call: str | None,
+    email_: str | None,
+    note: str | None,
+    gift: str | None,
+    visit: str | None,
+    date: dt.date | None,
+) -> None:
+    """Log an interaction by hand (appends to interactions.yaml; resets keep-in-touch)."""
+    from outreach import commands
+    from outreach.errors import UsageError
+
+    given = [
+        (k, v)
+        for k, v in zip(LOG_KINDS, (meeting, call, email_, note, gift, visit), strict=True)
+        if v is not None
+    ]
+    if len(given) != 1:
+        raise UsageError(
+            "give exactly one of --meeting, --call, --email, --note, --gift, --visit",
+            'e.g. outreach log jane-doe --call "talked about the renewal"',
+        )
+    kind, text = given[0]
+    path = commands.log_interaction(
+        _root(ctx), contact_id=contact, kind=kind, summary=text, day=_today(date)
+    )
+    if sys.stdout.isatty():
+        click.echo(f"logged a {kind} with {contact} in {path}")

@@ -31,6 +31,59 @@ from outreach.message import Draft, Thread, compose, thread_for
 from outreach.model import History, Touch
 
 Progress = Callable[[int, int], None]
+Warn = Callable[[str], None]
+
+
+def _ignore(_: str) -> None:
+    return None
+
+
+def load_with_sources(
+    root: Path, today: dt.date, warn: Warn = _ignore, *, strict: bool = False
+) -> Book:
+    """The book plus what the outside sources say: meetings from calendar feeds and articles from
+    the library and RSS/Atom feeds. A source that is down is a warning (its cached copy is used);
+    a bad article entry is skipped with a warning, or is an error when ``strict`` (check)."""
+    book = load_book(root)
+    kinds = {c.trigger.kind for c in book.campaigns if c.enabled}
+    cache = book.path(book.settings.state).parent / "cache"
+    meetings: tuple[Any, ...] = ()
+    articles: tuple[Any, ...] = ()
+    s = book.settings
+    if s.meetings.sources:
+        from outreach.sources.meetings import load_meetings
+
+        report = load_meetings(
+            s.meetings.sources,
+            root=book.root,
+            cache_dir=cache / "meetings",
+            me=[a.lower() for a in (s.meetings.me or (s.sender.email,))],
+            start=today - dt.timedelta(days=s.meetings.lookback_days),
+            end=today + dt.timedelta(days=1),
+            tz=s.timezone,
+            timeout=s.meetings.timeout_seconds,
+        )
+        meetings = report.meetings
+        for w in report.warnings:
+            warn(w)
+    if "content" in kinds or s.articles.feeds:
+        from outreach.sources.articles import FeedSpec, load_articles
+
+        library = book.path(s.articles.library)
+        loaded = load_articles(
+            library if library.exists() else None,
+            [FeedSpec(f.url, tuple(t.lower() for t in f.tags)) for f in s.articles.feeds],
+            cache_dir=cache / "articles",
+            timeout=s.articles.timeout_seconds,
+        )
+        if loaded.problems and strict:
+            raise InvalidInput(list(loaded.problems))
+        for p in loaded.problems:
+            warn(f"{p}; the article was skipped")
+        for w in loaded.warnings:
+            warn(w)
+        articles = loaded.articles
+    return replace(book, meetings=meetings, articles=articles)
 
 
 def _crash_point(name: str) -> None:
@@ -72,11 +125,11 @@ def failure_problem(book: Book, touch: Touch, exc: RenderError) -> Problem:
     )
 
 
-def check(root: Path, *, today: dt.date) -> CheckReport:
+def check(root: Path, *, today: dt.date, warn: Warn = _ignore) -> CheckReport:
     """Validate every file, then render every template for every contact it applies to."""
     from outreach import feed
 
-    book = load_book(root)
+    book = load_with_sources(root, today, warn, strict=True)
     env = render.environment(book.templates_dir, book.root)
     strings = feed.Strings(env)
     problems: list[Problem] = []
@@ -126,8 +179,10 @@ def read_history(book: Book) -> History:
         ledger.close()
 
 
-def plan(root: Path, *, today: dt.date, days: int = 0) -> tuple[Book, list[planner.Plan]]:
-    book = load_book(root)
+def plan(
+    root: Path, *, today: dt.date, days: int = 0, warn: Warn = _ignore
+) -> tuple[Book, list[planner.Plan]]:
+    book = load_with_sources(root, today, warn)
     history = read_history(book)
     return book, planner.plan_days(book, history, today=today, days=days)
 
@@ -193,10 +248,10 @@ def write_calendar(
 
 
 def calendar(
-    root: Path, *, today: dt.date, now: dt.datetime, out: Path | None = None
+    root: Path, *, today: dt.date, now: dt.datetime, out: Path | None = None, warn: Warn = _ignore
 ) -> CalendarReport:
     """``outreach calendar``: (re)write the feed."""
-    book = load_book(root)
+    book = load_with_sources(root, today, warn)
     state = book.path(book.settings.state)
     with RunLock(state.parent / "run.lock"):
         ledger = Ledger.open(state)
@@ -234,9 +289,10 @@ def run(
     backend: str | None = None,
     limit: int | None = None,
     progress: Progress | None = None,
+    warn: Warn = _ignore,
 ) -> RunReport:
     """Make the due drafts and record them. With ``dry_run`` nothing is written anywhere."""
-    book = load_book(root)
+    book = load_with_sources(root, today, warn)
     if dry_run:
         history = read_history(book)
         p = planner.plan(book, history, today=today)
@@ -303,9 +359,14 @@ def _observe(book: Book, ledger: Ledger, store: DraftStore, today: dt.date) -> N
         return
     sender = book.settings.sender.email.lower()
     since = today - dt.timedelta(days=WATCH_DAYS)
-    rows = [r for r in ledger.rows("drafted")
-            if r.thread_id and r.outcome != "deleted" and r.made_on
-            and dt.date.fromisoformat(r.made_on) >= since]
+    rows = [
+        r
+        for r in ledger.rows("drafted")
+        if r.thread_id
+        and r.outcome != "deleted"
+        and r.made_on
+        and dt.date.fromisoformat(r.made_on) >= since
+    ]
     by_thread: dict[str, list[Any]] = {}
     for r in rows:
         by_thread.setdefault(str(r.thread_id), []).append(r)
@@ -413,9 +474,9 @@ class Preview:
     waits: str | None = None  # why it would not be made tonight (a limit), if so
 
 
-def preview(root: Path, *, today: dt.date, key: str | None) -> list[Preview]:
+def preview(root: Path, *, today: dt.date, key: str | None, warn: Warn = _ignore) -> list[Preview]:
     """Render the drafts due on ``today`` (or the one with ``key``) without storing anything."""
-    book = load_book(root)
+    book = load_with_sources(root, today, warn)
     history = read_history(book)
     p = planner.plan(book, history, today=today)
     todo: list[tuple[Touch, str | None]] = [(t, None) for t in p.touches]
@@ -452,3 +513,45 @@ def _find_key(book: Book, key: str, today: dt.date) -> list[Touch]:
         if t.key == key:
             return [t]
     return []
+
+
+# --------------------------------------------------------------------------- log
+
+
+LOG_HEADER = (
+    "# Interactions logged with `outreach log` (append-only; edit by hand if you must).\n"
+    "# Each line: contact id, date, kind (meeting call email note gift visit other), summary.\n"
+)
+
+
+def log_interaction(root: Path, *, contact_id: str, kind: str, summary: str, day: dt.date) -> Path:
+    """Append one interaction to the interactions file; it never rewrites contacts.yaml."""
+    import difflib
+
+    import yaml
+
+    book = load_book(root)
+    try:
+        book.contact(contact_id)
+    except KeyError:
+        close = difflib.get_close_matches(contact_id, [c.id for c in book.contacts], n=1)
+        raise UsageError(
+            f"no contact has the id '{contact_id}'",
+            f"did you mean '{close[0]}'?" if close else "see contacts.yaml",
+        ) from None
+    if "\x00" in summary:
+        raise UsageError("the note holds a NUL character", "type plain text")
+    entry = {"contact": contact_id, "date": day, "kind": kind, "summary": summary.strip()}
+    line = yaml.safe_dump(
+        [entry], default_flow_style=None, allow_unicode=True, width=100_000, sort_keys=False
+    )
+    path = book.path(book.settings.interactions)
+    new = not path.exists() or path.stat().st_size == 0
+    data = ((LOG_HEADER if new else "") + line).encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return path

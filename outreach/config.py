@@ -17,6 +17,7 @@ from outreach.model import (
     TRIGGER_KINDS,
     Campaign,
     Contact,
+    Interaction,
     Settings,
 )
 from outreach.yamlsrc import Loc, Source, format_loc
@@ -35,6 +36,8 @@ class Book:
     contacts: tuple[Contact, ...]
     campaigns: tuple[Campaign, ...]
     sources: dict[str, Source]
+    meetings: tuple[Any, ...] = ()  # sources.meetings.Meeting, read by commands (I/O) when needed
+    articles: tuple[Any, ...] = ()  # sources.articles.Article
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_contacts", {c.id: c for c in self.contacts})
@@ -371,14 +374,70 @@ def load_book(root: Path) -> Book:
             else:
                 seen[ident] = i
 
-    book = Book(
-        root, settings, tuple(c for _, c in contacts), tuple(c for _, c in campaigns), sources
+    logged, errs = load_logged(
+        rel(settings.interactions), settings.interactions, {c.id for _, c in contacts}, sources
     )
+    problems += errs
+    people = tuple(
+        c.model_copy(update={"interactions": (*c.interactions, *logged[c.id])})
+        if c.id in logged
+        else c
+        for _, c in contacts
+    )
+    book = Book(root, settings, people, tuple(c for _, c in campaigns), sources)
     problems += check_templates(book)
     problems += check_campaign_references(book, [i for i, _ in campaigns])
     if problems:
         raise InvalidInput(problems)
     return book
+
+
+def load_logged(
+    path: Path, name: str, ids: set[str], sources: dict[str, Source]
+) -> tuple[dict[str, list[Interaction]], list[Problem]]:
+    """The interactions `outreach log` appended (optional file): contact id -> interactions."""
+    from outreach.model import LoggedInteraction
+
+    src, problems = yamlsrc.load(path, name, required=False)
+    if src.data is None:
+        return {}, problems
+    sources[name] = src
+    if not isinstance(src.data, list):
+        return {}, [
+            Problem(
+                name,
+                1,
+                "",
+                "expected a list of '- {contact: ..., date: ...}' lines",
+                "let 'outreach log' write this file",
+            )
+        ]
+    out: dict[str, list[Interaction]] = {}
+    for i, item in enumerate(src.data):
+        sub = Source(name, item, {loc[1:]: ln for loc, ln in src.lines.items() if loc[:1] == (i,)})
+        entry, errs = validate(LoggedInteraction, sub)
+        problems += [
+            Problem(p.file, p.line, f"[{i}]" + (f".{p.path}" if p.path else ""), p.message, p.hint)
+            for p in errs
+        ]
+        if entry is None:
+            continue
+        if entry.contact not in ids:
+            close = difflib.get_close_matches(entry.contact, sorted(ids), n=1)
+            problems.append(
+                Problem(
+                    name,
+                    src.line_of((i, "contact")),
+                    f"[{i}].contact",
+                    f"no contact has the id '{entry.contact}'",
+                    f"did you mean '{close[0]}'?" if close else "check contacts.yaml",
+                )
+            )
+            continue
+        out.setdefault(entry.contact, []).append(
+            Interaction(date=entry.date, kind=entry.kind, summary=entry.summary)
+        )
+    return out, problems
 
 
 def check_templates(book: Book) -> list[Problem]:

@@ -57,7 +57,28 @@ def context_for(book: Book, touch: Touch, today: dt.date) -> dict[str, Any]:
         "campaign": {"id": camp.id, "name": camp.title},
         "date": today,
         "today": today,
+        "meeting": _meeting(occ.meeting),
+        "article": _article(occ.article),
     }
+
+
+def _meeting(m: Any) -> dict[str, Any] | None:
+    if m is None:
+        return None
+    return {
+        "title": m.title,
+        "date": m.day,
+        "start": m.start,
+        "description": m.description,
+        "location": m.location,
+        "attendees": list(m.attendees),
+    }
+
+
+def _article(a: Any) -> dict[str, Any] | None:
+    if a is None:
+        return None
+    return {"title": a.title, "url": a.url, "note": a.note, "tags": list(a.tags), "date": a.date}
 
 
 @dataclass(frozen=True)

@@ -246,6 +246,15 @@ class Interaction(Strict):
     summary: Text | None = None
 
 
+class LoggedInteraction(Strict):
+    """One line of the interactions file that `outreach log` appends to."""
+
+    contact: Slug
+    date: dt.date
+    kind: InteractionKind = "note"
+    summary: Text | None = None
+
+
 class Contact(Strict):
     id: Slug
     name: Name
@@ -328,10 +337,29 @@ class IntervalTrigger(Strict):
     days: int = Field(ge=1, le=3650)
 
 
+class AfterMeetingTrigger(Strict):
+    kind: Literal["after_meeting"]
+    days_after: int = Field(1, ge=0, le=30)  # 1: the next (business) morning
+    business_days: bool = True  # count days_after in business days
+    each_occurrence: bool = False  # a recurring meeting: a note after every occurrence
+
+
+class ContentTrigger(Strict):
+    kind: Literal["content"]
+    every_days: int = Field(30, ge=1, le=3650)  # at most one share per person per N days
+    max_age_days: int = Field(90, ge=1, le=3650)  # only articles this fresh (undated ones: always)
+
+
 Trigger = Annotated[
-    DateTrigger | HolidayTrigger | ScheduleTrigger | IntervalTrigger, Field(discriminator="kind")
+    DateTrigger
+    | HolidayTrigger
+    | ScheduleTrigger
+    | IntervalTrigger
+    | AfterMeetingTrigger
+    | ContentTrigger,
+    Field(discriminator="kind"),
 ]
-TRIGGER_KINDS = ("date", "holiday", "schedule", "interval")
+TRIGGER_KINDS = ("date", "holiday", "schedule", "interval", "after_meeting", "content")
 
 
 class Audience(Strict):
@@ -497,6 +525,24 @@ class CalendarSettings(Strict):
     review_drafts: Clock = "08:00"  # an event to look at each night's drafts; null: none
 
 
+class MeetingsSettings(Strict):
+    sources: tuple[Text, ...] = ()  # iCalendar URLs (Google's secret iCal address) or files
+    me: tuple[Email, ...] = ()  # your own addresses, never a contact (default: sender.email)
+    lookback_days: int = Field(14, ge=1, le=365)  # how far back meetings are read
+    timeout_seconds: float = Field(10, gt=0, le=120)
+
+
+class FeedSetting(Strict):
+    url: Text
+    tags: tuple[Text, ...] = ()  # given to every item of this feed
+
+
+class ArticlesSettings(Strict):
+    library: Text = "articles.yaml"  # your own clippings with a personal note (optional file)
+    feeds: tuple[FeedSetting, ...] = ()  # RSS or Atom feeds
+    timeout_seconds: float = Field(10, gt=0, le=120)
+
+
 class Settings(Strict):
     sender: Sender
     timezone: TimeZone = "UTC"
@@ -509,6 +555,9 @@ class Settings(Strict):
     gmail: GmailSettings = GmailSettings()
     limits: Limits = Limits()
     calendar: CalendarSettings = CalendarSettings()
+    interactions: Text = "interactions.yaml"  # what `outreach log` appends to
+    meetings: MeetingsSettings = MeetingsSettings()
+    articles: ArticlesSettings = ArticlesSettings()
 
 
 # --------------------------------------------------------------------------- planner values
@@ -526,6 +575,8 @@ class Occasion:
     person: str | None = None  # whose occasion: the contact, the spouse or a child's name
     years: int | None = None  # age / years married / years at the company, when known
     last_touch: dt.date | None = None  # interval triggers: the touch this one follows
+    meeting: Any = None  # after_meeting: the sources.meetings.Meeting
+    article: Any = None  # content: the sources.articles.Article
 
 
 @dataclass(frozen=True)

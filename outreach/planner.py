@@ -16,16 +16,20 @@ Rules (README "How the planner decides"):
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from outreach import occasions
 from outreach.config import Book
 from outreach.model import (
+    AfterMeetingTrigger,
     Campaign,
     Contact,
+    ContentTrigger,
     DateTrigger,
     Deferred,
     FollowUp,
@@ -57,6 +61,7 @@ class Plan:
     touches: tuple[Touch, ...]
     deferred: tuple[Deferred, ...] = ()
     skipped: tuple[Skip, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = ()  # e.g. articles that match nobody
 
 
 def _slug(text: str) -> str:
@@ -205,10 +210,25 @@ def _schedule_occasions(
         yield _touch(camp, contact, occasion, due, last, f"{camp.title}: scheduled {fmt_day(occ)}")
 
 
-def last_touch(contact: Contact, history: History, before: dt.date) -> dt.date | None:
-    """The contact's latest touch of any kind (logged by hand or drafted) up to ``before``."""
+def addresses(contact: Contact) -> frozenset[str]:
+    return frozenset(a.lower() for a in (contact.email.work, contact.email.personal) if a)
+
+
+def meetings_with(book: Book, contact: Contact) -> list[Any]:
+    """The meetings (from the meeting feeds) this contact attended, by any of their addresses."""
+    mine = addresses(contact)
+    return [m for m in book.meetings if mine & set(m.attendees)]
+
+
+def last_touch(
+    contact: Contact, history: History, before: dt.date, book: Book | None = None
+) -> dt.date | None:
+    """The contact's latest touch of any kind up to ``before``: a draft, a logged interaction, a
+    reply, a meeting in the meeting feeds."""
     days = [d for d in history.touch_days(contact.id) if d <= before]
     days += [d for d in history.reply_days(contact.id) if d <= before]  # they wrote to us
+    if book is not None:
+        days += [m.day for m in meetings_with(book, contact) if m.day <= before]
     logged = contact.last_interaction(before)
     if logged:
         days.append(logged)
@@ -223,7 +243,7 @@ def _interval_occasions(
     today: dt.date,
     history: History,
 ) -> Iterator[Touch]:
-    last = last_touch(contact, history, today)
+    last = last_touch(contact, history, today, book)
     if last is None:
         anchor = history.since or today
         due = anchor
@@ -270,8 +290,82 @@ def occasions_for(
         yield from _holiday_occasions(book, contact, camp, trig, today)
     elif isinstance(trig, ScheduleTrigger):
         yield from _schedule_occasions(book, contact, camp, trig, today)
-    else:
+    elif isinstance(trig, IntervalTrigger):
         yield from _interval_occasions(book, contact, camp, trig, today, history)
+    elif isinstance(trig, AfterMeetingTrigger):
+        yield from _meeting_occasions(book, contact, camp, trig, today)
+    else:
+        yield from _content_occasions(book, contact, camp, trig, today, history)
+
+
+DEFAULT_THANKS_CATCH_UP = 2
+
+
+def _meeting_occasions(
+    book: Book, contact: Contact, camp: Campaign, trig: AfterMeetingTrigger, today: dt.date
+) -> Iterator[Touch]:
+    """A note after each meeting with this contact, the next (business) morning; a recurring
+    meeting only once (one key per series) unless the campaign asks for each occurrence."""
+    country = _country(book, contact)
+    catch_up = camp.catch_up_days if camp.catch_up_days is not None else DEFAULT_THANKS_CATCH_UP
+    series: dict[str, list[Touch]] = {}
+    for m in sorted(meetings_with(book, contact), key=lambda m: (m.start, m.key)):
+        once = m.recurring and not trig.each_occurrence
+        ident = "series-" + hashlib.sha1(m.series.encode()).hexdigest()[:10] if once else m.key
+        due = _step(m.day, trig.days_after, country, trig.business_days)
+        occasion = Occasion("after_meeting", m.day, m.title, ident, meeting=m)
+        touch = _touch(
+            camp,
+            contact,
+            occasion,
+            due,
+            due + dt.timedelta(days=catch_up),
+            f"meeting '{m.title}' on {fmt_day(m.day)}",
+        )
+        if once:
+            series.setdefault(ident, []).append(touch)
+        else:
+            yield touch
+    for touches in series.values():
+        # one note per series (one key): after the occurrence whose window holds today, if any
+        yield next((t for t in touches if t.due <= today <= t.last_day), touches[0])
+
+
+def interests_of(contact: Contact) -> set[str]:
+    p = contact.profile
+    return {x.lower() for x in (*p.interests, *p.hobbies, *contact.tags)}
+
+
+def _content_occasions(
+    book: Book,
+    contact: Contact,
+    camp: Campaign,
+    trig: ContentTrigger,
+    today: dt.date,
+    history: History,
+) -> Iterator[Touch]:
+    """The freshest matching article this person has not had from this campaign, at the
+    campaign's cadence."""
+    from outreach.sources.articles import matches
+
+    prefix = f"{camp.id}/{contact.id}/"
+    shared = [d for k, d in (history.made_on or {}).items() if k.startswith(prefix)]
+    wanted = interests_of(contact)
+    fresh = [
+        a
+        for a in book.articles
+        if f"{prefix}{a.id}" not in history.done
+        and (a.date is None or (today - a.date).days <= trig.max_age_days)
+        and matches(a, wanted)
+    ]
+    if not fresh:
+        return
+    best = max(fresh, key=lambda a: (a.date or dt.date.min, a.title, a.id))
+    due = max(shared) + dt.timedelta(days=trig.every_days) if shared else (history.since or today)
+    due = max(due, best.date) if best.date else due
+    occasion = Occasion("content", due, best.title, best.id, article=best)
+    tags = ", ".join(sorted(set(best.tags) & wanted)) or "their interests"
+    yield _touch(camp, contact, occasion, due, today + FAR, f"article '{best.title}' ({tags})")
 
 
 # --------------------------------------------------------------------------- the plan
@@ -368,6 +462,23 @@ def candidates(book: Book, history: History, today: dt.date) -> tuple[list[Touch
             out.extend(due_now)
         if camp.steps:
             out.extend(_step_touches(book, camp, history, today))
+        if camp.trigger.kind == "content":
+            out_ids = {t.contact_id for t in out if t.campaign_id == camp.id}
+            recent = today - dt.timedelta(days=camp.trigger.every_days)
+            for contact in book.contacts:
+                prefix = f"{camp.id}/{contact.id}/"
+                if (
+                    contact.id not in out_ids
+                    and in_audience(contact, camp)
+                    and not draft_blocker(contact, camp)
+                    and not any(
+                        k.startswith(prefix) and d > recent
+                        for k, d in (history.made_on or {}).items()
+                    )
+                ):
+                    skipped.append(
+                        Skip(contact.id, camp.id, "no unshared article matches their interests")
+                    )
     return out, skipped
 
 
@@ -417,7 +528,26 @@ def plan(book: Book, history: History, *, today: dt.date) -> Plan:
             made_today[t.contact_id] = made_today.get(t.contact_id, 0) + 1
             total_today += 1
     chosen.sort(key=lambda t: (t.due, -t.priority, t.key))
-    return Plan(today, tuple(chosen), tuple(deferred), tuple(skipped))
+    return Plan(today, tuple(chosen), tuple(deferred), tuple(skipped), _article_notes(book))
+
+
+def _article_notes(book: Book) -> tuple[str, ...]:
+    """Articles that no contact of any content campaign could get: nobody shares those tags."""
+    campaigns = [c for c in book.campaigns if c.enabled and c.trigger.kind == "content"]
+    if not campaigns or not book.articles:
+        return ()
+    from outreach.sources.articles import matches
+
+    people = [
+        interests_of(c)
+        for c in book.contacts
+        if any(in_audience(c, camp) and not draft_blocker(c, camp) for camp in campaigns)
+    ]
+    return tuple(
+        f"article '{a.title}' ({', '.join(a.tags) or 'no tags'}) matches nobody"
+        for a in book.articles
+        if not any(matches(a, p) for p in people)
+    )
 
 
 def with_made(history: History, touches: tuple[Touch, ...] | list[Touch], day: dt.date) -> History:

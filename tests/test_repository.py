@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 def copy_example(tmp_path: Path) -> Path:
     target = tmp_path / "example"
     target.mkdir()
-    for name in ("outreach.yaml", "contacts.yaml", "campaigns.yaml"):
+    for name in ("outreach.yaml", "contacts.yaml", "campaigns.yaml", "articles.yaml", "meetings.ics"):
         shutil.copy(REPO / name, target / name)
     shutil.copytree(REPO / "templates", target / "templates")
     return target
@@ -46,7 +46,8 @@ def test_the_example_book_is_realistic() -> None:
     assert len({c.country for c in book.contacts}) >= 3
     assert any(c.preferences.do_not_contact for c in book.contacts)
     assert any(c.family.children for c in book.contacts)
-    assert {c.trigger.kind for c in book.campaigns} == {"date", "holiday", "schedule", "interval"}
+    assert {c.trigger.kind for c in book.campaigns} == {
+        "date", "holiday", "schedule", "interval", "after_meeting", "content"}
 
 
 @pytest.mark.parametrize("date", ["2026-03-03", "2026-07-19", "2026-11-22", "2027-05-30"])

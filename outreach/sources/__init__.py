@@ -1,0 +1,1 @@
+"""Sources of facts outside the user's YAML: meetings (iCalendar), articles, contact imports."""

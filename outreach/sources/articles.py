@@ -1,0 +1,624 @@
+"""Articles to share: the user's library (``articles.yaml``, personal notes) and RSS/Atom feeds.
+
+The library is validated item by item: one bad entry is one ``file:line`` problem and is skipped,
+the rest loads. Feeds are fetched with urllib, cached (conditional requests: ETag and
+Last-Modified), and never raise: a feed that is down, slow, broken or not a feed at all gives one
+warning line and its last good copy, if any.
+
+Every article has a stable id derived from its normalized URL, so the same article found in the
+library and in a feed (or with different ``utm_*`` tags) is one article, and "never the same
+article twice to one person" can be keyed on it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import email.utils
+import hashlib
+import html.parser
+import http.client
+import io
+import json
+import os
+import re
+import unicodedata
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from outreach import __version__, yamlsrc
+from outreach.errors import Problem
+from outreach.fsutil import write_atomic
+from outreach.yamlsrc import Loc, Source, format_loc
+
+LIBRARY_KEY = "articles"
+ALLOWED_KEYS = ("url", "title", "note", "tags", "date")
+MAX_FEED_BYTES = 10 * 1024 * 1024
+SLUG_MAX = 60
+USER_AGENT = f"outreach/{__version__}"
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article that may be shared with contacts whose interests match its tags."""
+
+    id: str
+    url: str
+    title: str
+    note: str
+    tags: tuple[str, ...]
+    date: dt.date | None
+    source: str
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """An RSS or Atom feed; ``tags`` are given to every item besides the item's own categories."""
+
+    url: str
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ArticlesReport:
+    """Library articles first, then feed articles, de-duplicated by id (the first one wins)."""
+
+    articles: tuple[Article, ...]
+    problems: tuple[Problem, ...]
+    warnings: tuple[str, ...]
+
+
+# --------------------------------------------------------------------------- URLs and ids
+
+
+def _is_web_url(url: str) -> bool:
+    try:
+        parts = urllib.parse.urlsplit(url)
+        _ = parts.port  # raises for a port that is not a number
+    except ValueError:
+        return False
+    return (
+        parts.scheme.lower() in ("http", "https")
+        and bool(parts.hostname)
+        and not any(c.isspace() for c in url)
+    )
+
+
+def _without_utm(query: str) -> str:
+    pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if not k.lower().startswith("utm_")]
+    if len(kept) == len(pairs):
+        return query  # untouched: keep the original spelling
+    return urllib.parse.urlencode(kept)
+
+
+def clean_url(url: str) -> str:
+    """The URL to share: as given, without ``utm_*`` tracking parameters."""
+    parts = urllib.parse.urlsplit(url.strip())
+    return urllib.parse.urlunsplit(parts._replace(query=_without_utm(parts.query)))
+
+
+def normalize_url(url: str) -> str:
+    """Scheme and host lowercased, default port, fragment, ``utm_*`` and trailing slash dropped."""
+    parts = urllib.parse.urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if parts.port is not None and (scheme, parts.port) not in (("http", 80), ("https", 443)):
+        host = f"{host}:{parts.port}"
+    path = parts.path.rstrip("/")
+    return urllib.parse.urlunsplit((scheme, host, path, _without_utm(parts.query), ""))
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def article_id(url: str) -> str:
+    """``<host without www>-<last path segments>`` (at most 60 characters) ``-<6 hex of sha1>``.
+
+    The hash is of the normalized URL, so the id is the same for every spelling of one address
+    and differs for two addresses whose readable part happens to be the same."""
+    normal = normalize_url(url)
+    parts = urllib.parse.urlsplit(normal)
+    host = (parts.hostname or "").removeprefix("www.")
+    host = re.sub(r"[^a-z0-9.-]+", "-", host).strip("-.")[:SLUG_MAX] or "article"
+    segments = [
+        _slug(re.sub(r"\.(html?|php|aspx?)$", "", urllib.parse.unquote(s), flags=re.IGNORECASE))
+        for s in parts.path.split("/")
+    ]
+    segments = [s for s in segments if s]
+    room = SLUG_MAX - len(host) - 1
+    tail = ""
+    for seg in reversed(segments):
+        candidate = f"{seg}-{tail}" if tail else seg
+        if len(candidate) <= room:
+            tail = candidate
+            continue
+        if not tail and room > 0:
+            tail = seg[-room:].strip("-")  # the end of a long slug tells the most
+        break
+    base = f"{host}-{tail}" if tail else host
+    digest = hashlib.sha1(normal.encode("utf-8")).hexdigest()[:6]
+    return f"{base}-{digest}"
+
+
+# --------------------------------------------------------------------------- matching
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"\w+", text.casefold()))
+
+
+def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
+    n = len(needle)
+    return any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))
+
+
+def matches(article: Article, interests: Collection[str]) -> bool:
+    """True when a tag of the article is one of ``interests`` (case-insensitive), or a whole-word
+    run inside one: tag ``trucks`` or ``electric trucks`` matches interest ``Electric trucks``,
+    tag ``art`` does not match ``martial arts``."""
+    wanted = [w for w in (_words(i) for i in interests) if w]
+    for tag in article.tags:
+        words = _words(tag)
+        if words and any(_contains(w, words) for w in wanted):
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------- the library
+
+
+def _tags(values: Sequence[str]) -> tuple[str, ...]:
+    out: list[str] = []
+    for value in values:
+        tag = " ".join(value.split()).lower()
+        if tag and tag not in out:
+            out.append(tag)
+    return tuple(out)
+
+
+def _library_item(source: Source, index: int, item: Any) -> tuple[Article | None, list[Problem]]:
+    """Validate one entry of ``articles:``; any problem skips the entry."""
+    problems: list[Problem] = []
+
+    def problem(key: str | None, message: str, hint: str) -> None:
+        loc: Loc = (LIBRARY_KEY, index) if key is None else (LIBRARY_KEY, index, key)
+        problems.append(Problem(source.name, source.line_of(loc), format_loc(loc), message, hint))
+
+    if not isinstance(item, dict):
+        problem(
+            None,
+            f"expected a mapping of keys, got {type(item).__name__}",
+            "indent 'key: value' lines under it",
+        )
+        return None, problems
+    for key in item:
+        if key not in ALLOWED_KEYS:
+            close = difflib.get_close_matches(str(key), ALLOWED_KEYS, n=1)
+            hint = (
+                f"did you mean '{close[0]}'?"
+                if close
+                else (f"allowed keys: {', '.join(ALLOWED_KEYS)}")
+            )
+            problem(key, f"unknown key '{key}'", hint)
+
+    def text(key: str, *, required: bool) -> str:
+        value = item.get(key)
+        if value is None:
+            if required:
+                problem(key, f"required key '{key}' is missing", f"add '{key}:'")
+            return ""
+        if not isinstance(value, str):
+            problem(key, f"expected text, got {type(value).__name__} '{value}'", "quote the value")
+            return ""
+        if required and not value.strip():
+            problem(key, "must not be empty", "give a value or remove the key")
+        return value.strip()
+
+    url = text("url", required=True)
+    if url and not _is_web_url(url):
+        problem(
+            "url",
+            f"'{url}' is not an http(s) URL",
+            "write the whole address, e.g. https://example.com/news/article",
+        )
+    title = " ".join(text("title", required=True).split())
+    note = text("note", required=False)
+
+    raw_tags = item.get("tags")
+    tags: tuple[str, ...] = ()
+    if raw_tags is not None:
+        if not isinstance(raw_tags, list):
+            problem(
+                "tags",
+                f"expected a list, got {type(raw_tags).__name__}",
+                "write a YAML list: [a, b] or '- a' lines",
+            )
+        else:
+            for j, tag in enumerate(raw_tags):
+                if not isinstance(tag, str):
+                    loc: Loc = (LIBRARY_KEY, index, "tags", j)
+                    problems.append(
+                        Problem(
+                            source.name,
+                            source.line_of(loc),
+                            format_loc(loc),
+                            f"expected text, got {type(tag).__name__} '{tag}'",
+                            "quote the value",
+                        )
+                    )
+            tags = _tags([t for t in raw_tags if isinstance(t, str)])
+
+    raw_date = item.get("date")
+    date: dt.date | None = None
+    if isinstance(raw_date, dt.datetime):
+        date = raw_date.date()
+    elif isinstance(raw_date, dt.date):
+        date = raw_date
+    elif isinstance(raw_date, str) and _DATE_RE.fullmatch(raw_date.strip()):
+        try:
+            date = dt.date.fromisoformat(raw_date.strip())
+        except ValueError:
+            problem(
+                "date",
+                f"'{raw_date.strip()}' is not a valid date",
+                "write a real calendar date as YYYY-MM-DD",
+            )
+    elif raw_date is not None:
+        problem("date", f"'{raw_date}' is not a date", "write YYYY-MM-DD")
+
+    if problems:
+        return None, problems
+    return Article(article_id(url), clean_url(url), title, note, tags, date, source.name), []
+
+
+def _entry_of(path: str) -> int | None:
+    m = re.match(rf"{LIBRARY_KEY}\[(\d+)\]", path)
+    return int(m.group(1)) if m else None
+
+
+def load_library(path: Path) -> tuple[list[Article], list[Problem]]:
+    """Articles from ``articles.yaml``; a missing file is an empty library, not a problem."""
+    name = path.name
+    try:
+        source, problems = yamlsrc.load(path, name, required=False)
+    except OSError as exc:
+        return [], [
+            Problem(
+                name,
+                None,
+                "",
+                f"cannot be read ({exc.strerror or exc})",
+                "check that it is a file you may read",
+            )
+        ]
+    data = source.data
+    if data is None:
+        return [], problems
+    # Problems the YAML loader found inside an entry (an impossible date, a key given twice)
+    # skip that entry; anywhere else they are reported and the rest still loads.
+    broken = {i for i in (_entry_of(p.path) for p in problems) if i is not None}
+    if not isinstance(data, dict):
+        return [], [
+            *problems,
+            Problem(
+                name,
+                1,
+                "",
+                f"expected a mapping with a '{LIBRARY_KEY}:' list",
+                f"start the file with '{LIBRARY_KEY}:'",
+            ),
+        ]
+    for key in data:
+        if key != LIBRARY_KEY:
+            problems.append(
+                Problem(
+                    name,
+                    source.line_of((key,)),
+                    key,
+                    f"unknown key '{key}'",
+                    f"the file holds only '{LIBRARY_KEY}:'",
+                )
+            )
+    items = data.get(LIBRARY_KEY)
+    if items is None:
+        return [], problems  # 'articles:' with nothing under it yet
+    if not isinstance(items, list):
+        problems.append(
+            Problem(
+                name,
+                source.line_of((LIBRARY_KEY,)) or 1,
+                LIBRARY_KEY,
+                "expected a list",
+                f"write '{LIBRARY_KEY}:' followed by '- ' items",
+            )
+        )
+        return [], problems
+    already = {(p.line, p.path) for p in problems}
+    articles: list[Article] = []
+    first: dict[str, int] = {}
+    for i, item in enumerate(items):
+        article, errs = _library_item(source, i, item)
+        problems += [p for p in errs if (p.line, p.path) not in already]
+        if article is None or i in broken:
+            continue
+        if article.id in first:
+            loc: Loc = (LIBRARY_KEY, i, "url")
+            problems.append(
+                Problem(
+                    name,
+                    source.line_of(loc),
+                    format_loc(loc),
+                    f"the same article as the entry on line "
+                    f"{source.line_of((LIBRARY_KEY, first[article.id]))}",
+                    "keep one of them",
+                )
+            )
+            continue
+        first[article.id] = i
+        articles.append(article)
+    problems.sort(key=lambda p: p.line or 0)
+    return articles, problems
+
+
+# --------------------------------------------------------------------------- feeds
+
+
+class _TextOnly(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self._skip += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def strip_html(text: str) -> str:
+    """Visible text of an HTML fragment, whitespace collapsed."""
+    parser = _TextOnly()
+    parser.feed(text)
+    parser.close()
+    return " ".join("".join(parser.parts).split())
+
+
+def _entry_date(entry: Any) -> dt.date | None:
+    """The publication (else update) date as the publisher wrote it. feedparser's ``*_parsed``
+    values are converted to UTC, which moves an evening post in America to the next day; the raw
+    text keeps the publisher's own date, so it is read first."""
+    for key in ("published", "updated"):
+        raw = entry.get(key)
+        if isinstance(raw, str) and raw.strip():
+            raw = raw.strip()
+            try:
+                return dt.datetime.fromisoformat(raw.replace("Z", "+00:00")).date()
+            except ValueError:
+                pass
+            try:
+                return email.utils.parsedate_to_datetime(raw).date()
+            except (TypeError, ValueError, IndexError):
+                pass
+        parsed = entry.get(f"{key}_parsed")
+        if parsed:
+            try:
+                return dt.date(parsed[0], parsed[1], parsed[2])
+            except (TypeError, ValueError, IndexError):
+                continue
+    return None
+
+
+def _feed_articles(spec: FeedSpec, parsed: Any, warnings: list[str]) -> list[Article]:
+    out: list[Article] = []
+    extra = _tags(spec.tags)
+    for n, entry in enumerate(parsed.entries, start=1):
+        title = str(entry.get("title") or "")
+        detail = entry.get("title_detail") or {}
+        if detail.get("type") in _HTML_TYPES:
+            title = strip_html(title)
+        title = " ".join(title.split())
+        link = str(entry.get("link") or "").strip()
+        name = f"'{title}'" if title else f"number {n}"
+        if not link:
+            warnings.append(f"{spec.url}: item {name} has no link; skipped it")
+            continue
+        if not _is_web_url(link):
+            # feedparser falls back to an Atom entry's id (often urn:...) when it has no link
+            warnings.append(f"{spec.url}: item {name} has no web link ('{link}'); skipped it")
+            continue
+        if not title:
+            warnings.append(f"{spec.url}: item {link} has no title; skipped it")
+            continue
+        terms = [str(t.get("term") or t.get("label") or "") for t in entry.get("tags") or []]
+        out.append(
+            Article(
+                id=article_id(link),
+                url=clean_url(link),
+                title=title,
+                note="",
+                tags=_tags([*terms, *extra]),
+                date=_entry_date(entry),
+                source=spec.url,
+            )
+        )
+    return out
+
+
+def _cache_paths(cache_dir: Path, url: str) -> tuple[Path, Path]:
+    key = hashlib.sha1(url.encode("utf-8")).hexdigest()[:20]
+    return cache_dir / f"feed-{key}.xml", cache_dir / f"feed-{key}.json"
+
+
+def _parse(body: bytes, meta: dict[str, Any]) -> tuple[Any | None, str]:
+    """(parsed feed, "") or (None, why it is not a feed)."""
+    import feedparser
+
+    headers = {
+        k: v
+        for k, v in (
+            ("content-type", meta.get("content_type")),
+            ("content-location", meta.get("base") or meta.get("url")),
+        )
+        if isinstance(v, str) and v
+    }
+    # A file object, not bytes: given bytes, feedparser first tries them as a local file name, so
+    # a server answering '/home/me/notes.xml' would make us read that file.
+    parsed = feedparser.parse(io.BytesIO(body), response_headers=headers)
+    if any(e.get("link") for e in parsed.entries) or (parsed.entries and not parsed.get("bozo")):
+        # feedparser's loose parser recovers most broken feeds, and a feed served as text/html
+        # is "bozo" too: entries are what counts (a truncated download yields a linkless stub)
+        return parsed, ""
+    exc = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    if not parsed.get("version") and (exc is None or type(exc).__name__ == "NonXMLContentType"):
+        # an HTML page or an empty body: no complaint from the XML parser, no feed either
+        if not body.strip():
+            return None, "not an RSS or Atom feed (the answer was empty)"
+        ctype = str(meta.get("content_type") or "").split(";")[0].strip() or "no content type"
+        return None, f"not an RSS or Atom feed (the server sent {ctype})"
+    if exc is not None:
+        detail = getattr(exc, "getMessage", lambda: str(exc))()
+        return None, f"not a readable RSS or Atom feed ({detail})"
+    return parsed, ""  # a well-formed feed with no items yet
+
+
+def _copy_date(path: Path) -> str:
+    return dt.date.fromtimestamp(path.stat().st_mtime).isoformat()
+
+
+def _fetch_feed(spec: FeedSpec, cache_dir: Path, timeout: float) -> tuple[list[Article], list[str]]:
+    warnings: list[str] = []
+    url = spec.url.strip()
+    if not _is_web_url(url):
+        return [], [f"{spec.url}: not an http(s) URL; skipped the feed"]
+    body_path, meta_path = _cache_paths(cache_dir, url)
+    meta: dict[str, Any] = {}
+    has_copy = body_path.is_file()
+    if has_copy:
+        try:
+            loaded = json.loads(meta_path.read_text(encoding="utf-8"))
+            meta = loaded if isinstance(loaded, dict) else {}
+        except (OSError, ValueError):
+            meta = {}
+    headers = {
+        "User-Agent": USER_AGENT,
+        "Accept": "application/rss+xml, application/atom+xml, "
+        "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
+    }
+    if has_copy and isinstance(meta.get("etag"), str):
+        headers["If-None-Match"] = meta["etag"]
+    if has_copy and isinstance(meta.get("last_modified"), str):
+        headers["If-Modified-Since"] = meta["last_modified"]
+
+    def fallback(what: str) -> tuple[list[Article], list[str]]:
+        if has_copy:
+            try:
+                parsed, why = _parse(body_path.read_bytes(), meta)
+                date = _copy_date(body_path)
+            except OSError as exc:
+                parsed, why = None, str(exc.strerror or exc)
+            if parsed is not None:
+                warnings.append(f"{spec.url}: {what}; used the copy from {date}")
+                return _feed_articles(spec, parsed, warnings), warnings
+            warnings.append(
+                f"{spec.url}: {what}; the saved copy is unusable ({why}), skipped the feed"
+            )
+            return [], warnings
+        warnings.append(f"{spec.url}: {what}; no saved copy, skipped the feed")
+        return [], warnings
+
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            body = response.read(MAX_FEED_BYTES + 1)
+            new_meta = {
+                "url": url,
+                "base": response.geturl(),
+                "etag": response.headers.get("ETag"),
+                "last_modified": response.headers.get("Last-Modified"),
+                "content_type": response.headers.get("Content-Type"),
+            }
+    except urllib.error.HTTPError as exc:
+        if exc.code == 304 and has_copy:
+            try:
+                os.utime(body_path)  # the copy is current as of now
+                parsed, why = _parse(body_path.read_bytes(), meta)
+            except OSError as err:
+                parsed, why = None, str(err.strerror or err)
+            if parsed is not None:
+                return _feed_articles(spec, parsed, warnings), warnings
+            warnings.append(f"{spec.url}: the saved copy is unusable ({why}); skipped the feed")
+            return [], warnings
+        return fallback(f"the server answered {exc.code} {exc.reason}")
+    except urllib.error.URLError as exc:
+        if isinstance(exc.reason, TimeoutError):
+            return fallback(f"no answer within {timeout:g} s")
+        reason = exc.reason
+        text = reason.strerror if isinstance(reason, OSError) and reason.strerror else reason
+        return fallback(f"could not connect ({text})")
+    except TimeoutError:
+        return fallback(f"no answer within {timeout:g} s")
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        return fallback(f"the download failed ({exc.__class__.__name__}: {exc})")
+    if len(body) > MAX_FEED_BYTES:
+        return fallback(f"larger than {MAX_FEED_BYTES // (1024 * 1024)} MB")
+    parsed, why = _parse(body, new_meta)
+    if parsed is None:
+        return fallback(why)  # the last good copy stays as it was
+    try:
+        write_atomic(body_path, body)
+        write_atomic(meta_path, json.dumps(new_meta, indent=1).encode("utf-8"))
+    except OSError as exc:
+        warnings.append(
+            f"{spec.url}: could not save a copy in {cache_dir} ({exc.strerror or exc}); "
+            "used the feed without saving it"
+        )
+    return _feed_articles(spec, parsed, warnings), warnings
+
+
+# --------------------------------------------------------------------------- together
+
+
+def load_articles(
+    library: Path | None,
+    feeds: Sequence[FeedSpec],
+    *,
+    cache_dir: Path,
+    timeout: float = 10.0,
+) -> ArticlesReport:
+    """The library (if any) and every feed. Never raises for bad input or a bad network:
+    library problems come back as ``problems``, feed trouble as ``warnings``."""
+    articles: list[Article] = []
+    problems: list[Problem] = []
+    warnings: list[str] = []
+    if library is not None:
+        found, problems = load_library(library)
+        articles += found
+    for spec in feeds:
+        found, said = _fetch_feed(spec, cache_dir, timeout)
+        articles += found
+        warnings += said
+    seen: set[str] = set()
+    unique: list[Article] = []
+    for article in articles:
+        if article.id not in seen:
+            seen.add(article.id)
+            unique.append(article)
+    return ArticlesReport(tuple(unique), tuple(problems), tuple(warnings))
