@@ -416,9 +416,11 @@ def load_logged(
     for i, item in enumerate(src.data):
         sub = Source(name, item, {loc[1:]: ln for loc, ln in src.lines.items() if loc[:1] == (i,)})
         entry, errs = validate(LoggedInteraction, sub)
+        reported = {p.line for p in problems}  # e.g. an impossible date, said once already
         problems += [
             Problem(p.file, p.line, f"[{i}]" + (f".{p.path}" if p.path else ""), p.message, p.hint)
             for p in errs
+            if p.line not in reported
         ]
         if entry is None:
             continue
