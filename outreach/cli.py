@@ -528,3 +528,40 @@ def log(
     )
     if sys.stdout.isatty():
         click.echo(f"logged a {kind} with {contact} in {path}")
+
+
+@main.group("import")
+def import_() -> None:
+    """Add people from an export: Google Contacts CSV, vCard, LinkedIn Connections.csv."""
+
+
+def _importer(kind: str, help_text: str) -> None:
+    @import_.command(kind, help=help_text)
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--update", is_flag=True,
+                  help="Fill in empty fields of people already there (never overwrites).")
+    @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+    @click.option("--tag", "tags", multiple=True, help="Add this tag to everyone imported.")
+    @click.pass_context
+    @handled
+    def command(ctx: click.Context, file: Path, update: bool, dry_run: bool,
+                tags: tuple[str, ...]) -> None:
+        from outreach import importers
+        from outreach.config import load_settings
+        from outreach.errors import InvalidInput
+
+        root = _root(ctx)
+        settings, _, problems = load_settings(root)
+        if settings is None or problems:
+            raise InvalidInput(problems)
+        contacts = Path(settings.contacts).expanduser()
+        report = importers.import_contacts(
+            kind,  # type: ignore[arg-type]
+            file, contacts if contacts.is_absolute() else root / contacts,
+            update=update, dry_run=dry_run, tags=tags)
+        click.echo(report.summary())
+
+
+_importer("google-csv", "Import a Google Contacts CSV export.")
+_importer("vcard", "Import a vCard file (3.0 or 4.0; Apple Contacts, Outlook, Android).")
+_importer("linkedin", "Import LinkedIn's Connections.csv.")
