@@ -558,10 +558,10 @@ def test_second_load_is_a_conditional_request_answered_from_the_cache(
 @pytest.mark.parametrize(
     ("mode", "what"),
     [
-        ("500", "the server answered 500 Internal Server Error"),
+        ("500", "answered HTTP 500 Internal Server Error"),
         ("garbage", "not a readable RSS or Atom feed (unclosed token)"),
         ("html", "not an RSS or Atom feed (the server sent text/html)"),
-        ("slow", "no answer within 0.5 s"),
+        ("slow", "unreachable (timed out after 0.5 s)"),
     ],
 )
 def test_a_failing_feed_warns_and_uses_the_cached_copy(
@@ -602,8 +602,8 @@ def test_a_feed_that_is_down_warns_and_uses_the_cached_copy(
         old.rename(new)
     report = load(tmp_path, None, (FeedSpec(dead), FeedSpec(dead + "?new")))
     assert report.warnings == (
-        f"{dead}: could not connect (Connection refused); used the copy from 2026-01-02",
-        f"{dead}?new: could not connect (Connection refused); no saved copy, skipped the feed",
+        f"{dead}: unreachable (connection refused); used the copy from 2026-01-02",
+        f"{dead}?new: unreachable (connection refused); no saved copy, skipped it",
     )
     assert [a.title for a in report.articles] == ["Rates in March", "Rates in April"]
     assert [a.title for a in good.articles] == ["Rates in March", "Rates in April"]
@@ -614,7 +614,7 @@ def test_a_feed_without_a_copy_that_fails_is_skipped(tmp_path: Path, server: Fee
     server.routes["/rss.xml"].mode = "500"
     report = load(tmp_path, None, (FeedSpec(server.url("/rss.xml")),))
     assert report.warnings == (
-        f"{server.url('/rss.xml')}: the server answered 500 Internal Server Error; no saved copy, skipped the feed",
+        f"{server.url('/rss.xml')}: answered HTTP 500 Internal Server Error; no saved copy, skipped it",
     )
     assert report.articles == ()
     assert not list((tmp_path / "cache").glob("*.xml"))
@@ -628,7 +628,7 @@ def test_a_feed_body_is_never_taken_for_a_file_name(tmp_path: Path, server: Feed
     server.routes["/rss.xml"] = Route(str(local).encode())
     report = load(tmp_path, None, (FeedSpec(server.url("/rss.xml")),))
     assert report.warnings == (
-        f"{server.url('/rss.xml')}: not a readable RSS or Atom feed (not well-formed (invalid token)); no saved copy, skipped the feed",
+        f"{server.url('/rss.xml')}: not a readable RSS or Atom feed (not well-formed (invalid token)); no saved copy, skipped it",
     )
     assert report.articles == ()
 

@@ -592,7 +592,7 @@ def test_a_feed_never_fetched_and_unreachable_gives_no_meetings(tmp_path: Path) 
     report = load(tmp_path, f"webcal://127.0.0.1:{port}/u/0/private-abc123/basic.ics?key=secret")
     assert report == SourceReport(
         meetings=(),
-        warnings=(f"webcal://127.0.0.1:{port}/…/basic.ics: unreachable (connection refused); no meetings from it",),
+        warnings=(f"webcal://127.0.0.1:{port}/…/basic.ics: unreachable (connection refused); no saved copy, skipped it",),
     )
 
 
@@ -602,7 +602,7 @@ def test_a_feed_sending_html_the_first_time_gives_no_meetings(tmp_path: Path, fe
     feed.mode = "html"
     report = load(tmp_path, feed.url)
     assert report.meetings == ()
-    assert report.warnings[0].endswith("; no meetings from it")
+    assert report.warnings[0].endswith("; no saved copy, skipped it")
     assert not list((tmp_path / "cache").glob("*.ics"))
 
 

@@ -1,9 +1,9 @@
 """Articles to share: the user's library (``articles.yaml``, personal notes) and RSS/Atom feeds.
 
 The library is validated item by item: one bad entry is one ``file:line`` problem and is skipped,
-the rest loads. Feeds are fetched with urllib, cached (conditional requests: ETag and
-Last-Modified), and never raise: a feed that is down, slow, broken or not a feed at all gives one
-warning line and its last good copy, if any.
+the rest loads. Feeds are fetched with ``outreach.sources.fetch``, cached (conditional requests:
+ETag and Last-Modified), and never raise: a feed that is down, slow, broken or not a feed at all
+gives one warning line and its last good copy, if any.
 
 Every article has a stable id derived from its normalized URL, so the same article found in the
 library and in a feed (or with different ``utm_*`` tags) is one article, and "never the same
@@ -17,30 +17,24 @@ import difflib
 import email.utils
 import hashlib
 import html.parser
-import http.client
 import io
-import json
-import os
 import re
 import unicodedata
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from outreach import __version__, yamlsrc
+from outreach import yamlsrc
 from outreach.errors import Problem
-from outreach.fsutil import write_atomic
+from outreach.sources.fetch import cache_paths, fetch
 from outreach.yamlsrc import Loc, Source, format_loc
 
 LIBRARY_KEY = "articles"
 ALLOWED_KEYS = ("url", "title", "note", "tags", "date")
 MAX_FEED_BYTES = 10 * 1024 * 1024
 SLUG_MAX = 60
-USER_AGENT = f"outreach/{__version__}"
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -463,8 +457,8 @@ def _feed_articles(spec: FeedSpec, parsed: Any, warnings: list[str]) -> list[Art
 
 
 def _cache_paths(cache_dir: Path, url: str) -> tuple[Path, Path]:
-    key = hashlib.sha1(url.encode("utf-8")).hexdigest()[:20]
-    return cache_dir / f"feed-{key}.xml", cache_dir / f"feed-{key}.json"
+    """The saved copy of a feed and its metadata."""
+    return cache_paths(cache_dir, url, ".xml")
 
 
 def _parse(body: bytes, meta: dict[str, Any]) -> tuple[Any | None, str]:
@@ -499,97 +493,39 @@ def _parse(body: bytes, meta: dict[str, Any]) -> tuple[Any | None, str]:
     return parsed, ""  # a well-formed feed with no items yet
 
 
-def _copy_date(path: Path) -> str:
-    return dt.date.fromtimestamp(path.stat().st_mtime).isoformat()
-
-
 def _fetch_feed(spec: FeedSpec, cache_dir: Path, timeout: float) -> tuple[list[Article], list[str]]:
-    warnings: list[str] = []
     url = spec.url.strip()
     if not _is_web_url(url):
         return [], [f"{spec.url}: not an http(s) URL; skipped the feed"]
-    body_path, meta_path = _cache_paths(cache_dir, url)
-    meta: dict[str, Any] = {}
-    has_copy = body_path.is_file()
-    if has_copy:
-        try:
-            loaded = json.loads(meta_path.read_text(encoding="utf-8"))
-            meta = loaded if isinstance(loaded, dict) else {}
-        except (OSError, ValueError):
-            meta = {}
-    headers = {
-        "User-Agent": USER_AGENT,
-        "Accept": "application/rss+xml, application/atom+xml, "
+    last: list[Any] = []  # the body validated last and its parsed feed: parsed once
+
+    def validate(body: bytes, content_type: str) -> str | None:
+        parsed, why = _parse(body, {"content_type": content_type, "url": url})
+        if parsed is None:
+            return why
+        last[:] = [body, parsed]
+        return None
+
+    got = fetch(
+        url,
+        cache_dir=cache_dir,
+        suffix=".xml",
+        validate=validate,
+        timeout=timeout,
+        accept="application/rss+xml, application/atom+xml, "
         "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
-    }
-    if has_copy and isinstance(meta.get("etag"), str):
-        headers["If-None-Match"] = meta["etag"]
-    if has_copy and isinstance(meta.get("last_modified"), str):
-        headers["If-Modified-Since"] = meta["last_modified"]
-
-    def fallback(what: str) -> tuple[list[Article], list[str]]:
-        if has_copy:
-            try:
-                parsed, why = _parse(body_path.read_bytes(), meta)
-                date = _copy_date(body_path)
-            except OSError as exc:
-                parsed, why = None, str(exc.strerror or exc)
-            if parsed is not None:
-                warnings.append(f"{spec.url}: {what}; used the copy from {date}")
-                return _feed_articles(spec, parsed, warnings), warnings
-            warnings.append(
-                f"{spec.url}: {what}; the saved copy is unusable ({why}), skipped the feed"
-            )
-            return [], warnings
-        warnings.append(f"{spec.url}: {what}; no saved copy, skipped the feed")
+        max_bytes=MAX_FEED_BYTES,
+    )
+    warnings = got.warnings(spec.url)
+    if got.body is None:
         return [], warnings
-
-    request = urllib.request.Request(url, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            body = response.read(MAX_FEED_BYTES + 1)
-            new_meta = {
-                "url": url,
-                "base": response.geturl(),
-                "etag": response.headers.get("ETag"),
-                "last_modified": response.headers.get("Last-Modified"),
-                "content_type": response.headers.get("Content-Type"),
-            }
-    except urllib.error.HTTPError as exc:
-        if exc.code == 304 and has_copy:
-            try:
-                os.utime(body_path)  # the copy is current as of now
-                parsed, why = _parse(body_path.read_bytes(), meta)
-            except OSError as err:
-                parsed, why = None, str(err.strerror or err)
-            if parsed is not None:
-                return _feed_articles(spec, parsed, warnings), warnings
-            warnings.append(f"{spec.url}: the saved copy is unusable ({why}); skipped the feed")
+    base = got.url or url
+    if last and last[0] is got.body and base == url:
+        parsed = last[1]
+    else:  # redirected: parsed again with the address it came from, for relative links
+        parsed, _ = _parse(got.body, {"content_type": got.content_type, "url": base})
+        if parsed is None:  # cannot happen: fetch gives only bodies that validate accepted
             return [], warnings
-        return fallback(f"the server answered {exc.code} {exc.reason}")
-    except urllib.error.URLError as exc:
-        if isinstance(exc.reason, TimeoutError):
-            return fallback(f"no answer within {timeout:g} s")
-        reason = exc.reason
-        text = reason.strerror if isinstance(reason, OSError) and reason.strerror else reason
-        return fallback(f"could not connect ({text})")
-    except TimeoutError:
-        return fallback(f"no answer within {timeout:g} s")
-    except (OSError, http.client.HTTPException, ValueError) as exc:
-        return fallback(f"the download failed ({exc.__class__.__name__}: {exc})")
-    if len(body) > MAX_FEED_BYTES:
-        return fallback(f"larger than {MAX_FEED_BYTES // (1024 * 1024)} MB")
-    parsed, why = _parse(body, new_meta)
-    if parsed is None:
-        return fallback(why)  # the last good copy stays as it was
-    try:
-        write_atomic(body_path, body)
-        write_atomic(meta_path, json.dumps(new_meta, indent=1).encode("utf-8"))
-    except OSError as exc:
-        warnings.append(
-            f"{spec.url}: could not save a copy in {cache_dir} ({exc.strerror or exc}); "
-            "used the feed without saving it"
-        )
     return _feed_articles(spec, parsed, warnings), warnings
 
 

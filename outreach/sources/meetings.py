@@ -7,24 +7,16 @@ declined by the user, with at least one other person. It never raises for a sour
 never prints: a calendar that is down, slow, failing or not iCalendar becomes one warning line
 and, where there is one, its last good copy is used instead.
 
-A URL's last good copy is kept in ``cache_dir`` (one ``.ics`` per source, named by a hash of the
-URL, with its ETag and Last-Modified in a ``.json`` beside it) and revalidated with a conditional
-request; a 304 uses it. The clock is read only to note when the copy was fetched.
+A URL is fetched with ``outreach.sources.fetch`` (timeout, conditional request, the last good
+copy kept in ``cache_dir`` as one ``.ics`` per source and used when the source fails).
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
-import http.client
-import json
 import re
-import socket
-import ssl
 import unicodedata
-import urllib.error
-import urllib.request
 import warnings as pywarnings
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -36,10 +28,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import icalendar
 import recurring_ical_events
 
-from outreach.fsutil import write_atomic
+from outreach.sources.fetch import describe_source, fetch
 
 UTC = dt.UTC
-USER_AGENT = "outreach (calendar reader; never sends mail)"
 MAX_BYTES = 50 * 1024 * 1024  # a calendar larger than this is a mistake, not a feed
 # attendees that are not people: rooms and equipment, and Google's calendar addresses
 # (group calendars, holiday calendars, resources, imported calendars)
@@ -106,32 +97,6 @@ def load_meetings(
     return SourceReport(meetings=_keyed(found), warnings=tuple(notes))
 
 
-def describe_source(source: str) -> str:
-    """How a source is named in warnings: a file as given; a URL without its secrets (Google's
-    and Outlook's private addresses carry a key in the path, others in the query or user info):
-    scheme, host and the last path segment, e.g. ``https://calendar.google.com/…/basic.ics``."""
-    if not _is_url(source):
-        return source
-    try:
-        parts = urlsplit(source.strip())
-        host = parts.hostname or ""
-        port = parts.port
-    except ValueError:
-        return source.split("://", 1)[0] + "://…"
-    if ":" in host:
-        host = f"[{host}]"
-    if port is not None:
-        host = f"{host}:{port}"
-    segments = [s for s in parts.path.split("/") if s]
-    if len(segments) > 1:
-        path = "/…/" + segments[-1]
-    elif segments:
-        path = "/" + segments[0]
-    else:
-        path = ""
-    return f"{parts.scheme.lower()}://{host}{path}"
-
-
 def fetch_url(source: str) -> str:
     """The URL to fetch for a source: ``webcal://`` becomes ``https://`` (``http://`` for a
     loopback host such as ``outreach serve``), ``webcals://`` ``https://``; others as given."""
@@ -149,7 +114,7 @@ def fetch_url(source: str) -> str:
 
 
 class _Unavailable(Exception):
-    """A URL gave nothing usable; the message says what happened."""
+    """A body is not usable iCalendar; the message says why."""
 
 
 def _is_url(source: str) -> bool:
@@ -180,31 +145,37 @@ def _read_source(
             "no meetings from it"
         )
         return []
-    url = fetch_url(source)
-    cache = _Cache(cache_dir, url)
+    last: list[Any] = []  # the body validated last and its calendars: parsed once
+
+    def validate(body: bytes, content_type: str) -> str | None:
+        try:
+            cals = _parse(body)
+        except _Unavailable as exc:
+            ctype = content_type.split(";")[0].strip().lower()
+            kind = f"{ctype}, " if ctype and "calendar" not in ctype else ""
+            return f"sent something that is not iCalendar ({kind}{exc})"
+        last[:] = [body, cals]
+        return None
+
+    got = fetch(
+        fetch_url(source),
+        cache_dir=cache_dir,
+        suffix=".ics",
+        validate=validate,
+        timeout=timeout,
+        accept="text/calendar, */*;q=0.5",
+        max_bytes=MAX_BYTES,
+        zone=zone,
+    )
+    notes.extend(got.warnings(name))
+    if got.body is None:
+        return []
+    if last and last[0] is got.body:
+        return list(last[1])
     try:
-        answer = _get(url, cache.validators(), timeout)
-    except _Unavailable as exc:
-        return cache.fallback(name, str(exc), zone, notes)
-    if answer is None:  # 304 Not Modified
-        cals = cache.calendars()
-        if cals is None:
-            notes.append(
-                f"{name}: answered 304 Not Modified but the saved copy is gone; no meetings from it"
-            )
-            return []
-        cache.confirm(notes, name)
-        return cals
-    body, content_type, etag, last_modified = answer
-    try:
-        cals = _parse(body)
-    except _Unavailable as exc:
-        kind = f"{content_type}, " if content_type and "calendar" not in content_type else ""
-        return cache.fallback(
-            name, f"sent something that is not iCalendar ({kind}{exc})", zone, notes
-        )
-    cache.store(body, etag, last_modified, notes, name)
-    return cals
+        return _parse(got.body)
+    except _Unavailable:  # cannot happen: fetch gives only bodies that validate accepted
+        return []
 
 
 def _read_file(source: str, name: str, root: Path, notes: list[str]) -> list[Any]:
@@ -224,69 +195,6 @@ def _read_file(source: str, name: str, root: Path, notes: list[str]) -> list[Any
     except _Unavailable as exc:
         notes.append(f"{name}: is not iCalendar ({exc}); no meetings from it")
         return []
-
-
-def _get(
-    url: str, validators: dict[str, str], timeout: float
-) -> tuple[bytes, str, str | None, str | None] | None:
-    """(body, content type, ETag, Last-Modified) of a 200, or None for a 304."""
-    parts = urlsplit(url)
-    headers = {"User-Agent": USER_AGENT, "Accept": "text/calendar, */*;q=0.5", **validators}
-    if parts.username is not None:  # https://user:password@host/... (Nextcloud, Radicale)
-        secret = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
-        headers["Authorization"] = "Basic " + base64.b64encode(secret.encode()).decode()
-        netloc = parts.hostname or ""
-        if ":" in netloc:
-            netloc = f"[{netloc}]"
-        if parts.port is not None:
-            netloc = f"{netloc}:{parts.port}"
-        url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
-    try:
-        request = urllib.request.Request(url, headers=headers)
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            body = response.read(MAX_BYTES + 1)
-            if len(body) > MAX_BYTES:
-                raise _Unavailable(f"sent more than {MAX_BYTES // (1024 * 1024)} MB")
-            return (
-                body,
-                response.headers.get_content_type() if response.headers.get("Content-Type") else "",
-                response.headers.get("ETag"),
-                response.headers.get("Last-Modified"),
-            )
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        if exc.code == 304:
-            return None
-        reason = f" {exc.reason}" if isinstance(exc.reason, str) and exc.reason else ""
-        raise _Unavailable(f"answered HTTP {exc.code}{reason}") from None
-    except _Unavailable:
-        raise
-    except (OSError, http.client.HTTPException, ValueError) as exc:
-        raise _Unavailable(f"unreachable ({_why(exc, timeout)})") from None
-
-
-def _why(exc: BaseException, timeout: float) -> str:
-    """A short human reason for a failed request."""
-    while isinstance(exc, urllib.error.URLError) and isinstance(exc.reason, BaseException):
-        exc = exc.reason
-    if isinstance(exc, TimeoutError):
-        return f"timed out after {timeout:g} s"
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(exc, ConnectionResetError):
-        return "connection reset"
-    if isinstance(exc, socket.gaierror):
-        return "host not found"
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return f"certificate not trusted: {exc.verify_message}"
-    if isinstance(exc, ssl.SSLError):
-        return f"TLS failed: {exc.reason or exc}"
-    if isinstance(exc, http.client.IncompleteRead):
-        return "the answer was cut short"
-    if isinstance(exc, urllib.error.URLError):
-        return str(exc.reason)
-    text = str(exc).strip()
-    return text or type(exc).__name__
 
 
 def _parse(body: bytes) -> list[Any]:
@@ -315,88 +223,6 @@ def _parse(body: bytes) -> list[Any]:
     if not found:
         raise _Unavailable("no VCALENDAR in it")
     return found
-
-
-class _Cache:
-    """The last good copy of one URL: ``<hash>.ics`` and ``<hash>.json`` in the cache folder."""
-
-    def __init__(self, folder: Path, url: str) -> None:
-        digest = hashlib.sha256(url.encode()).hexdigest()[:24]
-        self.body = folder / f"meetings-{digest}.ics"
-        self.meta = folder / f"meetings-{digest}.json"
-
-    def _meta(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self.meta.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
-
-    def validators(self) -> dict[str, str]:
-        """The conditional request headers, if there is a copy to fall back on."""
-        if not self.body.is_file():
-            return {}
-        meta = self._meta()
-        headers = {}
-        if isinstance(meta.get("etag"), str):
-            headers["If-None-Match"] = meta["etag"]
-        if isinstance(meta.get("last_modified"), str):
-            headers["If-Modified-Since"] = meta["last_modified"]
-        return headers
-
-    def calendars(self) -> list[Any] | None:
-        try:
-            return _parse(self.body.read_bytes())
-        except (OSError, _Unavailable):
-            return None
-
-    def store(
-        self,
-        body: bytes,
-        etag: str | None,
-        last_modified: str | None,
-        notes: list[str],
-        name: str,
-    ) -> None:
-        meta = {"etag": etag, "last_modified": last_modified, "fetched": _now()}
-        try:
-            write_atomic(self.body, body)
-            write_atomic(self.meta, json.dumps(meta, indent=1).encode())
-        except OSError as exc:
-            notes.append(
-                f"{name}: could not save a copy in {self.body.parent} "
-                f"({exc.strerror or exc}); used the fresh one"
-            )
-
-    def confirm(self, notes: list[str], name: str) -> None:
-        """The server said the copy is current: note when."""
-        meta = self._meta()
-        meta["fetched"] = _now()
-        try:
-            write_atomic(self.meta, json.dumps(meta, indent=1).encode())
-        except OSError as exc:
-            notes.append(
-                f"{name}: could not update {self.meta} ({exc.strerror or exc}); used the saved copy"
-            )
-
-    def fallback(self, name: str, what: str, zone: ZoneInfo, notes: list[str]) -> list[Any]:
-        """The copy instead of a failed fetch, with a warning either way."""
-        cals = self.calendars()
-        if cals is None:
-            notes.append(f"{name}: {what}; no meetings from it")
-            return []
-        fetched = self._meta().get("fetched")
-        try:
-            when = dt.datetime.fromisoformat(str(fetched)).astimezone(zone).date().isoformat()
-        except ValueError:
-            when = "an unknown day"
-        notes.append(f"{name}: {what}; used the copy from {when}")
-        return cals
-
-
-def _now() -> str:
-    """The cache's bookkeeping: the only place this module reads the clock."""
-    return dt.datetime.now(UTC).isoformat(timespec="seconds")
 
 
 # ---- from a calendar to meetings -------------------------------------------------------------
