@@ -64,6 +64,17 @@ def _days(n: int) -> str:
     return "1 day" if n == 1 else f"{n} days"
 
 
+def _settings(root: Path) -> Any:
+    """outreach.yaml alone (for commands that need no contacts or campaigns)."""
+    from outreach.config import load_settings
+    from outreach.errors import InvalidInput
+
+    settings, _, problems = load_settings(root)
+    if settings is None or problems:
+        raise InvalidInput(problems)
+    return settings
+
+
 def _root(ctx: click.Context) -> Path:
     return Path(ctx.obj["root"])
 
@@ -473,14 +484,10 @@ def auth() -> None:
 def auth_gmail(ctx: click.Context, no_browser: bool, port: int) -> None:
     """One-time OAuth consent; stores the refreshable token (mode 0600)."""
     from outreach import auth as oauth
-    from outreach.config import load_settings
-    from outreach.errors import InvalidInput
 
     root = _root(ctx)
-    settings, _, problems = load_settings(root)
-    if settings is None or problems:
-        raise InvalidInput(problems)
-    oauth.authorize(settings.gmail, root, open_browser=not no_browser, port=port, echo=click.echo)
+    oauth.authorize(_settings(root).gmail, root, open_browser=not no_browser, port=port,
+                    echo=click.echo)
 
 
 LOG_KINDS = ("meeting", "call", "email", "note", "gift", "visit")
@@ -547,14 +554,9 @@ def _importer(kind: str, help_text: str) -> None:
     def command(ctx: click.Context, file: Path, update: bool, dry_run: bool,
                 tags: tuple[str, ...]) -> None:
         from outreach import importers
-        from outreach.config import load_settings
-        from outreach.errors import InvalidInput
 
         root = _root(ctx)
-        settings, _, problems = load_settings(root)
-        if settings is None or problems:
-            raise InvalidInput(problems)
-        contacts = Path(settings.contacts).expanduser()
+        contacts = Path(_settings(root).contacts).expanduser()
         report = importers.import_contacts(
             kind,  # type: ignore[arg-type]
             file, contacts if contacts.is_absolute() else root / contacts,
