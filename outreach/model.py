@@ -188,8 +188,8 @@ class Stage(StrEnum):
 class Name(Strict):
     first: HeaderText
     last: HeaderText | None = None
-    nickname: Text | None = None
-    greeting: Text | None = None  # how to greet: "Dr. Patel", "Jim"
+    nickname: HeaderText | None = None  # names often end up in subjects: one line each
+    greeting: HeaderText | None = None  # how to greet: "Dr. Patel", "Jim"
 
     @property
     def full(self) -> str:
@@ -543,6 +543,11 @@ class ArticlesSettings(Strict):
     timeout_seconds: float = Field(10, gt=0, le=120)
 
 
+def _backend_shorthand(value: Any) -> Any:
+    """`drafts: gmail` is short for `drafts: {backend: gmail}`."""
+    return {"backend": value} if isinstance(value, str) else value
+
+
 class Settings(Strict):
     sender: Sender
     timezone: TimeZone = "UTC"
@@ -551,7 +556,7 @@ class Settings(Strict):
     campaigns: Text = "campaigns.yaml"
     templates: Text = "templates"
     state: Text = ".outreach/state.db"
-    drafts: DraftsSettings = DraftsSettings()
+    drafts: Annotated[DraftsSettings, BeforeValidator(_backend_shorthand)] = DraftsSettings()
     gmail: GmailSettings = GmailSettings()
     limits: Limits = Limits()
     calendar: CalendarSettings = CalendarSettings()

@@ -313,3 +313,21 @@ def test_factories_write_valid_folders(tmp_path: Path) -> None:
         [],
     )
     assert load_book(root).settings.sender.email == SENDER["email"]
+
+
+def test_drafts_backend_shorthand(tmp_path: Path) -> None:
+    """`drafts: gmail` is short for `drafts: {backend: gmail}`; an unknown backend is named."""
+    book = load_book(folder(tmp_path, settings=SETTINGS + "drafts: gmail\n"))
+    assert book.settings.drafts.backend == "gmail"
+    assert problems(folder(tmp_path, settings=SETTINGS + "drafts: imap\n")) == [
+        "outreach.yaml:4: drafts.backend: 'imap' is not allowed here; use 'dir' or 'gmail'"
+    ]
+
+
+def test_line_break_in_a_nickname(tmp_path: Path) -> None:
+    """Nicknames and greetings end up in subjects: a line break there is refused at check time."""
+    contacts = 'contacts:\n  - id: jane\n    name: {first: Jane, nickname: "JD\\nBcc: x@y.example"}\n'
+    assert problems(folder(tmp_path, contacts)) == [
+        "contacts.yaml:3: contacts[0].name.nickname: contains a line break, which is not allowed in "
+        "a mail header; put it on one line"
+    ]
