@@ -219,7 +219,9 @@ def _draft_infos(ledger: Ledger) -> list[DraftInfo]:
     for r in ledger.rows("drafted"):
         if r.made_on:
             made_on = dt.date.fromisoformat(r.made_on)
-            out.append(DraftInfo(r.key, r.contact, r.subject, r.ref, made_on, r.reason))
+            out.append(
+                DraftInfo(r.key, r.contact, r.subject, r.ref, made_on, r.reason, r.thread_id)
+            )
     return out
 
 

@@ -41,6 +41,7 @@ class DraftInfo:
     ref: str | None
     made_on: dt.date
     reason: str | None = None  # why the touch was due when it was made
+    thread_id: str | None = None  # the mailbox's conversation (Gmail)
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ def _draft_line(book: Book, s: Scheduled, drafts: dict[str, DraftInfo]) -> tuple
     contact = book.contact(s.touch.contact_id)
     info = drafts.get(s.touch.key)
     if info is not None:
-        link = _link(info.ref)
+        link = _link(info.ref, info.thread_id)
         subject = f'"{info.subject}"' if info.subject else "the draft"
         return (
             f"Draft: {subject}, made {info.made_on.isoformat()}" + (f", {link}" if link else "")
@@ -158,13 +159,19 @@ def _draft_line(book: Book, s: Scheduled, drafts: dict[str, DraftInfo]) -> tuple
     return f"No draft: {why or 'its night has passed'}", None
 
 
-def _link(ref: str | None) -> str | None:
+GMAIL_THREAD = "https://mail.google.com/mail/u/0/#drafts/{thread}"
+
+
+def _link(ref: str | None, thread_id: str | None = None) -> str | None:
+    """Where to open the draft: the .eml file, or the draft's conversation in Gmail."""
     if not ref:
         return None
     if ref.startswith(("http://", "https://")):
         return ref
     path = Path(ref)
-    return path.as_uri() if path.is_absolute() else None
+    if path.is_absolute():
+        return path.as_uri()
+    return GMAIL_THREAD.format(thread=thread_id) if thread_id else None
 
 
 # --------------------------------------------------------------------------- events

@@ -368,3 +368,17 @@ def test_auth_gmail_stores_a_refreshable_token_0600(tmp_path: Path, gm: GmailEmu
     assert json.loads(token.read_text())["refresh_token"].startswith("1//r-")
     assert run(root)[0] == 0
     assert_exactly_once(gm, 1)
+
+
+def test_the_calendar_links_to_the_gmail_draft(tmp_path: Path, gm: GmailEmulator) -> None:
+    """A follow-up of a Gmail draft carries a link that opens the draft's conversation in Gmail."""
+    from icalcheck import parse_vobject
+
+    camp = campaign_data(followups=[{"kind": "call", "anchor": "draft", "after": 2}])
+    root = gmail_folder(tmp_path, gm, 1, campaigns=[camp])
+    assert run(root)[0] == 0
+    ((_, draft),) = gm.drafts.items()
+    thread = draft["message"]["threadId"]
+    call = next(e for e in parse_vobject((root / "calendar.ics").read_bytes()).events
+                if e.summary.startswith("Call"))
+    assert f"https://mail.google.com/mail/u/0/#drafts/{thread}" in call.description
