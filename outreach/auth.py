@@ -108,6 +108,28 @@ def _refresh_failed(exc: Exception) -> AuthError:
     )
 
 
+def _client_file_problem(path: Path) -> str | None:
+    """What is wrong with a client file, checked before Google's library trips over it."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return f"not readable JSON: {exc}"[:200]
+    client = next(
+        (
+            data[k]
+            for k in ("installed", "web")
+            if isinstance(data, dict) and isinstance(data.get(k), dict)
+        ),
+        None,
+    )
+    if client is None:
+        return "no 'installed' section"
+    missing = [
+        k for k in ("client_id", "client_secret", "auth_uri", "token_uri") if not client.get(k)
+    ]
+    return f"missing {', '.join(missing)}" if missing else None
+
+
 def save_credentials(creds: Any, path: Path) -> None:
     """Store the token readable by the owner only (0600), atomically."""
     write_atomic(path, creds.to_json().encode("utf-8"), mode=0o600)
@@ -128,6 +150,12 @@ def authorize(
         )
     from google_auth_oauthlib.flow import InstalledAppFlow
 
+    why = _client_file_problem(secrets)
+    if why:
+        raise UsageError(
+            f"{secrets} is not an OAuth client file ({why})",
+            "download the JSON of an OAuth client of type 'Desktop app' again",
+        )
     flow = InstalledAppFlow.from_client_secrets_file(str(secrets), scopes=scopes(settings))
     message = (
         "Open this URL in a browser to allow outreach to create Gmail drafts"
@@ -138,15 +166,33 @@ def authorize(
         )
         + ":\n{url}"
     )
-    creds = flow.run_local_server(
-        host="localhost",
-        port=port,
-        open_browser=open_browser,
-        authorization_prompt_message=message,
-        success_message="outreach is authorized; you can close this tab.",
-        access_type="offline",
-        prompt="consent",
-    )
+    from oauthlib.oauth2.rfc6749.errors import InsecureTransportError, OAuth2Error
+
+    try:
+        creds = flow.run_local_server(
+            host="localhost",
+            port=port,
+            open_browser=open_browser,
+            authorization_prompt_message=message,
+            success_message="outreach is authorized; you can close this tab.",
+            access_type="offline",
+            prompt="consent",
+        )
+    except InsecureTransportError:
+        raise UsageError(
+            f"the token endpoint in {secrets} is plain http",
+            "use the https token_uri Google's client file has",
+        ) from None
+    except OAuth2Error as exc:
+        raise AuthError(
+            f"Google refused the authorization ({exc.error})",
+            "run 'outreach auth gmail' again and allow access",
+        ) from None
+    except OSError as exc:
+        raise UsageError(
+            f"cannot listen on localhost:{port} ({exc.strerror or exc})",
+            "pick another port: outreach auth gmail --port 8766",
+        ) from None
     path = token_path(settings, root)
     save_credentials(creds, path)
     echo(f"Saved the Gmail token to {path} (mode 0600).")

@@ -298,14 +298,14 @@ def run(
     if dry_run:
         history = read_history(book)
         p = planner.plan(book, history, today=today)
-        touches = list(p.touches)[: limit if limit is not None else None]
+        touches, left = _limited(list(p.touches), limit)
         report = RunReport(
             today,
             backend or book.settings.drafts.backend,
             True,
             str(book.path(book.settings.drafts.dir)),
             plan=p,
-            limited=len(p.touches) - len(touches),
+            limited=left,
         )
         env = render.environment(book.templates_dir, book.root)
         for t in touches:
@@ -328,6 +328,15 @@ def run(
             return report
         finally:
             ledger.close()
+
+
+def _limited(touches: list[Touch], limit: int | None) -> tuple[list[Touch], int]:
+    """``--limit N``: the N most important touches (the planner's rank), in plan order; and how
+    many were left for the next run. The same for ``--dry-run`` and a real run."""
+    if limit is None:
+        return touches, 0
+    keep = {t.key for t in sorted(touches, key=planner.rank)[:limit]}
+    return [t for t in touches if t.key in keep], len(touches) - len(keep)
 
 
 def _store_failed(
@@ -418,11 +427,7 @@ def _run_locked(
         _observe(book, ledger, store, today)
     p = planner.plan(book, ledger.history(), today=today)
     touches = list(p.touches)
-    if limit is not None:
-        ordered = sorted(touches, key=planner.rank)[:limit]
-        keep = {t.key for t in ordered}
-        report.limited = len(touches) - len(ordered)
-        touches = [t for t in touches if t.key in keep]
+    touches, report.limited = _limited(touches, limit)
     report.plan = p
     run_id = ledger.start_run(today, name)
     env = render.environment(book.templates_dir, book.root)

@@ -69,12 +69,6 @@ class Book:
                 return src.name, src.line_of(("contacts", i))
         return src.name, None
 
-    def campaign_line(self, campaign_id: str) -> tuple[str, int | None]:
-        src = self.sources[self.settings.campaigns]
-        for i, c in enumerate(self.campaigns):
-            if c.id == campaign_id:
-                return src.name, src.line_of(("campaigns", i))
-        return src.name, None
 
 
 # --------------------------------------------------------------------------- pydantic -> lines
@@ -297,9 +291,6 @@ def _items(
 
 # --------------------------------------------------------------------------- the folder
 
-
-def find_root(start: Path) -> Path:
-    return start.resolve()
 
 
 def load_settings(root: Path) -> tuple[Settings | None, Source, list[Problem]]:

@@ -295,9 +295,6 @@ class Contact(Strict):
         return max(days) if days else None
 
 
-class ContactsFile(Strict):
-    contacts: tuple[Contact, ...]
-
 
 # --------------------------------------------------------------------------- campaigns
 
@@ -462,9 +459,6 @@ class Campaign(Strict):
     def title(self) -> str:
         return self.name or self.id.replace("-", " ").capitalize()
 
-
-class CampaignsFile(Strict):
-    campaigns: tuple[Campaign, ...]
 
 
 # --------------------------------------------------------------------------- settings

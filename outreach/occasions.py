@@ -102,11 +102,6 @@ def schedule_days(months: tuple[int, ...], day: int, start: dt.date, end: dt.dat
     return out
 
 
-def previous_schedule_day(months: tuple[int, ...], day: int, before: dt.date) -> dt.date | None:
-    """The last scheduled day strictly before ``before`` (within two years)."""
-    days = schedule_days(months, day, before - dt.timedelta(days=800), before - ONE_DAY)
-    return days[-1] if days else None
-
 
 def years_between(start: dt.date | int | None, year: int) -> int | None:
     if start is None:

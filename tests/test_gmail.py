@@ -382,3 +382,15 @@ def test_the_calendar_links_to_the_gmail_draft(tmp_path: Path, gm: GmailEmulator
     call = next(e for e in parse_vobject((root / "calendar.ics").read_bytes()).events
                 if e.summary.startswith("Call"))
     assert f"https://mail.google.com/mail/u/0/#drafts/{thread}" in call.description
+
+
+def test_auth_gmail_with_a_broken_client_file_says_so(tmp_path: Path, gm: GmailEmulator) -> None:
+    """A client file that is not Google's OAuth JSON: one line and exit 2, no crash log."""
+    root = gmail_folder(tmp_path, gm, 1)
+    (root / "client_secret.json").write_text('{"web": 1}')
+    result = CliRunner().invoke(main, ["-C", str(root), "auth", "gmail", "--no-browser"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{root / 'client_secret.json'} is not an OAuth client file (no ")
+    assert result.stderr.rstrip().endswith(
+        "; download the JSON of an OAuth client of type 'Desktop app' again")
+    assert not (root / ".outreach" / "crash.log").exists()

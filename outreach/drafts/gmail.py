@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import json
 import random
-import socket
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -132,7 +131,6 @@ def _message(exc: Any) -> str:
         return str(exc)[:200]
 
 
-TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (OSError, socket.timeout, TimeoutError)
 
 
 class GmailStore:
