@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from anyascii import anyascii
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -184,18 +185,23 @@ def _unique(values: Iterable[str]) -> list[str]:
     return out
 
 
-_FOLD = str.maketrans(
-    {
-        "ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "OE",
-        "đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "TH", "ı": "i",
-    }
-)  # fmt: skip
+def _ascii(char: str) -> str:
+    """One character as ASCII: accents dropped (``é`` -> ``e``), compatibility forms unfolded
+    (``ﬁ`` -> ``fi``), other letters and digits transliterated by anyascii (``ß`` -> ``ss``,
+    ``ø`` -> ``o``, ``И`` -> ``I``, ``山`` -> ``Shan``, the soft sign ``ь`` -> nothing rather than
+    anyascii's ``'``); any other symbol is dropped."""
+    if char.isascii():
+        return char
+    folded = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode("ascii")
+    if folded or unicodedata.category(char)[0] not in "LMN":
+        return folded
+    return re.sub(r"[^A-Za-z0-9]", "", anyascii(char))
 
 
 def slug(text: str) -> str:
-    """``"Zoë O'Brien-Núñez"`` -> ``"zoe-o-brien-nunez"``: ASCII, lowercase, dashes."""
-    folded = unicodedata.normalize("NFKD", text.translate(_FOLD))
-    ascii_text = folded.encode("ascii", "ignore").decode("ascii")
+    """``"Zoë O'Brien-Núñez"`` -> ``"zoe-o-brien-nunez"``, ``"Иван Петров"`` -> ``"ivan-petrov"``:
+    ASCII, lowercase, dashes."""
+    ascii_text = "".join(map(_ascii, unicodedata.normalize("NFC", text)))
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
 
@@ -235,19 +241,30 @@ _MONTHS = {
 }
 
 
+# "Connected On" in LinkedIn's 2018 export: month/day/year, US style, then the time
+_US_DATE = re.compile(
+    r"(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?:,?\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp]\.?[Mm]\.?)?)?"
+)
+
+
 def _linkedin_date(raw: str) -> str | None:
-    """LinkedIn's ``01 Sep 2026`` (English month names whatever the locale), or ISO."""
+    """LinkedIn's "Connected On" as ``YYYY-MM-DD``: ``01 Sep 2026`` or ``08 Jan 2018`` (English
+    month names whatever the locale), the 2018 export's ``1/8/18, 6:14 PM`` (M/D/YY, the time
+    ignored), ``1/8/2018``, or ISO. None if it is none of these."""
     text = raw.strip()
     m = re.fullmatch(r"(\d{1,2})[ -]([A-Za-z]{3})[A-Za-z]*\.?[ -](\d{4})", text)
     if m and m.group(2).lower() in _MONTHS:
-        try:
-            return dt.date(
-                int(m.group(3)), _MONTHS[m.group(2).lower()], int(m.group(1))
-            ).isoformat()
-        except ValueError:
-            return None
-    full = normalize_date(text)
-    return full if full and not full.startswith("--") else None
+        year, month, day = int(m.group(3)), _MONTHS[m.group(2).lower()], int(m.group(1))
+    elif m := _US_DATE.fullmatch(text):
+        month, day, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        year += 2000 if year < 100 else 0  # LinkedIn began in 2003: "18" is 2018
+    else:
+        full = normalize_date(text)
+        return full if full and not full.startswith("--") else None
+    try:
+        return dt.date(year, month, day).isoformat()
+    except ValueError:
+        return None
 
 
 # --------------------------------------------------------------------------- records
@@ -262,6 +279,7 @@ class _Record:
     last: str = ""
     nickname: str = ""
     full: str = ""  # a display name to fall back on (vCard FN, Google's old "Name" column)
+    reading: str = ""  # the phonetic name, first then last ("たろう やまだ"): for the id
     emails: list[tuple[str, str]] = field(default_factory=list)  # (work | personal | "", address)
     company: str = ""
     title: str = ""
@@ -280,6 +298,9 @@ class _Record:
 _SPOUSE_LABELS = {"spouse", "partner", "domestic partner", "husband", "wife"}
 _CHILD_LABELS = {"child", "son", "daughter"}
 _WEDDING_LABELS = {"anniversary", "wedding", "wedding anniversary"}
+# The wedding anniversary: vCard 4's property and the ones programs used before it (KDE,
+# Evolution, Outlook)
+_ANNIVERSARY_PROPS = {"ANNIVERSARY", "X-ANNIVERSARY", "X-EVOLUTION-ANNIVERSARY", "X-MS-ANNIVERSARY"}
 _SYSTEM_GROUPS = {"mycontacts", "starred"}  # Google's own groups, not the user's labels
 
 
@@ -385,6 +406,9 @@ def _parse_google(text: str, name: str) -> tuple[list[_Record], list[str]]:
         rec.first = get("First Name", "Given Name")
         rec.last = get("Last Name", "Family Name")
         rec.full = get("Name")
+        first_reading = get("Phonetic First Name", "Given Name Yomi")
+        last_reading = get("Phonetic Last Name", "Family Name Yomi")
+        rec.reading = f"{first_reading} {last_reading}".strip() or get("Yomi Name")
         rec.nickname = get("Nickname")
         rec.birthday = get("Birthday")
         rec.notes = [get("Notes")]
@@ -572,6 +596,8 @@ def _parts(prop: _Prop, sep: str) -> list[str]:
 
 
 _SKIP_PROPS = {"PHOTO", "LOGO", "SOUND", "KEY"}
+# The phonetic name (Apple, Google and Android write these), in the order it is read out
+_READING_PROPS = ("X-PHONETIC-FIRST-NAME", "X-PHONETIC-LAST-NAME")
 
 
 def _parse_vcard(text: str, name: str) -> tuple[list[_Record], list[str]]:
@@ -606,6 +632,8 @@ def _parse_vcard(text: str, name: str) -> tuple[list[_Record], list[str]]:
 def _card_record(number: int, props: list[_Prop]) -> _Record:
     rec = _Record(f"card {number}")
     labels = {p.group: _label(_text(p)) for p in props if p.name == "X-ABLABEL" and p.group}
+    readings = {p.name: _text(p).strip() for p in props if p.name in _READING_PROPS}
+    rec.reading = " ".join(readings[n] for n in _READING_PROPS if readings.get(n))
     company_card = False
     for p in props:
         label = labels.get(p.group, "")
@@ -628,9 +656,7 @@ def _card_record(number: int, props: list[_Prop]) -> _Record:
             rec.notes.append(_text(p))
         elif p.name == "BDAY":
             rec.birthday = rec.birthday or _text(p)
-        elif p.name in ("ANNIVERSARY", "X-ANNIVERSARY", "X-EVOLUTION-ANNIVERSARY") or (
-            p.name == "X-ABDATE" and label in _WEDDING_LABELS
-        ):
+        elif p.name in _ANNIVERSARY_PROPS or (p.name == "X-ABDATE" and label in _WEDDING_LABELS):
             rec.wedding = rec.wedding or _text(p)
         elif p.name in ("RELATED", "X-ABRELATEDNAMES"):
             value = _text(p).strip()
@@ -662,12 +688,34 @@ def _card_record(number: int, props: list[_Prop]) -> _Record:
 # --------------------------------------------------------------------------- mapping
 
 
+def _before(name: str, family: str) -> str:
+    """What precedes ``family`` at the end of ``name`` (``"Priya"`` for ``"Priya Raman"``,
+    ``"Raman"``), ignoring case; "" if ``name`` does not end with it."""
+    words, n = name.split(" "), len(family.split(" "))
+    if family and n < len(words) and _fold(" ".join(words[-n:])) == _fold(family):
+        return " ".join(words[:-n])
+    return ""
+
+
 def _records_name(rec: _Record) -> tuple[str, str]:
-    first, last = _one_line(rec.first), _one_line(rec.last)
-    if not first and not last and rec.full:
-        words = _one_line(rec.full).rsplit(" ", 1)
-        first, last = (words[0], words[1]) if len(words) == 2 else (words[0], "")
-    return first, last
+    """First and last name. When the given name is empty, or it is the whole display name and
+    there is no family name (Google's old CSV with "Priya Raman" as Family Name; Android's
+    ``N:Priya Raman;;;;`` or ``N:;Priya Raman;;;``), they come from the display name (vCard
+    ``FN``, Google's "Name"): what precedes the family name if the display name ends with it,
+    else the display name split at its last space; a one-word display name is the first name.
+    A given name that ends with the family name loses it (never "Priya Raman Raman")."""
+    first, last, full = _one_line(rec.first), _one_line(rec.last), _one_line(rec.full)
+    if first and last:
+        return _before(first, last) or first, last
+    if not full or (first and _fold(first) != _fold(full)):
+        return first, last
+    given = _before(full, last)
+    if given:
+        return given, last
+    head, _, tail = full.rpartition(" ")
+    if head:
+        return head, tail
+    return full, "" if _fold(last) == _fold(full) else last
 
 
 def _contact_data(
@@ -748,6 +796,46 @@ def _contact_data(
     if notes:
         data["notes"] = notes
     return data, problems, addresses
+
+
+def _keep_greeting(name: dict[str, Any], before: Any = None) -> str:
+    """Keep how the person is greeted. ``greet`` falls back to the nickname, so a nickname from
+    an export would change every subject and salutation ("Happy birthday, Amazing Grace!"):
+    when the import adds one, the imported ``name`` gets a ``greeting`` of what they were
+    greeted as until now (``before``: their name in contacts.yaml when updating; else the first
+    name). Returns the note for the summary, "" when the greeting does not change."""
+    nickname = name.get("nickname")
+    old = before if isinstance(before, dict) else {}
+    if not nickname or not _empty(old.get("nickname")) or not _empty(old.get("greeting")):
+        return ""  # no nickname is added, or it is not the one greeted by
+    first = old.get("first")
+    greet = first.strip() if isinstance(first, str) and first.strip() else name["first"]
+    if greet == nickname:
+        return ""
+    name["greeting"] = greet
+    return f"nickname '{nickname}' kept; greeted as '{greet}' (set name.greeting to change it)"
+
+
+_ID_LENGTH = 40  # a longer id is cut between words
+
+
+def _new_id(name: str, reading: str, addresses: Sequence[str]) -> str:
+    """The id for someone new, before it is made unique: the name as a slug, transliterated if
+    it is in another script. A name without Latin letters goes by its phonetic name when the
+    export has one (太郎 山田 read as たろう やまだ is ``tarou-yamada``, where anyascii would give
+    the Mandarin reading). A name that gives nothing (emoji only) goes by the local part of the
+    first address; "contact" only when there is no address either."""
+    latin = any("LATIN" in unicodedata.name(ch, "") for ch in name)
+    readings = [reading] if reading and not latin else []
+    local_parts = [a.split("@")[0].split("+")[0] for a in addresses]
+    for text in (*readings, name, *local_parts):
+        ident = slug(text)
+        if len(ident) > _ID_LENGTH:
+            cut = ident[: _ID_LENGTH + 1].rpartition("-")[0]
+            ident = cut if len(cut) >= _ID_LENGTH // 2 else ident[:_ID_LENGTH].rstrip("-")
+        if ident:
+            return ident
+    return "contact"
 
 
 _WHAT = {
@@ -1234,7 +1322,8 @@ class _Importer:
         fields, problems, addresses = _contact_data(rec, self.extra_tags)
         if fields is None:
             return Outcome("", "skipped", "no first name" if rec.last.strip() else "no name", src)
-        base = slug(f"{fields['name']['first']} {fields['name'].get('last', '')}") or "contact"
+        name = f"{fields['name']['first']} {fields['name'].get('last', '')}"
+        base = _new_id(name, _one_line(rec.reading), addresses)
         data = {"id": base, **fields}
         contact, invalid, skip = _validated(data)
         problems += invalid
@@ -1247,13 +1336,14 @@ class _Importer:
             if not self.update:
                 why = f"already in {self.book.name} (id {eid}; use --update)"
                 return Outcome(eid, "skipped", why, src)
+            greeting = _keep_greeting(data["name"], existing.get("name"))
             filled = self.book.fill(existing, data)
-            notes = [f"filled {', '.join(filled)}"] if filled else []
+            notes = [f"filled {', '.join(filled)}", greeting] if filled else []
             there = _display_name(existing.get("name"))
             if by_address and _fold(there) != full:  # a shared (household) address? say so
                 notes.insert(0, f"matched by {by_address} (named {there} in {self.book.name})")
             action: Action = "updated" if filled else "unchanged"
-            return Outcome(eid, action, "; ".join(notes + problems), src)
+            return Outcome(eid, action, "; ".join(n for n in notes + problems if n), src)
         folded = [a.casefold() for a in addresses]
         dup = next((self.by_address[a] for a in folded if a in self.by_address), None)
         dup = dup or self.by_name.get(full)
@@ -1265,8 +1355,9 @@ class _Importer:
             ident = f"{base}-{n}"
         self.taken.add(ident)
         data["id"] = ident
+        greeting = _keep_greeting(data["name"])
         self.book.append(data)
         for a in folded:
             self.by_address.setdefault(a, (src, ident))
         self.by_name.setdefault(full, (src, ident))
-        return Outcome(ident, "added", "; ".join(problems), src)
+        return Outcome(ident, "added", "; ".join(n for n in [greeting, *problems] if n), src)

@@ -14,10 +14,18 @@ from factories import campaign_data, contact_data, write_folder
 from outreach.cli import main
 from outreach.config import load_book
 from outreach.errors import InvalidInput, UsageError
-from outreach.importers import ImportReport, Kind, import_contacts
+from outreach.importers import ImportReport, Kind, import_contacts, slug
 from outreach.model import Contact
 
 # --------------------------------------------------------------------------- fixtures
+
+EXPORTS = Path(__file__).parent / "data" / "imports"  # files shaped as each exporter writes them
+
+
+def export(name: str) -> bytes:
+    """The bytes of tests/data/imports/NAME."""
+    return (EXPORTS / name).read_bytes()
+
 
 GOOGLE_CSV = (
     "First Name,Middle Name,Last Name,Phonetic First Name,Nickname,File As,Organization Name,"
@@ -216,7 +224,8 @@ def test_google_csv_summary_word_for_word(tmp_path: Path) -> None:
     assert report.summary() == (
         "4 added, 2 skipped (contacts.yaml)\n"
         "ignored columns: Favourite Wine, Assistant\n"
-        "row 2: added jane-doe: jd@old.example: not imported (contacts.yaml keeps one work and "
+        "row 2: added jane-doe: nickname 'JD' kept; greeted as 'Jane' (set name.greeting to "
+        "change it); jd@old.example: not imported (contacts.yaml keeps one work and "
         "one personal address)\n"
         "row 3: added bob-smith: birthday '1985-02-30' is not a date: imported without it\n"
         "row 4: skipped: no name\n"
@@ -242,7 +251,7 @@ def test_google_csv_maps_every_field(tmp_path: Path) -> None:
     got = people(path)
     assert got["jane-doe"] == {
         "id": "jane-doe",
-        "name": {"first": "Jane", "last": "Doe", "nickname": "JD"},
+        "name": {"first": "Jane", "last": "Doe", "nickname": "JD", "greeting": "Jane"},
         "email": {"work": "jane@acme.example", "personal": "jane@home.example"},
         "company": "Acme Corp",
         "title": "CFO",
@@ -269,10 +278,19 @@ def test_google_legacy_headers(tmp_path: Path) -> None:
     """The older export (Given Name, Family Name, Group Membership, 'E-mail 1 - Type',
     'Organization 1 - Name', Hobby) is read as well."""
     report, path = run(tmp_path, "google-csv", GOOGLE_LEGACY_CSV)
-    assert report.summary() == "1 added (contacts.yaml)"
+    assert report.summary() == (
+        "1 added (contacts.yaml)\n"
+        "row 2: added grace-hopper: nickname 'Amazing Grace' kept; greeted as 'Grace' (set "
+        "name.greeting to change it)"
+    )
     assert people(path)["grace-hopper"] == {
         "id": "grace-hopper",
-        "name": {"first": "Grace", "last": "Hopper", "nickname": "Amazing Grace"},
+        "name": {
+            "first": "Grace",
+            "last": "Hopper",
+            "nickname": "Amazing Grace",
+            "greeting": "Grace",
+        },
         "email": {"personal": "grace@navy.example"},
         "company": "Navy",
         "title": "Rear Admiral",
@@ -287,7 +305,11 @@ def test_google_legacy_headers(tmp_path: Path) -> None:
 def test_utf8_bom_is_not_mentioned(tmp_path: Path) -> None:
     """A UTF-8 file with a byte order mark (as Excel saves it) is read as UTF-8, header intact."""
     report, path = run(tmp_path, "google-csv", b"\xef\xbb\xbf" + GOOGLE_LEGACY_CSV.encode())
-    assert report.summary() == "1 added (contacts.yaml)"
+    assert report.summary() == (
+        "1 added (contacts.yaml)\n"
+        "row 2: added grace-hopper: nickname 'Amazing Grace' kept; greeted as 'Grace' (set "
+        "name.greeting to change it)"
+    )
     assert "grace-hopper" in people(path)
 
 
@@ -318,12 +340,14 @@ def test_apple_vcard3(tmp_path: Path) -> None:
     report, path = run(tmp_path, "vcard", APPLE_VCARD3)
     assert report.summary() == (
         "2 added, 1 skipped (contacts.yaml)\n"
+        "card 1: added zoe-hartley: nickname 'Zo' kept; greeted as 'Zoë' (set name.greeting to "
+        "change it)\n"
         "card 2: skipped: no name (a company card: Lakeshore Logistics)"
     )
     got = people(path)
     assert got["zoe-hartley"] == {
         "id": "zoe-hartley",
-        "name": {"first": "Zoë", "last": "Hartley", "nickname": "Zo"},
+        "name": {"first": "Zoë", "last": "Hartley", "nickname": "Zo", "greeting": "Zoë"},
         "email": {
             "work": "zoe.hartley@lakeshorelogistics.example",
             "personal": "zoe.h@fastmail.example",
@@ -352,13 +376,15 @@ def test_vcard4(tmp_path: Path) -> None:
     report, path = run(tmp_path, "vcard", VCARD4)
     assert report.summary() == (
         "2 added, 1 skipped (contacts.yaml)\n"
+        "card 1: added priya-raman: nickname 'Pri' kept; greeted as 'Priya' (set name.greeting "
+        "to change it)\n"
         "card 2: skipped: not a person (KIND:org)\n"
         "card 3: added tomas-ruiz: birthday '1979-02-30' is not a date: imported without it"
     )
     got = people(path)
     assert got["priya-raman"] == {
         "id": "priya-raman",
-        "name": {"first": "Priya", "last": "Raman", "nickname": "Pri"},
+        "name": {"first": "Priya", "last": "Raman", "nickname": "Pri", "greeting": "Priya"},
         "email": {"work": "priya@quantix.example", "personal": "priya.raman@mail.example"},
         "company": "Quantix Analytics",
         "title": "Head of Data",
@@ -481,7 +507,7 @@ def test_comments_and_text_survive(tmp_path: Path) -> None:
     assert text[len(COMMENTED_CONTACTS) :] == (
         "\n"
         "  - id: priya-raman\n"
-        "    name: {first: Priya, last: Raman, nickname: Pri}\n"
+        "    name: {first: Priya, last: Raman, nickname: Pri, greeting: Priya}\n"
         "    email:\n"
         "      work: priya@quantix.example\n"
         "      personal: priya.raman@mail.example\n"
@@ -620,7 +646,7 @@ def test_values_yaml_would_misread_are_quoted(tmp_path: Path) -> None:
     _, path = run(tmp_path, "google-csv", csv_text)
     assert people(path)["yes-no"] == {
         "id": "yes-no",
-        "name": {"first": "Yes", "last": "No", "nickname": "On"},
+        "name": {"first": "Yes", "last": "No", "nickname": "On", "greeting": "Yes"},
         "company": "null",
         "title": "2024",
         "notes": "2026-01-01",
@@ -749,3 +775,320 @@ def test_broken_contacts_yaml_is_reported_with_its_line(tmp_path: Path) -> None:
         run(tmp_path, "vcard", VCARD4, broken)
     assert err.value.lines()[0].startswith("contacts.yaml:4: YAML syntax error")
     assert (tmp_path / "contacts.yaml").read_text(encoding="utf-8") == broken
+
+
+# --------------------------------------------------------------------------- real exports
+
+
+@pytest.mark.parametrize(
+    ("name", "starts", "newline"),
+    [
+        ("google-legacy-whole-name.csv", b"\xff\xfeN\x00", "\r\n"),  # UTF-16 LE, as Gmail wrote it
+        ("google-non-latin.csv", b"\xef\xbb\xbfFirst Name,", "\n"),
+        ("google-nicknames.csv", b"\xef\xbb\xbfFirst Name,", "\n"),
+        ("android-2.1.vcf", b"BEGIN:VCARD\r\nVERSION:2.1\r\n", "\r\n"),
+        ("whole-name-in-family-3.0.vcf", b"BEGIN:VCARD\r\nVERSION:3.0\r\n", "\r\n"),
+        ("outlook-2003.vcf", b"BEGIN:VCARD\r\nVERSION:2.1\r\n", "\r\n"),
+        ("outlook-2010.vcf", b"BEGIN:VCARD\r\nVERSION:2.1\r\n", "\r\n"),
+        ("evolution-3.0.vcf", b"BEGIN:VCARD\r\nVERSION:3.0\r\n", "\r\n"),
+        ("google-3.0.vcf", b"BEGIN:VCARD\r\nVERSION:3.0\r\n", "\r\n"),
+        (
+            "linkedin-2018.csv",
+            b"First Name,Last Name,Email Address,Company,Position,Connected On\r\n",
+            "\r\n",
+        ),
+        (
+            "linkedin-2017-tags.csv",
+            b"First Name,Last Name,Email Address,Company,Position,Connected On,Tags\r\n",
+            "\r\n",
+        ),
+    ],
+)
+def test_export_fixtures_are_as_exported(name: str, starts: bytes, newline: str) -> None:
+    """The fixture files keep the encoding and line breaks of the program that wrote them (a
+    checkout that converted line breaks would test something else)."""
+    data = export(name)
+    assert data.startswith(starts)
+    text = data.decode("utf-16" if data.startswith(b"\xff\xfe") else "utf-8-sig")
+    if newline == "\r\n":
+        assert "\n" not in text.replace("\r\n", "")
+    else:
+        assert "\r" not in text
+
+
+def test_google_legacy_whole_name_in_one_field(tmp_path: Path) -> None:
+    """Gmail's old Google CSV often has the whole name in "Family Name" (and in "Name") and no
+    "Given Name": the first name is taken from "Name", the family name what follows it; a
+    one-word name is the first name only, never also the last. A row with a family name and no
+    "Name" still has no first name."""
+    report, path = run(tmp_path, "google-csv", export("google-legacy-whole-name.csv"))
+    assert report.summary() == "5 added, 1 skipped (contacts.yaml)\nrow 7: skipped: no first name"
+    assert {i: c["name"] for i, c in people(path).items()} == {
+        "priya-raman": {"first": "Priya", "last": "Raman"},
+        "grace-hopper": {"first": "Grace", "last": "Hopper"},
+        "ana-maria-lopez": {"first": "Ana María", "last": "López"},
+        "cher": {"first": "Cher"},
+        "li-wei": {"first": "Li", "last": "Wei"},
+    }
+
+
+def test_android_vcard21_names(tmp_path: Path) -> None:
+    """Android's 2.1 export writes a name it has only as a display name into N's family part
+    (``N:Rohan Das;;;;``) or its given part (``N:;Arjun Mehta;;;``), or fills only the family
+    part: first and last name come from FN, and a one-word FN is the first name. A display
+    name in Devanagari (quoted-printable) gets a transliterated id."""
+    report, path = run(tmp_path, "vcard", export("android-2.1.vcf"))
+    assert report.summary() == "6 added (contacts.yaml)"
+    assert {i: c["name"] for i, c in people(path).items()} == {
+        "kavya-iyer": {"first": "Kavya", "last": "Iyer"},
+        "arjun-mehta": {"first": "Arjun", "last": "Mehta"},
+        "rohan-das": {"first": "Rohan", "last": "Das"},
+        "lakshmi-nair": {"first": "Lakshmi", "last": "Nair"},
+        "meera": {"first": "Meera"},
+        "sures-kumar": {"first": "सुरेश", "last": "कुमार"},
+    }
+
+
+def test_vcard_whole_name_family_first_in_n(tmp_path: Path) -> None:
+    """``N:Raman Priya;;;;`` with ``FN:Priya Raman``: the display name says which is the first
+    name."""
+    report, path = run(tmp_path, "vcard", export("whole-name-in-family-3.0.vcf"))
+    assert report.summary() == "1 added (contacts.yaml)"
+    assert people(path)["priya-raman"]["name"] == {"first": "Priya", "last": "Raman"}
+
+
+@pytest.mark.parametrize(
+    ("n", "fn", "name"),
+    [
+        ("N:Raman;Priya Raman;;;", "FN:Priya Raman", {"first": "Priya", "last": "Raman"}),
+        ("N:Raman;;;;", "FN:Raman", {"first": "Raman"}),
+        ("N:Raman;;;;", "FN:Priya", {"first": "Priya", "last": "Raman"}),
+        ("N:López;;;;", "FN:Ana María LÓPEZ", {"first": "Ana María", "last": "López"}),
+        ("N:;Priya;;;", "FN:Priya Raman", {"first": "Priya"}),  # a given name is kept as it is
+    ],
+)
+def test_vcard_names_are_never_doubled_or_empty(
+    tmp_path: Path, n: str, fn: str, name: dict[str, str]
+) -> None:
+    """However N and FN overlap, the first name is never empty and the family name never
+    appears twice ("Priya Raman Raman")."""
+    card = f"BEGIN:VCARD\r\nVERSION:3.0\r\n{n}\r\n{fn}\r\nEND:VCARD\r\n"
+    _, path = run(tmp_path, "vcard", card)
+    assert [c["name"] for c in people(path).values()] == [name]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "outlook-2003.vcf",
+            {"birthday": dt.date(1975, 2, 14), "wedding": dt.date(2009, 8, 8)},
+        ),
+        (
+            "outlook-2010.vcf",
+            {"birthday": dt.date(1980, 7, 23), "wedding": dt.date(2009, 8, 8)},
+        ),
+        (
+            "evolution-3.0.vcf",
+            {"birthday": dt.date(1978, 11, 2), "wedding": dt.date(2006, 6, 17)},
+        ),
+    ],
+)
+def test_outlook_and_evolution_anniversaries(
+    tmp_path: Path, name: str, expected: dict[str, dt.date]
+) -> None:
+    """Outlook's ``X-MS-ANNIVERSARY`` (2003: ``20090808``; 2007/2010: ``;VALUE=DATE:2009-08-08``)
+    and Evolution's ``X-EVOLUTION-ANNIVERSARY`` are the wedding anniversary, next to the spouse
+    from ``X-MS-SPOUSE`` / ``X-EVOLUTION-SPOUSE``."""
+    report, path = run(tmp_path, "vcard", export(name))
+    assert report.summary() == "1 added (contacts.yaml)"
+    (contact,) = people(path).values()
+    assert contact["dates"] == expected
+    if name != "outlook-2003.vcf":
+        assert contact["family"] == {"spouse": {"name": "Erik" if "evolution" in name else "Arjun"}}
+
+
+def test_linkedin_2018_export(tmp_path: Path) -> None:
+    """LinkedIn's 2018 Connections.csv (no "Notes:" lines, no URL column, "Connected On" as
+    ``1/8/18, 6:14 PM``): every date is read, month first, the time left out."""
+    report, path = run(tmp_path, "linkedin", export("linkedin-2018.csv"))
+    assert report.summary() == "4 added (contacts.yaml)"
+    assert {i: c["notes"] for i, c in people(path).items()} == {
+        "dana-whitfield": "Connected on LinkedIn 2018-01-08",
+        "francois-muller": "Connected on LinkedIn 2017-12-19",
+        "ola-nordmann": "Connected on LinkedIn 2017-11-03",
+        "kenji-watanabe": "Connected on LinkedIn 2017-10-25",
+    }
+    assert people(path)["kenji-watanabe"]["title"] == "VP, Operations"
+
+
+def test_linkedin_older_export_with_tags(tmp_path: Path) -> None:
+    """An older Connections.csv with a "Tags" column: read like the 2018 one, the column named
+    as ignored."""
+    report, path = run(tmp_path, "linkedin", export("linkedin-2017-tags.csv"))
+    assert report.summary() == "2 added (contacts.yaml)\nignored columns: Tags"
+    assert people(path)["ola-nordmann"]["notes"] == "Connected on LinkedIn 2016-02-14"
+
+
+@pytest.mark.parametrize(
+    ("connected", "note"),
+    [
+        ("1/8/18, 6:14 PM", "Connected on LinkedIn 2018-01-08"),
+        ("1/8/18, 6:14\u202fPM", "Connected on LinkedIn 2018-01-08"),  # ICU's narrow space
+        ("1/8/2018", "Connected on LinkedIn 2018-01-08"),
+        ("08 Jan 2018", "Connected on LinkedIn 2018-01-08"),
+        ("01 Sep 2026", "Connected on LinkedIn 2026-09-01"),
+        ("2018-01-08", "Connected on LinkedIn 2018-01-08"),
+    ],
+)
+def test_linkedin_connected_on_forms(tmp_path: Path, connected: str, note: str) -> None:
+    """Every form of "Connected On" LinkedIn has written is read as the same date."""
+    text = export("linkedin-2018.csv").decode().replace("1/8/18, 6:14 PM", connected)
+    _, path = run(tmp_path, "linkedin", text)
+    assert people(path)["dana-whitfield"]["notes"] == note
+
+
+def test_linkedin_day_first_date_is_not_guessed(tmp_path: Path) -> None:
+    """A date that is not month/day (``13/1/18``) is reported, not read the other way round."""
+    text = export("linkedin-2018.csv").decode().replace("1/8/18, 6:14 PM", "13/1/18, 6:14 PM")
+    report, _ = run(tmp_path, "linkedin", text)
+    assert report.summary() == (
+        "4 added (contacts.yaml)\nrow 2: added dana-whitfield: connected on '13/1/18, 6:14 PM' "
+        "is not a date: imported without it"
+    )
+
+
+def test_ids_for_names_without_latin_letters(tmp_path: Path) -> None:
+    """Names in other scripts get an id people recognise: the phonetic name Google keeps for a
+    Japanese name (たろう やまだ), else the name transliterated (Ελένη, Иван, 민준); a name with
+    no letters (an emoji) gets the address's local part without its +tag. Labels are
+    transliterated the same way."""
+    report, path = run(tmp_path, "google-csv", export("google-non-latin.csv"))
+    assert report.summary() == (
+        "5 added, 1 skipped (contacts.yaml)\nrow 7: skipped: duplicate of row 4"
+    )
+    got = people(path)
+    assert list(got) == [
+        "tarou-yamada",
+        "eleni-papadopoyloy",
+        "ivan-petrov",
+        "minjun-gim",
+        "sunny-flower",
+    ]
+    assert got["tarou-yamada"]["name"] == {"first": "太郎", "last": "山田"}
+    assert got["ivan-petrov"]["tags"] == ["druzya"]
+    assert got["sunny-flower"]["name"] == {"first": "🌻"}
+
+
+def test_long_transliterated_ids_are_cut_between_words(tmp_path: Path) -> None:
+    """An id stays at most 40 characters, cut where a word ends; a second such name gets -2."""
+    csv_text = (
+        "First Name,Last Name,E-mail 1 - Label,E-mail 1 - Value\n"
+        "Αικατερίνη,Παπαδημητροπούλου-Χατζηγεωργίου,Work,one@example.gr\n"
+        "Αικατερίνη,Παπαδημητροπούλου-Χατζηγεωργάκη,Work,two@example.gr\n"
+    )
+    report, _ = run(tmp_path, "google-csv", csv_text)
+    assert [o.id for o in report.outcomes] == [
+        "aikaterini-papadimitropoyloy",
+        "aikaterini-papadimitropoyloy-2",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Sofía Pérez", "sofia-perez"),
+        ("Jo Ann", "jo-ann"),
+        ("Zoë O'Brien-Núñez", "zoe-o-brien-nunez"),
+        ("Jürgen Groß", "jurgen-gross"),
+        ("Søren Ødegård", "soren-odegard"),
+        ("Łukasz Żółć", "lukasz-zolc"),
+        ("Þóra Æsa", "thora-aesa"),
+        ("Guðrún", "gudrun"),  # ð was dropped before ("gurun")
+        ("Иван Петров", "ivan-petrov"),
+        ("Дарья", "darya"),  # anyascii's ' for the soft sign is left out
+        ("🌻", ""),
+    ],
+)
+def test_slug(text: str, expected: str) -> None:
+    """Ids and tags are lowercase ASCII with dashes: accents dropped as before, other letters
+    transliterated, symbols left out."""
+    assert slug(text) == expected
+
+
+def _greets(path: Path) -> dict[str, str]:
+    return {i: Contact.model_validate(c).name.greet for i, c in people(path).items()}
+
+
+def test_imported_nickname_does_not_change_the_greeting(tmp_path: Path) -> None:
+    """A nickname from Google CSV is kept, with a greeting of the first name, so notes still say
+    "Hi Grace"; the summary says so. A nickname that is the first name changes nothing."""
+    report, path = run(tmp_path, "google-csv", export("google-nicknames.csv"))
+    assert report.summary() == (
+        "3 added (contacts.yaml)\n"
+        "row 2: added grace-hopper: nickname 'Amazing Grace' kept; greeted as 'Grace' (set "
+        "name.greeting to change it)\n"
+        "row 3: added bob-smith: nickname 'Bobby' kept; greeted as 'Bob' (set name.greeting to "
+        "change it)"
+    )
+    assert people(path)["grace-hopper"]["name"] == {
+        "first": "Grace",
+        "last": "Hopper",
+        "nickname": "Amazing Grace",
+        "greeting": "Grace",
+    }
+    assert people(path)["tom-baker"]["name"] == {"first": "Tom", "last": "Baker", "nickname": "Tom"}
+    assert _greets(path) == {"grace-hopper": "Grace", "bob-smith": "Bob", "tom-baker": "Tom"}
+
+
+def test_vcard_nickname_does_not_change_the_greeting(tmp_path: Path) -> None:
+    """The same for a vCard ``NICKNAME`` (Google's vCard export)."""
+    report, path = run(tmp_path, "vcard", export("google-3.0.vcf"))
+    assert report.summary() == (
+        "1 added (contacts.yaml)\n"
+        "card 1: added grace-hopper: nickname 'Amazing Grace' kept; greeted as 'Grace' (set "
+        "name.greeting to change it)"
+    )
+    assert _greets(path) == {"grace-hopper": "Grace"}
+
+
+def test_update_with_a_nickname_keeps_the_greeting(tmp_path: Path) -> None:
+    """With update, a nickname filled into someone's entry comes with a greeting of the first
+    name in contacts.yaml (Robert, not the export's Bob); someone who has a nickname or a
+    greeting already is greeted as before."""
+    report, path = run(
+        tmp_path, "google-csv", export("google-nicknames.csv"), COMMENTED_CONTACTS, update=True
+    )
+    assert report.summary().splitlines()[2] == (
+        "row 3: updated bob-smith: matched by rob@smith.example (named Robert Smith in "
+        "contacts.yaml); filled name.nickname, name.greeting; nickname 'Bobby' kept; greeted as "
+        "'Robert' (set name.greeting to change it)"
+    )
+    assert people(path)["bob-smith"]["name"] == {
+        "first": "Robert",
+        "last": "Smith",
+        "nickname": "Bobby",
+        "greeting": "Robert",
+    }
+    contacts = (
+        "contacts:\n"
+        "  - id: grace-hopper\n"
+        "    name: {first: Grace, last: Hopper, nickname: Grandma COBOL}\n"
+        "  - id: bob-smith\n"
+        "    name: {first: Robert, last: Smith, greeting: Mr. Smith}\n"
+        "    email: {work: rob@smith.example}\n"
+    )
+    report, path = run(
+        tmp_path, "google-csv", export("google-nicknames.csv"), contacts, update=True
+    )
+    assert report.summary() == (
+        "1 added, 2 updated (contacts.yaml)\n"
+        "row 2: updated grace-hopper: filled email, company, title, tags, dates\n"
+        "row 3: updated bob-smith: matched by rob@smith.example (named Robert Smith in "
+        "contacts.yaml); filled name.nickname"
+    )
+    assert _greets(path) == {
+        "grace-hopper": "Grandma COBOL",
+        "bob-smith": "Mr. Smith",
+        "tom-baker": "Tom",
+    }
