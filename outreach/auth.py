@@ -6,6 +6,7 @@ Only this module and ``drafts/gmail.py`` import Google's libraries, and only whe
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -35,8 +36,11 @@ def token_path(settings: GmailSettings, root: Path) -> Path:
 
 
 def load_credentials(settings: GmailSettings, root: Path) -> Any:
-    """The stored credentials, refreshed when needed. Raises AuthError with the fix."""
-    from google.auth.exceptions import RefreshError, TransportError
+    """The stored credentials, not refreshed yet. Raises AuthError with the fix.
+
+    The Gmail store refreshes them through its own transport (its timeouts, its retries, and its
+    stop when the token endpoint cannot be reached at all), see ``drafts/gmail.py``.
+    """
     from google.oauth2.credentials import Credentials
 
     path = token_path(settings, root)
@@ -68,30 +72,26 @@ def load_credentials(settings: GmailSettings, root: Path) -> Any:
     # that a Workspace proxy or an emulator can stand in.
     creds: Any = Credentials(
         token=info.get("token"),
+        expiry=_expiry(info.get("expiry")),
         refresh_token=info["refresh_token"],
         token_uri=settings.token_uri or info.get("token_uri") or GOOGLE_TOKEN_URI,
         client_id=info["client_id"],
         client_secret=info["client_secret"],
         scopes=granted or needed,
     )
-    if not creds.valid:
-        import google_auth_httplib2
-        import httplib2
-
-        try:
-            creds.refresh(
-                google_auth_httplib2.Request(httplib2.Http(timeout=settings.timeout_seconds))
-            )
-        except RefreshError as exc:
-            raise _refresh_failed(exc) from None
-        except (TransportError, OSError) as exc:
-            from outreach.errors import StoreError
-
-            raise StoreError(
-                f"cannot reach Google's token endpoint: {exc}",
-                "check the network; the next run tries again",
-            ) from None
     return creds
+
+
+def _expiry(value: object) -> dt.datetime:
+    """When the stored access token expires, as google-auth keeps it (naive UTC). A token saved
+    without one, or with one that cannot be read, counts as expired, as in google-auth's own
+    loader: the store refreshes it first instead of sending it to be refused."""
+    if isinstance(value, str):
+        try:
+            return dt.datetime.strptime(value.rstrip("Z").split(".")[0], "%Y-%m-%dT%H:%M:%S")
+        except ValueError:
+            pass
+    return dt.datetime(1970, 1, 1)
 
 
 def _refresh_failed(exc: Exception) -> AuthError:

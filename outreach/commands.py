@@ -449,7 +449,7 @@ def _run_locked(
             if prior is not None:  # tried before: it may exist although we never heard back
                 try:
                     existing = store.find(draft.message_id)
-                except OutreachError as exc:
+                except StoreError as exc:  # AuthError and MailboxUnreachable end the night
                     _store_failed(ledger, report, touch, exc, today)
                     continue
                 if existing is not None:

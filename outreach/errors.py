@@ -2,7 +2,7 @@
 
 Exit codes (documented in the README):
   0  everything due was drafted
-  1  some touches failed (the rest were made)
+  1  some touches failed (the rest were made), or the mailbox could not be reached (nothing lost)
   2  invalid input or usage, nothing drafted
   3  unexpected error (a crash log path is printed)
   4  another run holds the lock; nothing was drafted
@@ -103,3 +103,21 @@ class AuthError(OutreachError):
     """The mailbox refused our credentials: nothing more can be drafted tonight."""
 
     exit_code = EXIT_AUTH
+
+
+NOTHING_LOST = "nothing was lost; the next run retries"
+
+
+class MailboxUnreachable(OutreachError):
+    """The mailbox (or its token endpoint) gave no answer at all, several times in a row: refused
+    or dropped connections, DNS failures, timeouts. The night stops with one line.
+
+    Not a :class:`StoreError`: it must not fail one touch after another, it ends the run. What was
+    drafted is recorded; what was pending stays pending, and the next run looks each one up by its
+    Message-ID before creating it.
+    """
+
+    exit_code = EXIT_TOUCH_FAILED
+
+    def __init__(self, message: str, hint: str = NOTHING_LOST) -> None:
+        super().__init__(message, hint)

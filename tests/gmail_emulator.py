@@ -9,10 +9,12 @@ Usage::
 It implements what the product touches (drafts create/list/get/update/delete, the `/upload/...`
 media paths, threads.get, messages.list/get, getProfile, `/batch`, the OAuth `/token` endpoint) and
 the ways those calls fail in production: 429/403 rate limits, 5xx, slow answers, replies lost after
-the work was done, a per-user quota, a concurrency cap and missing scopes. Wire formats follow what
-googleapiclient 2.x sends (`?alt=json` on every URL, `multipart/related` uploads, `multipart/mixed`
-batches with bare `\\n` line endings). Only the server half is here; `build_service` is the one
-helper that imports the client (lazily), so the module itself needs nothing beyond the stdlib.
+the work was done, a per-user quota, a concurrency cap and missing scopes; and a mailbox that cannot
+be reached at all (`go_down`: nothing listens, or it accepts and never answers; `token_down`).
+Wire formats follow what googleapiclient 2.x sends (`?alt=json` on every URL, `multipart/related`
+uploads, `multipart/mixed` batches with bare `\\n` line endings). Only the server half is here;
+`build_service` is the one helper that imports the client (lazily), so the module itself needs
+nothing beyond the stdlib.
 """
 
 from __future__ import annotations
@@ -339,6 +341,10 @@ class GmailEmulator:
       max_concurrent      simultaneous API requests allowed (default None = unlimited)
       clock               monotonic clock used for the quota window (replace to fast-forward)
       email               the mailbox address, returned by getProfile
+      token_down          "lost" (TCP reset) or "silent" (no answer, ever): the token endpoint is
+                          unreachable while the API answers (default None)
+      on_request          called with (method, path) for every request, before its reply goes
+                          out, in the server's thread: e.g. to go down in the middle of a run
     """
 
     def __init__(self, *, email: str = "me@example.com") -> None:
@@ -350,6 +356,8 @@ class GmailEmulator:
         self.quota_per_minute: int | None = 6000
         self.max_concurrent: int | None = None
         self.clock: Callable[[], float] = time.monotonic
+        self.token_down: str | None = None
+        self.on_request: Callable[[str, str], None] | None = None
 
         self._lock = threading.RLock()
         self._stop = threading.Event()
@@ -376,13 +384,17 @@ class GmailEmulator:
         self._log: list[dict[str, Any]] = []
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._port = 0  # kept while down, so that the mailbox comes back at the same address
+        self._silent = False
+        self._unanswered = 0
 
     # ---- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> GmailEmulator:
-        server = _Server(("127.0.0.1", 0), _Handler)
+        server = _Server(("127.0.0.1", self._port), _Handler)
         server.emulator = self
         self._server = server
+        self._port = server.server_address[1]
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="gmail-emulator"
         )
@@ -392,6 +404,9 @@ class GmailEmulator:
 
     def close(self) -> None:
         self._stop.set()
+        self._stop_serving()
+
+    def _stop_serving(self) -> None:
         server, self._server = self._server, None
         if server is not None:
             server.shutdown()
@@ -399,6 +414,7 @@ class GmailEmulator:
             server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+            self._thread = None
 
     def __enter__(self) -> GmailEmulator:
         return self.start()
@@ -413,9 +429,9 @@ class GmailEmulator:
 
     @property
     def root_url(self) -> str:
-        if self._server is None:
+        if not self._port:
             raise RuntimeError("GmailEmulator is not running")
-        return f"http://127.0.0.1:{self._server.server_address[1]}/"
+        return f"http://127.0.0.1:{self._port}/"
 
     @property
     def token_uri(self) -> str:
@@ -467,6 +483,34 @@ class GmailEmulator:
             fault = _Fault("status", status, reason, method=method, times=times)
         with self._lock:
             self._queued.append(fault)
+
+    def go_down(self, mode: str = "refused") -> None:
+        """The mailbox becomes unreachable: "refused" stops listening (connections are refused,
+        open ones reset); "silent" accepts connections and reads requests but never answers.
+        `come_back()` serves again at the same address. Call "refused" from the test's thread."""
+        if mode == "silent":
+            self._silent = True
+        elif mode == "refused":
+            self._stop_serving()
+        else:
+            raise ValueError(f"unknown mode {mode!r}; use 'refused' or 'silent'")
+
+    def come_back(self) -> None:
+        """Serve again, at the same address, with everything the mailbox held."""
+        self._silent = False
+        if self._server is None:
+            self.start()
+
+    @property
+    def unanswered(self) -> int:
+        """Requests received while silent (never answered)."""
+        with self._lock:
+            return self._unanswered
+
+    def reauthorize(self) -> None:
+        """The user ran `outreach auth gmail` again after `revoke()`: refreshes work again."""
+        with self._lock:
+            self._revoked = False
 
     def revoke(self) -> None:
         """The refresh token dies (revoked, or a 7-day "Testing" app): refreshes get invalid_grant.
@@ -1289,8 +1333,16 @@ class _Handler(BaseHTTPRequestHandler):
             headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
         )
+        if gm._silent or (req.path == "/token" and gm.token_down == "silent"):
+            self._hold()
+            return
+        if gm.on_request is not None:
+            gm.on_request(req.method, req.path)
         if req.path == "/token" and req.method == "POST":
-            self._send(gm._token(req))
+            if gm.token_down == "lost":
+                self._reset()
+            else:
+                self._send(gm._token(req))
             return
         with gm._slot() as (over, others):
             if req.path in ("/batch", "/batch/gmail/v1") and req.method == "POST":
@@ -1322,6 +1374,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+    def _hold(self) -> None:
+        """Never answer: keep the connection open until the mailbox comes back or closes."""
+        gm = self.server.emulator
+        with gm._lock:
+            gm._unanswered += 1
+        while (gm._silent or gm.token_down == "silent") and not gm._stop.is_set():
+            gm._stop.wait(0.05)
+        self.close_connection = True
 
     def _reset(self) -> None:
         """Drop the connection with a TCP RST: the client sees ECONNRESET instead of a reply."""

@@ -11,11 +11,20 @@
 * When the outcome of a create is unknown (a timeout, a lost reply), the store asks Gmail for the
   Message-ID (``drafts.list q=rfc822msgid:``) before creating again: never two drafts for a touch.
 * An expired or revoked refresh token stops the run with :class:`AuthError` (exit code 5).
+* A mailbox that does not answer at all stops the run with :class:`MailboxUnreachable` (exit code
+  1): every request, token refreshes included (also those googleapiclient makes inside batches),
+  goes through one guarded transport that counts, per endpoint, the requests in a row that got no
+  HTTP answer (refused or dropped connections, DNS failures, timeouts). Three in a row, or two
+  that took 20 s or more, and the night stops. Any HTTP answer, a 401 or a 503 too, resets the
+  count: those keep their retries. Connecting waits at most 10 s, and an endpoint that has just
+  failed gets 5 s to answer the next request (a Message-ID lookup or a token refresh, never a
+  batch), so a black-holed address ends the night after about ``timeout_seconds`` + 6 s.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import random
 import time
@@ -24,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from outreach.drafts import Stored
-from outreach.errors import AuthError, StoreError
+from outreach.drafts.gmail_http import Breaker, guarded_http_class
+from outreach.errors import AuthError, MailboxUnreachable, StoreError
 from outreach.message import Draft
 from outreach.model import GmailSettings
 
@@ -108,7 +118,7 @@ def _classify_transport(exc: BaseException, outcome: _Outcome) -> None:
         from outreach.auth import _refresh_failed
 
         raise _refresh_failed(exc) from None
-    if isinstance(exc, AuthError):
+    if isinstance(exc, (AuthError, MailboxUnreachable)):
         raise exc
     # timeouts, refused or dropped connections, half-read replies: the request may have been done
     outcome.retry = f"{type(exc).__name__}: {exc}"[:200]
@@ -131,6 +141,16 @@ def _message(exc: Any) -> str:
         return str(exc)[:200]
 
 
+class _Refresh:
+    """A token refresh shaped like a googleapiclient request, for :meth:`GmailStore._call`."""
+
+    def __init__(self, credentials: Any, request: Any) -> None:
+        self.credentials = credentials
+        self.request = request
+
+    def execute(self, num_retries: int = 0) -> None:
+        del num_retries
+        self.credentials.refresh(self.request)
 
 
 class GmailStore:
@@ -146,15 +166,37 @@ class GmailStore:
         clock: Callable[[], float] | None = None,
         rng: random.Random | None = None,
     ) -> None:
+        import google_auth_httplib2
+
         from outreach import auth
 
         self.settings = settings
         self.sleep: Callable[[float], None] = sleep or (lambda seconds: time.sleep(seconds))
         self.rng = rng or random.Random()
         self.pacer = Pacer(settings.quota_per_minute, clock or time.monotonic, self.sleep)
-        self.credentials = credentials or auth.load_credentials(settings, root)
-        self.service = self._build()
         self.retries = 0  # how many retries this store made (for reports and tests)
+        self.credentials = credentials or auth.load_credentials(settings, root)
+        self.breaker = Breaker(settings.timeout_seconds)
+        self.http = guarded_http_class()(self.breaker, self._label)
+        # Every refresh goes through that transport: AuthorizedHttp's, and googleapiclient's inside
+        # batches, which would use a fresh httplib2.Http() without a timeout or the breaker.
+        refresh = functools.partial(type(self.credentials).refresh, self.credentials)
+        self._refresh_request = google_auth_httplib2.Request(self.http)
+        self.credentials.refresh = lambda _request: refresh(self._refresh_request)
+        self.service = self._build()
+        if not self.credentials.valid:
+            # now, so that a dead token stops the night before anything is recorded
+            self._call(lambda: _Refresh(self.credentials, self._refresh_request), 0)
+
+    def _label(self, url: str) -> str:
+        """What a request URL reaches, for the line the night ends with."""
+        import httplib2
+
+        host = httplib2.urlnorm(url)[1]
+        token_uri = str(getattr(self.credentials, "token_uri", "") or "")
+        if token_uri and url.split("?")[0] == token_uri:
+            return f"the OAuth token endpoint at {host}"
+        return f"Gmail at {host}"
 
     def _build(self) -> Any:
         import google_auth_httplib2
@@ -174,9 +216,7 @@ class GmailStore:
         # the reply: that would create a second draft behind our back. We retry ourselves, after
         # looking the Message-ID up.
         httplib2.RETRIES = 1
-        http = google_auth_httplib2.AuthorizedHttp(
-            self.credentials, http=httplib2.Http(timeout=self.settings.timeout_seconds)
-        )
+        http = google_auth_httplib2.AuthorizedHttp(self.credentials, http=self.http)
         return build_from_document(doc, http=http)
 
     @property
