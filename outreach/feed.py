@@ -4,7 +4,8 @@ What subscribed clients need (see the README and DESIGN.md): UIDs derived from t
 never change; SEQUENCE raised and LAST-MODIFIED moved only when an event really changed (the
 ledger remembers what was published); DTSTAMP is that change, not "now", so an unchanged night
 gives the same bytes; all-day events for dates (VALUE=DATE, DTEND the next day, transparent);
-timed events in UTC; a rolling window; refresh hints. Events that left the window are left out.
+timed events in UTC; a rolling window; refresh hints; no UID on the calendar itself. Events that
+left the window are left out.
 """
 
 from __future__ import annotations
@@ -432,12 +433,15 @@ def serialize(
         dropped = len(components) - len(kept)
         until = max((_day(s.start) for s, _, _ in kept), default=today)
         components = kept
+    # No UID on the VCALENDAR itself (it is optional; the feed's identity is its URL), and
+    # Calendar(), not Calendar.new(), which would add one: vdirsyncer 0.21 (khal and many Linux
+    # calendars) wraps every event in the calendar's properties and reads the first UID line of
+    # the whole item, so a calendar-level UID collapses the feed into a single event.
     cal = Calendar()
     cal.add("prodid", "-//outreach//outreach follow-ups//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("uid", uid_for("calendar", settings.sender.email))
     cal.add("name", vText(settings.calendar.name))
     cal.add("x-wr-calname", vText(settings.calendar.name))
     cal.add("x-wr-timezone", settings.timezone)

@@ -12,12 +12,18 @@ A template file is Markdown with a YAML front matter block::
 Contact data is only ever a value inside the context; it is never compiled as a template. A
 ``{{ expression }}`` that comes out as None or empty text is an error (no "Dear ,"); use an
 explicit fallback such as ``{{ contact.nickname or contact.first }}`` or ``| fallback('there')``.
+
+The body becomes two parts. The HTML part is the rendered body as Markdown. The plain-text part
+is the same Markdown rendered as plain text (`markdown_to_text`): the template's own markup
+becomes plain-text conventions (``Title <url>``, no ``**``), and every ``{{ value }}`` comes out
+exactly as it is, whatever Markdown characters it holds: the body is rendered with each value
+between two marks and backslash-escaped, so that CommonMark reads it as literal text.
 """
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
-import functools
 import re
 import sys
 from collections.abc import Callable
@@ -30,7 +36,9 @@ import jinja2
 import yaml
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from outreach import markup
 from outreach.errors import Problem, RenderError
+from outreach.markup import markdown_to_html, markdown_to_text
 from outreach.model import PartialDate
 
 FRONT_KEYS = ("subject", "cc", "bcc", "reply_to")
@@ -67,14 +75,26 @@ class _Finalized(ValueError):
     pass
 
 
-def _finalize(value: Any) -> Any:
+# while a body renders: mark and escape its values (never the front matter or follow-up titles)
+_marking: contextvars.ContextVar[bool] = contextvars.ContextVar("outreach_marking", default=False)
+
+
+# pass_context: evaluated at render time, also for constants (Jinja would otherwise finalize a
+# constant {{ 'text' }} once, when it compiles the template, whether marking or not)
+@jinja2.pass_context
+def _finalize(context: Any, value: Any) -> Any:
     if value is None:
         raise _Finalized("a value in {{ }} is None (missing)")
     if isinstance(value, str) and not value.strip():
         raise _Finalized("a value in {{ }} is empty")
     if isinstance(value, PartialDate):
-        return friendly_date(value)
-    return value
+        value = friendly_date(value)
+    if not _marking.get():
+        return value
+    text = str(value)
+    if markup.VALUE_START in text:
+        return text  # the output of a macro or a {% set %} block: already marked inside
+    return markup.mark(text)
 
 
 # --------------------------------------------------------------------------- helpers for notes
@@ -241,13 +261,25 @@ def parse_front(source: str, tfile: str) -> dict[str, tuple[str, int]]:
     front, _, _ = split_front_matter(source)
     if not front.strip():
         return {}
+    lines = front.splitlines()
     try:
         data = yaml.safe_load(front)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
+        braced = _braced_value(lines)
+        if braced is not None:
+            n, key, value = braced
+            quoted = f"'{value}'" if '"' in value else f'"{value}"'
+            raise RenderError(
+                f"the value of '{key}' begins with '{_opening(value)}', which YAML does not read "
+                "as text",
+                f"quote the value: {key}: {quoted}",
+                template=tfile,
+                line=n + 2,
+            ) from None
         raise RenderError(
             "front matter is not valid YAML",
-            "check the lines between the --- markers",
+            "check the lines between the --- markers (quote a value that holds ': ' or '#')",
             template=tfile,
             line=(mark.line + 2) if mark else 1,
         ) from None
@@ -256,7 +288,6 @@ def parse_front(source: str, tfile: str) -> dict[str, tuple[str, int]]:
             "front matter must be 'key: value' lines", "see the README", template=tfile, line=2
         )
     out: dict[str, tuple[str, int]] = {}
-    lines = front.splitlines()
     for key, value in data.items():
         if key not in FRONT_KEYS:
             raise RenderError(
@@ -266,8 +297,30 @@ def parse_front(source: str, tfile: str) -> dict[str, tuple[str, int]]:
                 line=next((i + 2 for i, ln in enumerate(lines) if ln.startswith(f"{key}:")), 2),
             )
         line = next((i + 2 for i, ln in enumerate(lines) if ln.startswith(f"{key}:")), 2)
+        if isinstance(value, dict | list | set):  # `subject: {x: y}` or `[a, b]`: not text
+            raise RenderError(
+                f"the value of '{key}' is not text",
+                f"quote the value: {key}: \"...\"",
+                template=tfile,
+                line=line,
+            )
         out[str(key)] = (str(value) if value is not None else "", line)
     return out
+
+
+def _braced_value(lines: list[str]) -> tuple[int, str, str] | None:
+    """The first front matter line whose unquoted value begins with a character YAML gives a
+    meaning to (``{{`` and ``{%`` open a mapping, ``[`` a list, ``*`` an alias, ...):
+    (index, key, value)."""
+    for n, line in enumerate(lines):
+        m = re.match(r"([A-Za-z_]+):[ \t]+([{\[&*!%@`].*?)\s*$", line)
+        if m:
+            return n, m.group(1), m.group(2)
+    return None
+
+
+def _opening(value: str) -> str:
+    return value[:2] if value[:2] in ("{{", "{%") else value[:1]
 
 
 # --------------------------------------------------------------------------- rendering
@@ -275,6 +328,9 @@ def parse_front(source: str, tfile: str) -> dict[str, tuple[str, int]]:
 
 @dataclass(frozen=True)
 class Rendered:
+    """A rendered template: ``text`` is the text/plain part (the body as plain text), ``html``
+    the text/html part (the body rendered as Markdown)."""
+
     subject: str
     text: str
     html: str
@@ -370,11 +426,14 @@ def render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> Rende
                 line=line,
             )
         values[key] = value
+    marking = _marking.set(True)
     try:
-        body = env.get_template(name).render(context)
+        marked = env.get_template(name).render(context)
     except Exception as exc:
         raise fail(exc, tfile, filename) from None
-    body = body.strip("\n") + "\n"
+    finally:
+        _marking.reset(marking)
+    body = markup.unmark(marked).strip("\n") + "\n"
     subject = values.get("subject", "")
     if not subject:
         raise RenderError(
@@ -398,28 +457,11 @@ def render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> Rende
         )
     return Rendered(
         subject=subject,
-        text=body,
+        text=markdown_to_text(marked),
         html=markdown_to_html(body),
         cc=values.get("cc", ""),
         bcc=values.get("bcc", ""),
         reply_to=values.get("reply_to", ""),
-    )
-
-
-@functools.cache
-def _markdown() -> Any:
-    from markdown_it import MarkdownIt
-
-    # Raw HTML in a template or in contact data is shown as text, never passed through.
-    return MarkdownIt("commonmark", {"html": False, "breaks": True, "typographer": False})
-
-
-def markdown_to_html(text: str) -> str:
-    body = _markdown().render(text)
-    return (
-        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head>\n'
-        '<body style="font-family: sans-serif; font-size: 14px;">\n'
-        f"{body}</body></html>\n"
     )
 
 

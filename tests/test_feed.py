@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import vobject  # type: ignore[import-untyped]
 import yaml
 from click.testing import CliRunner
 from factories import campaign_data, contact_data, write_folder
@@ -179,6 +180,18 @@ def test_every_event_has_uid_dtstamp_dtstart_and_uids_are_unique(tmp_path: Path)
     assert len(feed.events) == 5
     assert all(e.uid and e.dtstamp and e.start for e in feed.events)
     assert len({e.uid for e in feed.events}) == len(feed.events)
+
+
+def test_the_calendar_itself_has_no_uid(tmp_path: Path) -> None:
+    """Only the events carry UIDs: a UID on the VCALENDAR (optional; the feed's identity is its
+    URL) made vdirsyncer collapse every event of the feed into one (tests/test_vdirsyncer.py)."""
+    root = folder(tmp_path)
+    data = build(root, "2026-11-22")
+    calendar = vobject.readOne(data.decode("utf-8"))
+    assert "uid" not in calendar.contents
+    head = data.split(b"BEGIN:VEVENT", 1)[0]
+    assert b"\r\nUID" not in head
+    assert len(calendar.contents["vevent"]) == 3
 
 
 def test_the_calendar_names_itself_and_asks_to_be_refreshed(tmp_path: Path) -> None:

@@ -1,0 +1,314 @@
+"""Markdown to the two parts of a draft: HTML, and plain text that reads as typed.
+
+Both parts come from one parse (markdown-it-py, CommonMark, raw HTML shown as text). In the plain
+part the template's own markup becomes plain-text conventions (``Title <url>``, no ``**``), and a
+value (``{{ contact.first }}``, a note, a title) comes out exactly as it is, whatever Markdown
+characters it holds: `render` writes each value between two marks, backslash-escaped, so that
+CommonMark reads it as literal text, and `markdown_to_text` drops the marks again.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from typing import Any
+
+# Around every {{ value }} of a body, for the plain-text part: two Unicode noncharacters (reserved
+# for a program's internal use, so never in real text), and a value's own copies are dropped.
+VALUE_START, VALUE_END = "\ufdd0", "\ufdd1"
+_MARKS = VALUE_START + VALUE_END
+_ESCAPE = str.maketrans(
+    {c: "\\" + c for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"} | {c: None for c in _MARKS}
+)
+_MARKED_VALUE = re.compile(f"{VALUE_START}([^{_MARKS}]*){VALUE_END}")
+_BACKSLASHED = re.compile(r"\\(.)", re.S)
+
+
+def mark(text: str) -> str:
+    """A value, marked and escaped for the plain-text part (its own copies of the marks go)."""
+    return VALUE_START + text.translate(_ESCAPE) + VALUE_END
+
+
+def unmark(marked: str) -> str:
+    """The body as Jinja writes it: values as they are, without marks and escapes."""
+    unmarked = _MARKED_VALUE.sub(lambda m: _BACKSLASHED.sub(r"\1", m.group(1)), marked)
+    return unmarked.translate({ord(c): None for c in _MARKS})
+
+
+@functools.cache
+def _markdown() -> Any:
+    from markdown_it import MarkdownIt
+
+    # Raw HTML in a template or in contact data is shown as text, never passed through.
+    return MarkdownIt("commonmark", {"html": False, "breaks": True, "typographer": False})
+
+
+def markdown_to_html(text: str) -> str:
+    body = _markdown().render(text)
+    return (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head>\n'
+        '<body style="font-family: sans-serif; font-size: 14px;">\n'
+        f"{body}</body></html>\n"
+    )
+
+
+def markdown_to_text(text: str) -> str:
+    """Markdown as a plain-text mail part, parsed as for the HTML part.
+
+    Links read ``Title <url>`` (the URL alone when it is the text; an autolink stays
+    ``<url>``); emphasis, code and escapes lose their markers; headings lose their ``#``;
+    lists keep their markers as written (``-``, ``*``, ``2.``), quotes their ``> ``, code
+    blocks an indent of four; line breaks and the blank lines between blocks are as written.
+    Where CommonMark reads prose as markup, the user's line is kept: a heading that starts in
+    lower case or with a digit (``# of people``) keeps its ``#``, a setext heading its
+    underline (``Alex`` over ``--``), emphasis inside a word (``5*3*2``) its stars, and a
+    reference definition its line. Values marked by `render` come out exactly as written.
+    """
+    from markdown_it.tree import SyntaxTreeNode
+
+    # the line numbers of the parse are those of the text as markdown-it normalizes it
+    source = text.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "\ufffd")
+    renderer = _PlainText(source.split("\n"))
+    lines = renderer.blocks(SyntaxTreeNode(_markdown().parse(source)).children, top=True)
+    return "\n".join(lines).strip("\n") + "\n"
+
+
+_ENCODED_MARKS = ("%EF%B7%90", "%EF%B7%91")  # the marks, percent-encoded in a link's href
+_SETEXT_UNDERLINE = re.compile(r"[=-]+[ \t]*$")
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum()
+
+
+class _PlainText:
+    """Renders markdown-it's syntax tree as plain text (see `markdown_to_text`)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.in_value = False  # between VALUE_START and VALUE_END, in document order
+        self.quotes = 0  # block quotes around the block being rendered
+        self.list_at_top = False  # the list whose items are being rendered is not nested
+
+    # ------------------------------------------------------------------ text and marks
+
+    def scan(self, text: str, *, code: bool = False) -> str:
+        """``text`` without marks. Code keeps backslashes, so a value's escapes are undone."""
+        if not (code and self.in_value) and VALUE_START not in text and VALUE_END not in text:
+            return text
+        out = []
+        for piece in re.split(f"([{_MARKS}])", text):
+            if piece == VALUE_START:
+                self.in_value = True
+            elif piece == VALUE_END:
+                self.in_value = False
+            elif code and self.in_value:
+                out.append(_BACKSLASHED.sub(r"\1", piece))
+            else:
+                out.append(piece)
+        return "".join(out)
+
+    def verbatim(self, line: str) -> str:
+        """A source line as written (a reference definition, a gap between blocks)."""
+        return self.scan(line, code=True).rstrip()
+
+    # ------------------------------------------------------------------ blocks
+
+    def _blank(self, line: str, top: bool) -> bool:
+        return not (line.strip() if top else line.strip(" \t>"))
+
+    def blocks(self, nodes: Sequence[Any], *, top: bool) -> list[str]:
+        """Sibling blocks, with the lines between them as in the source: blank lines as blank
+        lines, and at the top level other lines (reference definitions) as written."""
+        out: list[str] = []
+        prev_end: int | None = 0 if top else None
+        for node in nodes:
+            start, end = node.map or (prev_end or 0, prev_end or 0)
+            if prev_end is not None:
+                for line in self.lines[prev_end:start]:
+                    out.append(self.verbatim(line) if top else "")
+            out.extend(self.block(node, top=top))
+            while end > start + 1 and self._blank(self.lines[end - 1], top):
+                end -= 1
+            prev_end = end
+        if top and prev_end is not None:
+            out.extend(self.verbatim(line) for line in self.lines[prev_end:])
+        return out
+
+    def block(self, node: Any, *, top: bool) -> list[str]:
+        kind = node.type
+        if kind == "paragraph":
+            lines = self.inline(node.children[0]).split("\n") if node.children else []
+            start, end = node.map or (0, 0)
+            if top and len(lines) == end - start:
+                # markdown-it drops the indent of a paragraph's lines: put the user's back
+                sources = self.lines[start:end]
+                lines = [
+                    src[: len(src) - len(src.lstrip(" \t"))] + line
+                    for src, line in zip(sources, lines, strict=True)
+                ]
+            return lines
+        if kind == "heading":
+            text = self.inline(node.children[0]) if node.children else ""
+            if node.markup in ("=", "-"):  # setext: keep the user's underline ("--" signatures)
+                start, end = node.map or (0, 0)
+                underline = _SETEXT_UNDERLINE.search(self.lines[end - 1]) if end else None
+                return [*text.split("\n"), underline.group(0) if underline else node.markup * 3]
+            if text[:1].islower() or text[:1].isdigit():  # prose, not a title: "# of guests"
+                return [f"{node.markup} {text}"]
+            return text.split("\n")
+        if kind in ("bullet_list", "ordered_list"):
+            outer, self.list_at_top = self.list_at_top, top
+            try:
+                return self.blocks(node.children, top=False)
+            finally:
+                self.list_at_top = outer
+        if kind == "list_item":
+            return self.list_item(node)
+        if kind == "blockquote":
+            self.quotes += 1
+            try:
+                inner = self.blocks(node.children, top=False) or [""]
+            finally:
+                self.quotes -= 1
+            return [f"> {line}" if line else ">" for line in inner]
+        if kind == "hr":
+            start = (node.map or (0, 0))[0]
+            return [self.lines[start].rstrip()] if top else [node.markup]
+        if kind in ("code_block", "fence"):
+            code = self.scan(node.content, code=True)
+            return ["    " + line if line else "" for line in code.rstrip("\n").split("\n")]
+        if node.children:
+            return self.blocks(node.children, top=False)
+        return [line.rstrip() for line in self.scan(node.content).split("\n")]
+
+    def list_item(self, node: Any) -> list[str]:
+        """``- item``, ``2. item``: the marker as written, the item's lines indented under it.
+        Outside quotes, where each line of the output is a line of the source, the user's own
+        spacing is kept: after the marker, and a line not indented in the source (prose that
+        CommonMark reads as a list: "2026. What a year." over "We grew.") stays as written."""
+        marker = node.markup if node.info == "" else node.info + node.markup
+        inner = self.blocks(node.children, top=False)
+        start, end = node.map or (0, 0)
+        sources = self.lines[start:end]
+        if not inner:
+            written = sources[0].rstrip() if sources else ""
+            at_top = self.list_at_top and self.quotes == 0 and written.strip() == marker
+            return [written if at_top else marker]
+        while sources and self._blank(sources[-1], False):
+            sources.pop()
+        as_written = self.quotes == 0 and len(sources) == len(inner)
+        first = f"{marker} {inner[0]}" if inner[0] else marker
+        if as_written and inner[0] and sources[0].endswith(inner[0]):
+            written = sources[0][: len(sources[0]) - len(inner[0])]
+            if not self.list_at_top:  # a nested list's indent is its container's to give
+                written = written.lstrip(" ")
+            if written.lstrip(" ").startswith(marker) and not written.strip(" \t")[len(marker) :]:
+                first = written + inner[0]
+        indent = " " * (len(marker) + 1)
+        # the source's indents are counted from the item's column, or from the margin at the top
+        column = (
+            0 if self.list_at_top or not sources else len(sources[0]) - len(sources[0].lstrip())
+        )
+        rest = []
+        for j, line in enumerate(inner[1:], 1):
+            if not line:
+                rest.append("")
+            elif as_written and not line[:1].isspace():
+                # markdown-it dropped this line's indent: the user's, from the item's column
+                src = sources[j]
+                rest.append(src[column : len(src) - len(src.lstrip(" \t"))] + line)
+            else:
+                rest.append(indent + line)
+        return [first, *rest]
+
+    # ------------------------------------------------------------------ inline
+
+    def inline(self, node: Any) -> str:
+        out: list[str] = []
+        self._inline(node.children, out, "")
+        return "".join(out)
+
+    def _inline(self, nodes: Sequence[Any], out: list[str], follow: str) -> None:
+        for i, node in enumerate(nodes):
+            kind = node.type
+            if kind in ("text", "text_special", "html_inline"):
+                out.append(self.scan(node.content))
+            elif kind in ("softbreak", "hardbreak"):
+                out.append("\n")
+            elif kind == "code_inline":
+                out.append(self.scan(node.content, code=True))
+            elif kind in ("em", "strong"):
+                mark = len(out)
+                before = _last_char(out)
+                after = _first_char(nodes[i + 1 :]) or follow
+                self._inline(node.children, out, after)
+                if _is_word(before) or _is_word(after):  # 5*3*2: stars inside a word stay
+                    out.insert(mark, node.markup)
+                    out.append(node.markup)
+            elif kind == "link":
+                href = self.href(node.attrs.get("href", ""))
+                if node.markup == "autolink":
+                    out.append("<")
+                    self._inline(node.children, out, ">")
+                    out.append(">")
+                    continue
+                mark = len(out)
+                self._inline(node.children, out, _first_char(nodes[i + 1 :]) or follow)
+                label = "".join(out[mark:])
+                shown = href.removeprefix("mailto:")
+                if not label.strip():
+                    out.append(shown)
+                elif label not in (href, shown, _markdown().normalizeLinkText(href)):
+                    out.append(f" <{shown}>")
+            elif kind == "image":
+                src = self.href(node.attrs.get("src", ""))
+                mark = len(out)
+                self._inline(node.children, out, _first_char(nodes[i + 1 :]) or follow)
+                alt = "".join(out[mark:])
+                if alt.strip() and alt != src:
+                    out.append(f" <{src}>")
+                else:
+                    del out[mark:]
+                    out.append(f"<{src}>")
+            elif node.children:
+                self._inline(node.children, out, _first_char(nodes[i + 1 :]) or follow)
+            else:
+                out.append(self.scan(node.content))
+
+    def href(self, attr: Any) -> str:
+        """A link's URL as the HTML part has it; one that held a value is normalized again
+        without the value's marks."""
+        href = str(attr)
+        if not any(m in href for m in _ENCODED_MARKS):
+            return href
+        for m in _ENCODED_MARKS:
+            href = href.replace(m, "")
+        md = _markdown()
+        return str(md.normalizeLink(md.normalizeLinkText(href)))
+
+
+def _last_char(out: list[str]) -> str:
+    for piece in reversed(out):
+        if piece:
+            return piece[-1]
+    return ""
+
+
+def _first_char(nodes: Sequence[Any]) -> str:
+    """The first character that the nodes show (for emphasis inside a word)."""
+    for node in nodes:
+        if node.type in ("softbreak", "hardbreak"):
+            return "\n"
+        if node.type in ("text", "text_special", "code_inline", "html_inline"):
+            text = node.content.translate({ord(c): None for c in _MARKS})
+            if text:
+                return str(text[0])
+        elif node.type == "link" and node.markup == "autolink":
+            return "<"
+        elif node.children:
+            char = _first_char(node.children)
+            if char:
+                return char
+    return ""
