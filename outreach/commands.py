@@ -26,9 +26,10 @@ from outreach.errors import (
 )
 from outreach.feed import DraftInfo
 from outreach.fsutil import write_atomic
-from outreach.ledger import Ledger, RunLock
+from outreach.ledger import Ledger, RunLock, Seen
 from outreach.message import Draft, Thread, compose, thread_for
 from outreach.model import History, Touch
+from outreach.samples import samples
 
 Progress = Callable[[int, int], None]
 Warn = Callable[[str], None]
@@ -86,6 +87,18 @@ def load_with_sources(
     return replace(book, meetings=meetings, articles=articles)
 
 
+def remember_meetings(book: Book, ledger: Ledger, today: dt.date) -> int:
+    """Record in the ledger every meeting up to ``today`` with each contact, so that it keeps
+    counting as a touch after it leaves the feed's ``lookback_days`` window."""
+    seen = [
+        Seen(contact.id, m.day, "meeting", "calendar", m.key, m.title or None)
+        for contact in book.contacts
+        for m in planner.meetings_with(book, contact)
+        if m.day <= today
+    ]
+    return ledger.remember(seen) if seen else 0
+
+
 def _crash_point(name: str) -> None:
     """Fault injection for the crash tests: ``OUTREACH_CRASH_AT=after-write:2`` kills this process
     with SIGKILL right after the second draft is written and before it is recorded."""
@@ -112,15 +125,18 @@ class CheckReport:
     events: int = 0
 
 
-def failure_problem(book: Book, touch: Touch, exc: RenderError) -> Problem:
-    """A render failure as one line naming the template, the touch, the contact and the fix."""
+def failure_problem(book: Book, touch: Touch, exc: RenderError, what: str = "") -> Problem:
+    """A render failure as one line naming the template, the touch, the contact and the fix;
+    ``what`` says what was special about a sample ``check`` rendered ("a meeting without a
+    title")."""
     cfile, cline = book.contact_line(touch.contact_id)
     where = f"{cfile}:{cline}" if cline else cfile
+    sample = f", with {what}" if what else ""
     return Problem(
         exc.template or "template",
         exc.line,
         f"{touch.key}",
-        f"{exc.message} (contact {touch.contact_id} at {where})",
+        f"{exc.message} (contact {touch.contact_id} at {where}{sample})",
         exc.hint,
     )
 
@@ -132,20 +148,15 @@ def check(root: Path, *, today: dt.date, warn: Warn = _ignore) -> CheckReport:
     book = load_with_sources(root, today, warn, strict=True)
     env = render.environment(book.templates_dir, book.root)
     strings = feed.Strings(env)
-    problems: list[Problem] = []
+    failures: list[tuple[Touch, RenderError, str]] = []
     rendered = events = 0
     for camp in book.campaigns:
         for contact in book.contacts:
             if not planner.in_audience(contact, camp) or contact.preferences.do_not_contact:
                 continue
             drafts = camp.template is not None and not planner.draft_blocker(contact, camp)
-            samples = list(planner.occasions_for(book, contact, camp, today, History()))
-            seen: set[str] = set()
-            for touch in samples:
-                ident = touch.occasion.person or ""
-                if ident in seen:
-                    continue  # one sample per person (e.g. per child) is enough
-                seen.add(ident)
+            for sample in samples(book, contact, camp, today):
+                touch = sample.touch
                 try:
                     if drafts:
                         first = compose(book, env, touch, today)
@@ -155,15 +166,36 @@ def check(root: Path, *, today: dt.date, warn: Warn = _ignore) -> CheckReport:
                             compose(book, env, step, today, Thread(first.subject, ()))
                             rendered += 1
                     for fu in camp.followups:
-                        sample = planner.Scheduled(touch, fu, touch.occasion.date, "none")
-                        feed.followup_event(book, strings, sample, {}, today)
+                        event = planner.Scheduled(touch, fu, touch.occasion.date, "none")
+                        feed.followup_event(book, strings, event, {}, today)
                         events += 1
                 except RenderError as exc:
-                    problems.append(failure_problem(book, touch, exc))
+                    failures.append((touch, exc, sample.what))
                     break
-    if problems:
-        raise InvalidInput(problems)
+    if failures:
+        raise InvalidInput(_once_per_sample(book, failures))
     return CheckReport(len(book.contacts), len(book.campaigns), rendered, events)
+
+
+def _once_per_sample(book: Book, failures: list[tuple[Touch, RenderError, str]]) -> list[Problem]:
+    """A template that fails with a sample (a meeting without a title) fails so for everyone:
+    say it once, with how many others; a failure with the contact's own data, once per contact."""
+    groups: dict[tuple[str, int | None, str, str], list[Touch]] = {}
+    firsts: list[tuple[Touch, RenderError, str]] = []
+    for touch, exc, what in failures:
+        key = (exc.template, exc.line, exc.message, what) if what else (touch.key, None, "", "")
+        group = groups.setdefault(key, [])
+        if not group:
+            firsts.append((touch, exc, what))
+        group.append(touch)
+    out = []
+    for touch, exc, what in firsts:
+        key = (exc.template, exc.line, exc.message, what) if what else (touch.key, None, "", "")
+        others = len(groups[key]) - 1
+        if others:
+            what += f"; the same for {others} other contact{'s' if others > 1 else ''}"
+        out.append(failure_problem(book, touch, exc, what))
+    return out
 
 
 # --------------------------------------------------------------------------- plan
@@ -321,6 +353,7 @@ def run(
     with RunLock(state.parent / "run.lock"):
         ledger = Ledger.open(state)
         try:
+            remember_meetings(book, ledger, today)
             report = _run_locked(book, ledger, store, name, today, limit, progress)
             report.calendar = write_calendar(
                 book, ledger, today=today, now=now or dt.datetime.combine(today, dt.time(), dt.UTC)

@@ -171,6 +171,7 @@ def _message(err: Any, model: type[BaseModel], loc: Sequence[str | int]) -> tupl
         "followup_id",
         "url",
         "steps_template",
+        "holiday_category",
     ):
         hints = {
             "email": "write it as name@domain.tld",
@@ -187,6 +188,7 @@ def _message(err: Any, model: type[BaseModel], loc: Sequence[str | int]) -> tupl
             "followup_id": "give each follow-up its own 'id:'",
             "url": "write the whole address, e.g. https://gmail.googleapis.com/",
             "steps_template": "add 'template:' for the first note",
+            "holiday_category": "leave 'categories' out to search them all",
         }
         return str(err["msg"]), hints[kind]
     if kind in ("int_type", "int_parsing", "int_from_float"):
@@ -511,15 +513,20 @@ def check_campaign_references(book: Book, indices: list[int]) -> list[Problem]:
                 else {c.country or book.settings.country for c in book.contacts}
                 or {book.settings.country}
             )
-            if not any(occasions.holiday_known(trig.name, country) for country in countries):
+            if not any(
+                occasions.holiday_known(trig.name, country, trig.categories)
+                for country in countries
+            ):
+                cats = f" ({', '.join(trig.categories)})" if trig.categories else ""
                 problems.append(
                     Problem(
                         src.name,
                         src.line_of((*loc, "trigger", "name")),
                         f"campaigns[{i}].trigger.name",
-                        f"no holiday called '{trig.name}' in {', '.join(sorted(countries))}",
+                        f"no holiday called '{trig.name}' in {', '.join(sorted(countries))}{cats}",
                         "use the name the 'holidays' package gives (e.g. 'Thanksgiving Day'), "
-                        "or list the dates under 'dates:'",
+                        + ("or other categories, " if trig.categories else "")
+                        + "or list the dates under 'dates:'",
                     )
                 )
     return problems

@@ -13,7 +13,7 @@ import datetime as dt
 import fcntl
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -70,6 +70,20 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (first_key, day)
     );
     """,
+    # 4: interactions seen in outside sources (meetings in the calendar feeds), remembered after
+    # they leave the source's window so that a person's last touch never moves backwards
+    """
+    CREATE TABLE seen (
+        contact TEXT NOT NULL,
+        day     TEXT NOT NULL,
+        kind    TEXT NOT NULL,
+        source  TEXT NOT NULL,
+        ref     TEXT NOT NULL,
+        summary TEXT,
+        PRIMARY KEY (contact, source, ref)
+    );
+    CREATE INDEX seen_contact ON seen (contact, day);
+    """,
 )
 
 
@@ -81,6 +95,18 @@ class Published:
     digest: str
     sequence: int
     changed: dt.datetime  # UTC: DTSTAMP and LAST-MODIFIED
+
+
+@dataclass(frozen=True)
+class Seen:
+    """An interaction with a contact seen in an outside source, e.g. a meeting in a calendar."""
+
+    contact: str
+    day: dt.date
+    kind: str  # meeting
+    source: str  # calendar
+    ref: str  # the source's own id: the meeting's key
+    summary: str | None = None
 
 
 @dataclass(frozen=True)
@@ -195,6 +221,9 @@ class Ledger:
         ):
             stopped.add(first_key)
             replies.setdefault(contact, []).append(dt.date.fromisoformat(day))
+        seen: dict[str, list[dt.date]] = {}
+        for contact, day in self.conn.execute("SELECT contact, day FROM seen"):
+            seen.setdefault(contact, []).append(dt.date.fromisoformat(day))
         return History(
             done=done,
             touched={k: tuple(sorted(v)) for k, v in touched.items()},
@@ -202,6 +231,7 @@ class Ledger:
             made_on=made_on,
             stopped=frozenset(stopped),
             replies={k: tuple(sorted(v)) for k, v in replies.items()},
+            seen={k: tuple(sorted(v)) for k, v in seen.items()},
         )
 
     def get(self, key: str) -> Row | None:
@@ -285,6 +315,19 @@ class Ledger:
                 "INSERT OR IGNORE INTO replies (first_key, contact, day) VALUES (?, ?, ?)",
                 (first_key, contact, day.isoformat()),
             )
+
+    def remember(self, seen: Iterable[Seen]) -> int:
+        """Keep interactions seen in an outside source (a meeting in a calendar feed); the same
+        one (contact, source, ref) seen again updates its day and summary. Returns how many."""
+        rows = [(s.contact, s.day.isoformat(), s.kind, s.source, s.ref, s.summary) for s in seen]
+        with self._tx() as c:
+            c.executemany(
+                "INSERT INTO seen (contact, day, kind, source, ref, summary) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (contact, source, ref) DO UPDATE SET "
+                "day = excluded.day, kind = excluded.kind, summary = excluded.summary",
+                rows,
+            )
+        return len(rows)
 
     def mark_failed(self, touch: Touch, error: str, today: dt.date) -> None:
         with self._tx() as c:

@@ -63,22 +63,31 @@ def context_for(book: Book, touch: Touch, today: dt.date) -> dict[str, Any]:
 
 
 def _meeting(m: Any) -> dict[str, Any] | None:
+    """A meeting's values; what the calendar entry lacks (a title, a description, a location:
+    real exports have untitled events) is ``none``, for the template to test."""
     if m is None:
         return None
     return {
-        "title": m.title,
+        "title": m.title or None,
         "date": m.day,
         "start": m.start,
-        "description": m.description,
-        "location": m.location,
+        "description": m.description or None,
+        "location": m.location or None,
         "attendees": list(m.attendees),
     }
 
 
 def _article(a: Any) -> dict[str, Any] | None:
+    """An article's values; a feed item has no personal note: ``note`` is then ``none``."""
     if a is None:
         return None
-    return {"title": a.title, "url": a.url, "note": a.note, "tags": list(a.tags), "date": a.date}
+    return {
+        "title": a.title,
+        "url": a.url,
+        "note": a.note or None,
+        "tags": list(a.tags),
+        "date": a.date,
+    }
 
 
 @dataclass(frozen=True)

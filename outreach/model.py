@@ -315,10 +315,27 @@ class DateTrigger(Strict):
     days_before: int = Field(0, ge=0, le=90)
 
 
+def _holiday_category(value: str) -> str:
+    from outreach.occasions import categories
+
+    if value not in categories():
+        raise PydanticCustomError(
+            "holiday_category",
+            "'{value}' is not a holiday category (known: {known})",
+            {"value": value, "known": ", ".join(categories())},
+        )
+    return value
+
+
+HolidayCategory = Annotated[str, AfterValidator(_holiday_category)]
+
+
 class HolidayTrigger(Strict):
     kind: Literal["holiday"]
     name: Text
     country: Country | None = None  # default: each contact's country, then the settings' country
+    # the holidays package's categories to search (default: all it has for the country)
+    categories: tuple[HolidayCategory, ...] = ()
     dates: tuple[dt.date, ...] = ()  # explicit dates for observances the holidays package lacks
     days_before: int = Field(0, ge=0, le=90)
 
@@ -365,6 +382,7 @@ class Audience(Strict):
     stages: tuple[Stage, ...] = ()
     exclude_tags: tuple[Text, ...] = ()
     exclude: tuple[Slug, ...] = ()  # contact ids
+    handwritten: bool | None = None  # true: only people who prefer handwritten notes; false: not
 
 
 FollowUpKind = Literal["call", "card", "gift", "review", "meeting", "task"]
@@ -617,9 +635,15 @@ class History:
     made_on: dict[str, dt.date] | None = None  # drafted keys -> the night they were made
     stopped: frozenset[str] = frozenset()  # first-step keys of sequences a reply stopped
     replies: dict[str, tuple[dt.date, ...]] | None = None  # per contact: days they wrote to us
+    # per contact: days of interactions seen in outside sources (meetings in the calendar feeds),
+    # remembered by the ledger after they leave the source's window
+    seen: dict[str, tuple[dt.date, ...]] | None = None
 
     def reply_days(self, contact_id: str) -> tuple[dt.date, ...]:
         return (self.replies or {}).get(contact_id, ())
+
+    def seen_days(self, contact_id: str) -> tuple[dt.date, ...]:
+        return (self.seen or {}).get(contact_id, ())
 
     def touch_days(self, contact_id: str) -> tuple[dt.date, ...]:
         return (self.touched or {}).get(contact_id, ())

@@ -23,22 +23,43 @@ def _languages(cls: Any) -> tuple[str | None, ...]:
     return tuple(dict.fromkeys(wanted)) or (default,)
 
 
+PUBLIC: tuple[str, ...] = ("public",)
+
+
+@lru_cache(maxsize=1)
+def categories() -> tuple[str, ...]:
+    """Every holiday category the ``holidays`` package knows (public, government, optional,
+    unofficial, bank, school, religious ones such as catholic or hindu, ...), except ``workday``
+    (special working days are no holidays)."""
+    import holidays.constants as c
+
+    names = {
+        v
+        for k, v in vars(c).items()
+        if k.isupper() and isinstance(v, str) and v.isidentifier() and v == k.lower()
+    }
+    return tuple(sorted(names - {"workday", "weekend"}))
+
+
 @lru_cache(maxsize=512)
-def _holidays(country: str, year: int, public_only: bool) -> dict[dt.date, tuple[str, ...]]:
+def _holidays(
+    country: str, year: int, wanted: tuple[str, ...] = ()
+) -> dict[dt.date, tuple[str, ...]]:
+    """The holidays of ``country`` in ``year``, date -> names, in the ``wanted`` categories (the
+    ones the country has); none wanted: every category the package has for the country, except
+    special working days (Canada's Thanksgiving is "government", the US Mother's Day
+    "unofficial")."""
     import holidays
 
     probe = holidays.country_holidays(country)
-    kwargs: dict[str, Any] = {"years": year}
-    if not public_only:
-        # Every kind of observance the package knows (Canada's Thanksgiving is "government", the
-        # US Mother's Day "unofficial"), except special working days, which are no holidays.
-        supported = getattr(probe, "supported_categories", ())
-        cats = tuple(c for c in supported if c != "workday")
-        if cats:
-            kwargs["categories"] = cats
+    supported = tuple(getattr(probe, "supported_categories", ()) or ("public",))
+    cats = tuple(c for c in supported if (c in wanted if wanted else c != "workday"))
+    if not cats:
+        return {}
+    kwargs: dict[str, Any] = {"years": year, "categories": cats}
     languages = _languages(probe)
-    if public_only:
-        languages = languages[:1]  # only the dates matter
+    if wanted == PUBLIC:
+        languages = languages[:1]  # business days: only the dates matter
     out: dict[dt.date, tuple[str, ...]] = {}
     for language in languages:
         for day, names in holidays.country_holidays(country, language=language, **kwargs).items():
@@ -52,26 +73,30 @@ def _norm(name: str) -> str:
     return n[:-4] if n.endswith(" day") else n
 
 
-def holiday_dates(name: str, country: str, year: int) -> list[dt.date]:
+def holiday_dates(
+    name: str, country: str, year: int, categories: tuple[str, ...] = ()
+) -> list[dt.date]:
     """Dates of the named holiday in ``country`` and ``year`` ("Thanksgiving" finds "Thanksgiving
-    Day"; the "(observed)" days are not the holiday itself)."""
+    Day"; the "(observed)" days are not the holiday itself), searched in ``categories`` (none:
+    every category, see ``_holidays``)."""
     want = _norm(name)
     return sorted(
         day
-        for day, names in _holidays(country, year, False).items()
+        for day, names in _holidays(country, year, tuple(sorted(categories))).items()
         if any(_norm(n) == want for n in names)
     )
 
 
-def holiday_known(name: str, country: str) -> bool:
+def holiday_known(name: str, country: str, categories: tuple[str, ...] = ()) -> bool:
     today = dt.date(2026, 1, 1)
-    return any(holiday_dates(name, country, today.year + k) for k in range(0, 3))
+    return any(holiday_dates(name, country, today.year + k, categories) for k in range(0, 3))
 
 
 def is_business_day(day: dt.date, country: str | None) -> bool:
+    """Not a weekend day, nor a public holiday of ``country``."""
     if day.weekday() >= 5:
         return False
-    return not (country and day in _holidays(country, day.year, True))
+    return not (country and day in _holidays(country, day.year, PUBLIC))
 
 
 def shift_business(

@@ -88,6 +88,8 @@ def in_audience(contact: Contact, campaign: Campaign) -> bool:
         return False
     if tags.intersection(a.exclude_tags):
         return False
+    if a.handwritten is not None and contact.preferences.handwritten != a.handwritten:
+        return False
     return contact.id not in a.exclude
 
 
@@ -175,7 +177,7 @@ def _holiday_occasions(
         days = {d for d in trig.dates if today.year <= d.year <= today.year + 1}
     else:
         for year in (today.year, today.year + 1):
-            days.update(occasions.holiday_dates(trig.name, country, year))
+            days.update(occasions.holiday_dates(trig.name, country, year, trig.categories))
     for occ in sorted(days):
         # the holiday's date comes from trigger.country; business days are the contact's own
         due = _shifted(
@@ -224,9 +226,10 @@ def last_touch(
     contact: Contact, history: History, before: dt.date, book: Book | None = None
 ) -> dt.date | None:
     """The contact's latest touch of any kind up to ``before``: a draft, a logged interaction, a
-    reply, a meeting in the meeting feeds."""
+    reply, a meeting in the meeting feeds or one the ledger remembers from earlier nights."""
     days = [d for d in history.touch_days(contact.id) if d <= before]
     days += [d for d in history.reply_days(contact.id) if d <= before]  # they wrote to us
+    days += [d for d in history.seen_days(contact.id) if d <= before]  # met, now out of the feed
     if book is not None:
         days += [m.day for m in meetings_with(book, contact) if m.day <= before]
     logged = contact.last_interaction(before)
@@ -313,14 +316,15 @@ def _meeting_occasions(
         once = m.recurring and not trig.each_occurrence
         ident = "series-" + hashlib.sha1(m.series.encode()).hexdigest()[:10] if once else m.key
         due = _step(m.day, trig.days_after, country, trig.business_days)
-        occasion = Occasion("after_meeting", m.day, m.title, ident, meeting=m)
+        what = f"meeting '{m.title}'" if m.title else "untitled meeting"
+        occasion = Occasion("after_meeting", m.day, m.title or "meeting", ident, meeting=m)
         touch = _touch(
             camp,
             contact,
             occasion,
             due,
             due + dt.timedelta(days=catch_up),
-            f"meeting '{m.title}' on {fmt_day(m.day)}",
+            f"{what} on {fmt_day(m.day)}",
         )
         if once:
             series.setdefault(ident, []).append(touch)
@@ -345,7 +349,8 @@ def _content_occasions(
     history: History,
 ) -> Iterator[Touch]:
     """The freshest matching article this person has not had from this campaign, at the
-    campaign's cadence."""
+    campaign's cadence. An article dated after ``today`` is not published yet: it is not
+    available tonight (and does not hide the older ones)."""
     from outreach.sources.articles import matches
 
     prefix = f"{camp.id}/{contact.id}/"
@@ -355,7 +360,7 @@ def _content_occasions(
         a
         for a in book.articles
         if f"{prefix}{a.id}" not in history.done
-        and (a.date is None or (today - a.date).days <= trig.max_age_days)
+        and (a.date is None or 0 <= (today - a.date).days <= trig.max_age_days)
         and matches(a, wanted)
     ]
     if not fresh:

@@ -213,6 +213,50 @@ def test_unknown_holiday(tmp_path: Path) -> None:
     ]
 
 
+def test_holiday_categories_are_checked(tmp_path: Path) -> None:
+    """A misspelt category is a problem naming the known ones; a holiday that is not in the named
+    categories of any contact's country is a problem saying which categories were searched."""
+    campaigns = (
+        "campaigns:\n  - id: thanks\n    template: note.md\n"
+        "    trigger: {kind: holiday, name: Thanksgiving, categories: [pubilc]}\n"
+        "  - id: thanks-ca\n    template: note.md\n"
+        "    trigger: {kind: holiday, name: Thanksgiving, country: CA, categories: [public]}\n"
+    )
+    found = problems(folder(tmp_path, campaigns=campaigns))
+    assert found[0].startswith(
+        "campaigns.yaml:4: campaigns[0].trigger.categories[0]: 'pubilc' is not a holiday category "
+        "(known: albanian, armed_forces, ")
+    assert found[0].endswith("; leave 'categories' out to search them all")
+    assert found[1:] == [
+        "campaigns.yaml:7: campaigns[1].trigger.name: no holiday called 'Thanksgiving' in CA "
+        "(public); use the name the 'holidays' package gives (e.g. 'Thanksgiving Day'), or other "
+        "categories, or list the dates under 'dates:'"
+    ]
+
+
+@pytest.mark.parametrize(("subject", "line"), [
+    ("{{ contact.greet }}, happy birthday",
+     "templates/bad.md:2: the value of 'subject' begins with '{{', which YAML does not read as "
+     "text; quote the value: subject: \"{{ contact.greet }}, happy birthday\""),
+    ('{% if contact.nickname %}Hey{% else %}Hi{% endif %} "{{ contact.greet }}"',
+     "templates/bad.md:2: the value of 'subject' begins with '{%', which YAML does not read as "
+     "text; quote the value: subject: '{% if contact.nickname %}Hey{% else %}Hi{% endif %} "
+     "\"{{ contact.greet }}\"'"),
+    ("[News] for you",
+     "templates/bad.md:2: the value of 'subject' begins with '[', which YAML does not read as "
+     "text; quote the value: subject: \"[News] for you\""),
+    ("[News, for you]",
+     "templates/bad.md:2: the value of 'subject' is not text; quote the value: subject: \"...\""),
+])
+def test_an_unquoted_subject_that_yaml_misreads_says_quote_the_value(
+        tmp_path: Path, subject: str, line: str) -> None:
+    """A front matter value that begins with '{{' or '{%' (or '[') is not text to YAML: check
+    names the line and says to quote the value, with the quoted line to write."""
+    bad = f"---\nsubject: {subject}\n---\nHello {{{{ contact.first }}}}\n"
+    campaigns = GOOD_CAMPAIGNS.replace("note.md", "bad.md")
+    assert problems(folder(tmp_path, campaigns=campaigns, templates={"bad.md": bad})) == [line]
+
+
 def test_template_syntax_errors(tmp_path: Path) -> None:
     """A template syntax error names the template file and its line (front matter included)."""
     bad = "---\nsubject: Hi {{ contact.first }\n---\nHello\n\n{% if contact.tags %}\n"

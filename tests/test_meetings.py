@@ -275,18 +275,40 @@ def test_outlook_canceled_prefix_and_occurrence_i_declined(tmp_path: Path) -> No
     assert [(m.title, m.day.day) for m in report.meetings] == [("Standup", 16), ("Standup", 18)]
 
 
-def test_all_day_events_start_at_midnight_in_the_users_zone(tmp_path: Path) -> None:
-    """An all-day meeting (VALUE=DATE) is a meeting on that date, from 00:00 to the next 00:00
-    in the user's zone."""
+def test_all_day_events_are_not_meetings(tmp_path: Path) -> None:
+    """An all-day entry (VALUE=DATE: an offsite, a trade fair, someone's birthday, an
+    out-of-office) is not a meeting, even with an organizer and attendees: no thank-you for it."""
     text = ics("UID:offsite\nSUMMARY:Offsite\nDTSTART;VALUE=DATE:20261120\nDTEND;VALUE=DATE:20261121\n"
-               "ORGANIZER:mailto:x@client.example")
-    (m,) = load(tmp_path, write(tmp_path, text), tz="Asia/Tokyo").meetings
-    tokyo = ZoneInfo("Asia/Tokyo")
-    assert (m.day, m.start, m.end) == (
-        dt.date(2026, 11, 20),
-        dt.datetime(2026, 11, 20, tzinfo=tokyo).astimezone(UTC),
-        dt.datetime(2026, 11, 21, tzinfo=tokyo).astimezone(UTC),
-    )
+               "ORGANIZER:mailto:x@client.example\nATTENDEE;PARTSTAT=ACCEPTED:mailto:jane@client.example",
+               "UID:fair\nSUMMARY:Trade fair\nDTSTART;VALUE=DATE:20261116\nDTEND;VALUE=DATE:20261119\n"
+               "RRULE:FREQ=YEARLY\nORGANIZER:mailto:x@client.example")
+    assert load(tmp_path, write(tmp_path, text), tz="Asia/Tokyo") == SourceReport((), ())
+
+
+def test_events_shown_as_free_are_not_meetings(tmp_path: Path) -> None:
+    """An event marked free (TRANSP:TRANSPARENT, or Exchange's X-MICROSOFT-CDO-BUSYSTATUS:FREE)
+    is a reminder, not time spent with someone: a bin-collection reminder with an attendee gets
+    no thank-you. The same event shown as busy (OPAQUE, the default) is a meeting."""
+    bins = ("SUMMARY:Bin collection\nDTSTART:20261120T070000Z\nDTEND:20261120T071500Z\n"
+            "ORGANIZER:mailto:me@example.com\nATTENDEE;PARTSTAT=ACCEPTED:mailto:neighbour@home.example\n")
+    text = ics(f"UID:bins\n{bins}TRANSP:TRANSPARENT",
+               f"UID:bins-exchange\n{bins}X-MICROSOFT-CDO-BUSYSTATUS:FREE",
+               f"UID:lunch\n{bins.replace('Bin collection', 'Lunch')}TRANSP:OPAQUE")
+    assert titles(load(tmp_path, write(tmp_path, text))) == ["Lunch"]
+
+
+def test_an_invitee_who_never_answered_counts_one_who_declined_does_not(tmp_path: Path) -> None:
+    """People attend without answering: an attendee with PARTSTAT=NEEDS-ACTION (or none) is met;
+    one who declined is not, and a meeting whose only other attendee declined is no meeting."""
+    text = ics("UID:a\nSUMMARY:Review\nDTSTART:20261120T150000Z\nORGANIZER:mailto:me@example.com\n"
+               "ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:jane@client.example\n"
+               "ATTENDEE:mailto:kim@client.example\n"
+               "ATTENDEE;PARTSTAT=DECLINED:mailto:ian@client.example",
+               "UID:b\nSUMMARY:Pitch\nDTSTART:20261120T170000Z\nORGANIZER:mailto:me@example.com\n"
+               "ATTENDEE;PARTSTAT=DECLINED:mailto:ian@client.example")
+    report = load(tmp_path, write(tmp_path, text))
+    assert [(m.title, m.attendees) for m in report.meetings] == [
+        ("Review", ("jane@client.example", "kim@client.example"))]
 
 
 def test_the_window_is_local_days_both_ends_included(tmp_path: Path) -> None:

@@ -403,6 +403,23 @@ def test_holiday_known_per_country() -> None:
                                                        D("2026-11-05")}
 
 
+def test_holidays_are_searched_in_every_category_unless_the_trigger_names_some() -> None:
+    """Canada's Thanksgiving is in the package's 'government' category, not 'public': found by
+    default (every category is searched); a trigger that asks for 'public' holidays only does
+    not find it, and one that names 'government' does."""
+    ca = contact("ca-one", country="CA")
+
+    def made(**trigger: Any) -> dict[str, dt.date]:
+        camp = campaign("thanks", trigger={"kind": "holiday", "name": "Thanksgiving", **trigger})
+        return simulate(book([ca], [camp]), "2026-10-01", "2026-10-31")
+
+    assert made() == {"thanks/ca-one/2026-10-12": D("2026-10-12")}
+    assert made(categories=["public"]) == {}
+    assert made(categories=["government", "public"]) == {"thanks/ca-one/2026-10-12": D("2026-10-12")}
+    assert occasions.holiday_known("Thanksgiving", "CA")
+    assert not occasions.holiday_known("Thanksgiving", "CA", ("public",))
+
+
 LOCALE_VARS = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
 
 
@@ -734,6 +751,16 @@ def test_audience_filters(audience: dict[str, Any], expected: set[str]) -> None:
     b = book(AUDIENCE_PEOPLE, [camp])
     assert {t.contact_id for t in plan_on(b, "2026-03-02").touches} == expected
     assert {c.id for c in AUDIENCE_PEOPLE if planner.in_audience(c, camp)} == expected
+
+
+def test_audience_can_select_people_who_prefer_handwritten_notes() -> None:
+    """`handwritten: true` selects the people whose preferences say handwritten (the card
+    campaigns), `false` the others, and leaving it out selects both."""
+    writer = contact("ann", preferences={"handwritten": True})
+    typist = contact("ben")
+    for wanted, expected in ((True, {"ann"}), (False, {"ben"}), (None, {"ann", "ben"})):
+        camp = campaign(audience={} if wanted is None else {"handwritten": wanted})
+        assert {c.id for c in (writer, typist) if planner.in_audience(c, camp)} == expected
 
 
 def test_contact_without_tier_or_stage_is_outside_a_tier_or_stage_filter() -> None:

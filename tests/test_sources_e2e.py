@@ -162,6 +162,82 @@ def test_a_meeting_counts_as_an_interaction_for_keep_in_touch(
     assert jane_keys("2027-01-03") == ["kit/jane-doe/2027-01-03"]
 
 
+def test_a_meeting_keeps_counting_after_it_leaves_the_lookback_window(
+        tmp_path: Path, calendar_server: tuple[str, Any]) -> None:
+    """Jane was last contacted Feb 1 and met on Mar 10; keep in touch every 60 days; the calendar
+    is read 14 days back. Run every night from Mar 1: the meeting scrolls out of the window on
+    Mar 25 but the ledger remembers it, so the note comes on May 9 (60 days after the meeting),
+    not on Apr 2 (60 days after Feb 1); `plan` sees the remembered meeting too."""
+    url, handler = calendar_server
+    handler.body = ics(vevent("m1@x", "20270310T150000Z", "Fleet review", ["jane@acme.example"]))
+    kit = campaign_data("kit", {"kind": "interval", "days": 60}, template="plain.md")
+    root = folder(tmp_path, url, [kit])
+    contacts = yaml.safe_load((root / "contacts.yaml").read_text())
+    contacts["contacts"] = [dict(contacts["contacts"][0], last_contacted="2027-02-01")]
+    (root / "contacts.yaml").write_text(yaml.safe_dump(contacts))
+    day = D("2027-03-01")
+    while day <= D("2027-05-10"):
+        result = CliRunner().invoke(main, ["-C", str(root), "run", "--date", day.isoformat()])
+        assert result.exit_code == 0, result.output
+        day += dt.timedelta(days=1)
+    assert sorted(p.name.split("--")[0] + "/" + p.name.split("--")[2][:10]
+                  for p in (root / "drafts").glob("*.eml")) == ["kit/2027-05-09"]
+    _, plans = commands.plan(root, today=D("2027-04-02"))
+    assert [t.key for t in plans[0].touches] == []
+
+
+DATA = Path(__file__).parent / "data"
+REPO_TEMPLATES = Path(__file__).parent.parent / "templates"
+
+
+def test_an_untitled_meeting_gets_the_bundled_thank_you_and_reminders_get_none(
+        tmp_path: Path) -> None:
+    """A Thunderbird export: an untitled meeting with Jane (who never answered the invitation),
+    a weekly bin-collection reminder marked free with her as attendee, and an all-day trade fair.
+    The bundled thank-you.md makes one note for the untitled meeting, without a title and
+    without failing; the reminder and the all-day entry make none."""
+    root = write_folder(tmp_path / "book", [JANE], [dict(THANKS, template="thank-you.md")],
+                        {"thank-you.md": (REPO_TEMPLATES / "thank-you.md").read_text(),
+                         "_signature.md": (REPO_TEMPLATES / "_signature.md").read_text()},
+                        sender={"name": "Alex Rivera", "email": ME},
+                        meetings={"sources": [str(DATA / "calendars" / "thunderbird.ics")]})
+    assert CliRunner().invoke(main, ["-C", str(root), "check"]).exit_code == 0
+    result = CliRunner().invoke(main, ["-C", str(root), "run", "--date", "2026-11-20", "-v"])
+    assert result.exit_code == 0, result.output
+    (draft,) = (root / "drafts").glob("*.eml")
+    text = draft.read_text()
+    assert "Thank you for your time on Thursday, November 19." in text
+    assert "untitled meeting on Thu 19 Nov" in result.stdout
+    assert draft.name.startswith("thank-you--jane-doe--2026-11-19-meeting-")
+
+
+def test_check_renders_meeting_and_article_templates_with_what_sources_may_lack(
+        tmp_path: Path) -> None:
+    """With no meeting in the calendar and no article in the library, check still renders the
+    after_meeting template with a meeting that has no title, description or location, and the
+    content template with a feed article (no note): an unguarded {{ meeting.title }} or
+    {{ article.note }} is one line each (not one per contact), naming the template's line."""
+    note = "---\nsubject: Thanks\n---\nHi {{ contact.first }},\n\nThanks for {{ meeting.title }}.\n"
+    share = ("---\nsubject: For you\n---\nHi {{ contact.first }},\n\n{{ article.title }}\n\n"
+             "{{ article.note }}\n")
+    people = [dict(JANE, profile={"interests": ["fleet"]}), dict(BOB, profile={"interests": ["fleet"]})]
+    root = write_folder(tmp_path / "book", people,
+                        [THANKS, campaign_data("share", {"kind": "content"}, template="share.md")],
+                        {"note.md": note, "share.md": share}, sender={"name": "Alex Rivera", "email": ME})
+    result = CliRunner().invoke(main, ["-C", str(root), "check", "--date", "2026-11-21"])
+    assert result.exit_code == 2
+    fix = ("give an explicit fallback, e.g. {{ contact.nickname or contact.first }} or "
+           "{{ value | fallback('friend') }}")
+    assert result.stderr.splitlines() == [
+        "templates/note.md:6: thank-you/jane-doe/2026-11-20-meeting-68b4e6: a value in {{ }} is "
+        "None (missing) for this contact (contact jane-doe at contacts.yaml:2, with a meeting "
+        f"without a title, description or location; the same for 1 other contact); {fix}",
+        "templates/share.md:8: share/jane-doe/news.example-sample-feed-item-70e6d2: a value in "
+        "{{ }} is None (missing) for this contact (contact jane-doe at contacts.yaml:2, with a "
+        f"feed article, which has no note; the same for 1 other contact); {fix}",
+    ]
+
+
 def test_an_unreachable_calendar_is_a_warning_not_a_failed_night(tmp_path: Path) -> None:
     """A calendar that does not answer: one warning line, exit 0, the rest of the night goes on."""
     root = folder(tmp_path, "http://127.0.0.1:9/basic.ics",

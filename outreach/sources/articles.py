@@ -558,3 +558,23 @@ def load_articles(
             seen.add(article.id)
             unique.append(article)
     return ArticlesReport(tuple(unique), tuple(problems), tuple(warnings))
+
+
+def sample_articles(day: dt.date, tags: tuple[str, ...]) -> tuple[Article, Article]:
+    """Two articles dated ``day`` with ``tags``, for ``outreach check`` to render templates with:
+    one from the library (with a personal note) and one as a feed gives it (no note)."""
+    url = "https://news.example/sample-article"
+    library = Article(
+        article_id(url),
+        url,
+        "A sample article",
+        "The part about planning made me think of you.",
+        tags,
+        day,
+        LIBRARY_KEY,
+    )
+    feed_url = "https://news.example/sample-feed-item"
+    feed = Article(
+        article_id(feed_url), feed_url, "A sample feed item", "", tags, day, "a feed"
+    )
+    return library, feed

@@ -13,6 +13,7 @@ copy kept in ``cache_dir`` as one ``.ics`` per source and used when the source f
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import re
@@ -382,10 +383,17 @@ def _repeats(event: Any) -> bool:
 def _meeting(
     occ: Any, uid: str, recurring: bool, *, zone: ZoneInfo, local: ZoneInfo, me: frozenset[str]
 ) -> _Found | None:
-    """The meeting of one occurrence, or None for what is not a meeting."""
+    """The meeting of one occurrence, or None for what is not a meeting (README "Which calendar
+    events are meetings"): cancelled, all-day, marked free, declined by me, or with nobody else."""
     title = _text(occ.get("SUMMARY"))
     if _text(occ.get("STATUS")).upper() == "CANCELLED" or CANCELLED_PREFIX.match(title):
         return None
+    if not isinstance(occ.decoded("DTSTART"), dt.datetime):
+        return None  # an all-day entry: a birthday, a holiday, an out-of-office, not a meeting
+    if _text(occ.get("TRANSP")).upper() == "TRANSPARENT" or _text(
+        occ.get("X-MICROSOFT-CDO-BUSYSTATUS")
+    ).upper() == "FREE":
+        return None  # shown as free: a reminder (bin collection), not time spent with someone
     people: set[str] = set()
     for attendee in _values(occ.get("ATTENDEE")):
         address = _address(str(attendee))
@@ -526,3 +534,30 @@ def _keyed(found: Iterable[_Found]) -> tuple[Meeting, ...]:
             )
         )
     return tuple(meetings)
+
+
+def sample_meetings(day: dt.date, attendees: tuple[str, ...]) -> tuple[Meeting, Meeting]:
+    """Two meetings on ``day`` for ``outreach check`` to render templates with: one with a title,
+    a description and a location, and one with none of them, as real calendar exports have."""
+    start = dt.datetime.combine(day, dt.time(15), UTC)
+    full = Meeting(
+        key=meeting_key(day, "Quarterly review", "sample-full"),
+        series="sample-full",
+        recurring=False,
+        start=start,
+        end=start + dt.timedelta(hours=1),
+        day=day,
+        title="Quarterly review",
+        description="Next steps for the coming quarter",
+        location="Their office",
+        attendees=attendees,
+    )
+    bare = dataclasses.replace(
+        full,
+        key=meeting_key(day, "", "sample-bare"),
+        series="sample-bare",
+        title="",
+        description="",
+        location="",
+    )
+    return full, bare

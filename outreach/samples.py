@@ -1,0 +1,72 @@
+"""What ``outreach check`` renders each template with, so that a gap shows when editing.
+
+For every contact a campaign applies to: the touches the planner would make around today (one per
+person: each child's birthday once), and for the triggers that take their values from outside
+sources, also the thinnest values those sources give: a meeting without a title, description or
+location (real calendar exports have them), an article from a feed, which has no personal note.
+The real calendar and library may hold none of these tonight; a template must still work when
+they come.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+from outreach import planner
+from outreach.config import Book
+from outreach.model import Campaign, Contact, History, Touch
+
+
+@dataclass(frozen=True)
+class Sample:
+    touch: Touch
+    what: str = ""  # what is special about it, for the problem line: "a meeting without a title"
+
+
+def samples(book: Book, contact: Contact, camp: Campaign, today: dt.date) -> list[Sample]:
+    """The touches to render for this contact and campaign (none when it has no occasion)."""
+    out: list[Sample] = []
+    seen: set[str] = set()
+    for touch in planner.occasions_for(book, contact, camp, today, History()):
+        person = touch.occasion.person or ""
+        if person not in seen:  # one sample per person (e.g. per child) is enough
+            seen.add(person)
+            out.append(Sample(touch))
+    out.extend(_source_samples(book, contact, camp, today))
+    return out
+
+
+def _source_samples(
+    book: Book, contact: Contact, camp: Campaign, today: dt.date
+) -> Iterator[Sample]:
+    kind = camp.trigger.kind
+    if kind == "after_meeting":
+        from outreach.sources.meetings import sample_meetings
+
+        attendees = tuple(sorted(planner.addresses(contact)))
+        if not attendees:
+            return  # meetings are matched by address: nobody to meet
+        full, bare = sample_meetings(today - dt.timedelta(days=1), attendees)
+        lacking = "a meeting without a title, description or location"
+        for meeting, what in ((full, ""), (bare, lacking)):
+            yield from _first(replace(book, meetings=(meeting,)), contact, camp, today, what)
+    elif kind == "content":
+        from outreach.sources.articles import sample_articles
+
+        tags = tuple(sorted(planner.interests_of(contact)))
+        if not tags:
+            return  # no article can match them
+        library, feed = sample_articles(today, tags)
+        for article, what in ((library, ""), (feed, "a feed article, which has no note")):
+            yield from _first(replace(book, articles=(article,)), contact, camp, today, what)
+
+
+def _first(
+    book: Book, contact: Contact, camp: Campaign, today: dt.date, what: str
+) -> Iterator[Sample]:
+    """The first touch the planner makes of this book's one meeting or article."""
+    for touch in planner.occasions_for(book, contact, camp, today, History()):
+        yield Sample(touch, what)
+        return
