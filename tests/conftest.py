@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,27 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 REPO = Path(__file__).resolve().parent.parent
+JS_DIR = REPO / "tests" / "js"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The feed tests read every calendar back with ical.js (Thunderbird's parser) too. Where
+    npm exists and ical.js is not installed yet, install it from tests/js's lock file, so that
+    the README's one test command runs the whole suite on a fresh clone."""
+    if hasattr(session.config, "workerinput"):
+        return  # a pytest-xdist worker: the controller has done it before starting the workers
+    npm = shutil.which("npm")
+    if npm is None or (JS_DIR / "node_modules" / "ical.js" / "package.json").is_file():
+        return
+    try:
+        done = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=JS_DIR, timeout=300,
+                              capture_output=True, text=True)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        print(f"could not install ical.js in {JS_DIR}: {exc}", file=sys.stderr)
+        return
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+        print(f"could not install ical.js in {JS_DIR}: npm ci: {last}", file=sys.stderr)
 
 
 @pytest.fixture(autouse=True)

@@ -305,10 +305,11 @@ def require_icaljs() -> None:
     if icaljs_available():
         return
     if shutil.which("node") is None:
-        missing = "node is not on PATH (install Node.js 20 or later and npm"
+        missing = "node is not on PATH; install Node.js 20 or later with npm, then run `npm ci` in tests/js"
     else:
-        missing = f"{ICALJS_PACKAGE} is missing ("
-    message = f"ical.js cannot run: {missing}, then run `npm ci` in tests/js)"
+        missing = (f"{ICALJS_PACKAGE} is missing; run `npm ci` in tests/js (the test suite "
+                   "does it by itself where npm is on the PATH)")
+    message = f"ical.js cannot run: {missing}"
     if os.environ.get("CI"):
         pytest.fail(f"{message}; CI must run the ical.js checks", pytrace=False)
     pytest.skip(message)

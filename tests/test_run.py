@@ -316,6 +316,24 @@ def test_init_scaffolds_a_folder_that_passes_check(tmp_path: Path) -> None:
     assert (target / "contacts.yaml").read_bytes() == before
 
 
+def test_init_writes_a_gitignore_for_the_machine_state(tmp_path: Path) -> None:
+    """The starter folder ignores what the runs write (drafts/, .outreach/, the calendar, the
+    log) and the OAuth client; in a folder that already has a .gitignore (a git repository),
+    init adds only the missing lines and keeps the user's own."""
+    target = tmp_path / "mine"
+    assert cli(tmp_path, "init", str(target))[0] == 0
+    ignored = (target / ".gitignore").read_text().splitlines()
+    for line in ("/drafts/", "/.outreach/", "/calendar.ics", "/outreach.log", "/client_secret.json"):
+        assert line in ignored
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / ".gitignore").write_text("*.swp\n/drafts/")
+    assert cli(tmp_path, "init", str(repo))[0] == 0
+    lines = (repo / ".gitignore").read_text().splitlines()
+    assert lines[:2] == ["*.swp", "/drafts/"]
+    assert lines.count("/drafts/") == 1 and "/.outreach/" in lines
+
+
 def test_unexpected_errors_exit_3_with_a_crash_log(tmp_path: Path) -> None:
     """A bug prints one line naming a log with the traceback, and exits 3."""
     root = small_folder(tmp_path)
