@@ -45,9 +45,18 @@ def _warn(line: str) -> None:
     click.echo(f"warning: {line}", err=True)
 
 
-def _now() -> dt.datetime:
-    """The wall clock, read here only: it stamps calendar changes (LAST-MODIFIED, DTSTAMP)."""
+def _now(date: dt.date | None) -> dt.datetime:
+    """When calendar changes are stamped (LAST-MODIFIED, DTSTAMP): the wall clock, read here
+    only, for tonight; for a night named with --date, the start of that day (UTC), so that the
+    same inputs give the same bytes whenever it is re-run."""
+    if date is not None and date != dt.date.today():
+        return dt.datetime.combine(date, dt.time(), dt.UTC)
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def _missed(touch: Any) -> str:
+    """A touch whose window closed on nights without a run: what, and its last night."""
+    return f"{touch.key}: its last night was {touch.last_day:%a %d %b %Y}, and no run was made"
 
 
 def _calendar_line(cal: Any) -> str:
@@ -183,6 +192,8 @@ def check(ctx: click.Context, date: dt.date | None) -> None:
 def _touch_json(
     book: Any, plan_day: dt.date, touch: Any, draft: Any, error: str | None
 ) -> dict[str, Any]:
+    from outreach import planner
+
     contact = book.contact(touch.contact_id)
     camp = book.campaign(touch.campaign_id)
     return {
@@ -191,7 +202,7 @@ def _touch_json(
         "campaign": touch.campaign_id,
         "date": plan_day.isoformat(),
         "due": touch.due.isoformat(),
-        "last_day": touch.last_day.isoformat(),
+        "last_day": touch.last_day.isoformat() if planner.expires(touch) else None,
         "late_days": touch.late_days(plan_day),
         "occasion": {
             "kind": touch.occasion.kind,
@@ -255,6 +266,8 @@ def plan(ctx: click.Context, date: dt.date | None, days: int, as_json: bool) -> 
                 else:
                     click.echo(f"      error: {error}")
         if not as_json:
+            for t in p.missed:
+                click.echo(f"  missed: {_missed(t)}")
             for d in p.deferred:
                 click.echo(f"  waits: {d.touch.key} ({d.why})")
             for s in p.skipped:
@@ -313,13 +326,16 @@ def run(
     report = commands.run(
         _root(ctx),
         today=_today(date),
-        now=_now(),
+        now=_now(date),
         dry_run=dry_run,
         backend=backend,
         limit=limit,
         progress=progress,
         warn=_warn,
     )
+    if report.plan is not None:
+        for t in report.plan.missed:  # cron mails stderr: the user learns the nights it missed
+            _warn(f"missed {_missed(t)}")
     if show:
         for key in report.recovered:
             click.echo(f"recovered {key} (written before a crash)")
@@ -422,7 +438,7 @@ def calendar(ctx: click.Context, out: Path | None, date: dt.date | None, verbose
     """(Re)write the follow-up calendar feed."""
     from outreach import commands
 
-    report = commands.calendar(_root(ctx), today=_today(date), now=_now(), out=out, warn=_warn)
+    report = commands.calendar(_root(ctx), today=_today(date), now=_now(date), out=out, warn=_warn)
     if verbose or sys.stdout.isatty():
         click.echo(_calendar_line(report))
     for p in report.problems:

@@ -28,7 +28,7 @@ from outreach.feed import DraftInfo
 from outreach.fsutil import write_atomic
 from outreach.ledger import Ledger, RunLock, Seen
 from outreach.message import Draft, Thread, compose, thread_for
-from outreach.model import History, Touch
+from outreach.model import AfterMeetingTrigger, History, Touch
 from outreach.samples import samples
 
 Progress = Callable[[int, int], None]
@@ -39,12 +39,33 @@ def _ignore(_: str) -> None:
     return None
 
 
+def meeting_window(book: Book, today: dt.date, days: int = 0) -> tuple[dt.date, dt.date]:
+    """The local days whose meetings are read: ``lookback_days`` back, to tomorrow (to the end of
+    a ``plan --days`` run); and as far as the calendar's window needs for the follow-ups of
+    thank-you notes (a call 20 days after the note is shown until ``past_days`` after its day,
+    after the meeting has left ``lookback_days``; a follow-up before a meeting from
+    ``future_days`` ahead)."""
+    s = book.settings
+    back, ahead = s.meetings.lookback_days, days + 1
+    for camp in book.campaigns:
+        trig = camp.trigger
+        if camp.enabled and isinstance(trig, AfterMeetingTrigger) and camp.followups:
+            after = max(fu.after or 0 for fu in camp.followups)
+            before = max(fu.before or 0 for fu in camp.followups)
+            # the note comes days_after (business) days after the meeting, up to its catch-up
+            note = 2 * trig.days_after + (camp.catch_up_days or 0) + planner.DEFAULT_THANKS_CATCH_UP
+            back = max(back, s.calendar.past_days + after + note + 7)
+            ahead = max(ahead, s.calendar.future_days + before)
+    return today - dt.timedelta(days=back), today + dt.timedelta(days=ahead)
+
+
 def load_with_sources(
-    root: Path, today: dt.date, warn: Warn = _ignore, *, strict: bool = False
+    root: Path, today: dt.date, warn: Warn = _ignore, *, strict: bool = False, days: int = 0
 ) -> Book:
     """The book plus what the outside sources say: meetings from calendar feeds and articles from
     the library and RSS/Atom feeds. A source that is down is a warning (its cached copy is used);
-    a bad article entry is skipped with a warning, or is an error when ``strict`` (check)."""
+    a bad article entry is skipped with a warning, or is an error when ``strict`` (check).
+    ``days``: a plan of the coming days reads the meetings of those days too."""
     book = load_book(root)
     kinds = {c.trigger.kind for c in book.campaigns if c.enabled}
     cache = book.path(book.settings.state).parent / "cache"
@@ -54,13 +75,14 @@ def load_with_sources(
     if s.meetings.sources:
         from outreach.sources.meetings import load_meetings
 
+        start, end = meeting_window(book, today, days)
         report = load_meetings(
             s.meetings.sources,
             root=book.root,
             cache_dir=cache / "meetings",
             me=[a.lower() for a in (s.meetings.me or (s.sender.email,))],
-            start=today - dt.timedelta(days=s.meetings.lookback_days),
-            end=today + dt.timedelta(days=1),
+            start=start,
+            end=end,
             tz=s.timezone,
             timeout=s.meetings.timeout_seconds,
         )
@@ -145,14 +167,20 @@ def check(root: Path, *, today: dt.date, warn: Warn = _ignore) -> CheckReport:
     """Validate every file, then render every template for every contact it applies to."""
     from outreach import feed
 
-    book = load_with_sources(root, today, warn, strict=True)
+    try:
+        book = load_with_sources(root, today, warn, strict=True)
+    except InvalidInput as exc:  # every problem at once: the article library's too
+        raise InvalidInput([*exc.problems, *_library_problems(root, exc.problems)]) from None
     env = render.environment(book.templates_dir, book.root)
     strings = feed.Strings(env)
     failures: list[tuple[Touch, RenderError, str]] = []
     rendered = events = 0
     for camp in book.campaigns:
         for contact in book.contacts:
-            if not planner.in_audience(contact, camp) or contact.preferences.do_not_contact:
+            if (
+                not planner.in_audience(contact, camp, book.settings.country)
+                or contact.preferences.do_not_contact
+            ):
                 continue
             drafts = camp.template is not None and not planner.draft_blocker(contact, camp)
             for sample in samples(book, contact, camp, today):
@@ -175,6 +203,22 @@ def check(root: Path, *, today: dt.date, warn: Warn = _ignore) -> CheckReport:
     if failures:
         raise InvalidInput(_once_per_sample(book, failures))
     return CheckReport(len(book.contacts), len(book.campaigns), rendered, events)
+
+
+def _library_problems(root: Path, known: list[Problem]) -> list[Problem]:
+    """The article library's problems, when the rest of the folder failed to load (and so the
+    sources were not read), unless they are among the ``known`` ones already."""
+    from outreach.config import load_settings
+    from outreach.sources.articles import load_library
+
+    settings, _, errors = load_settings(root)
+    if settings is None or errors:
+        return []
+    path = Path(settings.articles.library).expanduser()
+    path = path if path.is_absolute() else root / path
+    if not path.is_file():
+        return []
+    return [p for p in load_library(path)[1] if p not in known]
 
 
 def _once_per_sample(book: Book, failures: list[tuple[Touch, RenderError, str]]) -> list[Problem]:
@@ -214,8 +258,9 @@ def read_history(book: Book) -> History:
 def plan(
     root: Path, *, today: dt.date, days: int = 0, warn: Warn = _ignore
 ) -> tuple[Book, list[planner.Plan]]:
-    book = load_with_sources(root, today, warn)
+    book = load_with_sources(root, today, warn, days=days)
     history = read_history(book)
+    book = planner.with_interactions(book, history)
     return book, planner.plan_days(book, history, today=today, days=days)
 
 
@@ -265,7 +310,9 @@ def write_calendar(
     from outreach import feed
 
     env = render.environment(book.templates_dir, book.root)
-    scheduled = planner.followups(book, ledger.history(), today=today)
+    history = ledger.history()
+    book = planner.with_interactions(book, history)
+    scheduled = planner.followups(book, history, today=today)
     specs, problems = feed.events(book, env, scheduled, _draft_infos(ledger), today=today)
     records, changed = feed.publish(specs, ledger.published(), now=now)
     result = feed.serialize(book, specs, records, today=today)
@@ -329,6 +376,7 @@ def run(
     book = load_with_sources(root, today, warn)
     if dry_run:
         history = read_history(book)
+        book = planner.with_interactions(book, history)
         p = planner.plan(book, history, today=today)
         touches, left = _limited(list(p.touches), limit)
         report = RunReport(
@@ -458,7 +506,9 @@ def _run_locked(
 
     if name == "gmail" and book.settings.gmail.reply_detection:
         _observe(book, ledger, store, today)
-    p = planner.plan(book, ledger.history(), today=today)
+    history = ledger.history()
+    book = planner.with_interactions(book, history)
+    p = planner.plan(book, history, today=today)
     touches = list(p.touches)
     touches, report.limited = _limited(touches, limit)
     report.plan = p
@@ -518,6 +568,7 @@ def preview(root: Path, *, today: dt.date, key: str | None, warn: Warn = _ignore
     """Render the drafts due on ``today`` (or the one with ``key``) without storing anything."""
     book = load_with_sources(root, today, warn)
     history = read_history(book)
+    book = planner.with_interactions(book, history)
     p = planner.plan(book, history, today=today)
     todo: list[tuple[Touch, str | None]] = [(t, None) for t in p.touches]
     if key is not None:
@@ -579,15 +630,31 @@ def log_interaction(root: Path, *, contact_id: str, kind: str, summary: str, day
             f"no contact has the id '{contact_id}'",
             f"did you mean '{close[0]}'?" if close else "see contacts.yaml",
         ) from None
+    from pydantic import ValidationError
+
+    from outreach.model import LoggedInteraction
+
     if "\x00" in summary:
         raise UsageError("the note holds a NUL character", "type plain text")
+    if not summary.strip():
+        raise UsageError(
+            "the note is empty", f"say what it was about, e.g. --{kind} 'talked about the renewal'"
+        )
     entry = {"contact": contact_id, "date": day, "kind": kind, "summary": summary.strip()}
+    try:  # write only what the next run accepts
+        LoggedInteraction.model_validate(entry)
+    except ValidationError as exc:
+        raise UsageError(
+            f"the note cannot be logged: {exc.errors()[0]['msg']}", "type plain text"
+        ) from None
     line = yaml.safe_dump(
         [entry], default_flow_style=None, allow_unicode=True, width=100_000, sort_keys=False
     )
     path = book.path(book.settings.interactions)
     new = not path.exists() or path.stat().st_size == 0
-    data = ((LOG_HEADER if new else "") + line).encode("utf-8")
+    # a file edited by hand may not end with a line break: never glue onto its last line
+    glue = "" if new or path.read_bytes()[-1:] == b"\n" else "\n"
+    data = ((LOG_HEADER if new else glue) + line).encode("utf-8")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     try:
         os.write(fd, data)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO
 
 from outreach.errors import Busy, OutreachError
-from outreach.model import History, Touch
+from outreach.model import History, Interaction, Touch
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: touches and runs
@@ -207,7 +207,11 @@ class Ledger:
             "SELECT contact, made_on FROM touches WHERE status = 'drafted' AND made_on IS NOT NULL"
         ):
             touched.setdefault(contact, []).append(dt.date.fromisoformat(made_on))
-        first = self.conn.execute("SELECT min(run_date) FROM runs").fetchone()[0]
+        run_days = tuple(
+            dt.date.fromisoformat(d)
+            for (d,) in self.conn.execute("SELECT DISTINCT run_date FROM runs ORDER BY run_date")
+        )
+        first = run_days[0].isoformat() if run_days else None
         made_on = {
             key: dt.date.fromisoformat(day)
             for key, day in self.conn.execute(
@@ -221,9 +225,15 @@ class Ledger:
         ):
             stopped.add(first_key)
             replies.setdefault(contact, []).append(dt.date.fromisoformat(day))
-        seen: dict[str, list[dt.date]] = {}
-        for contact, day in self.conn.execute("SELECT contact, day FROM seen"):
-            seen.setdefault(contact, []).append(dt.date.fromisoformat(day))
+        seen: dict[str, list[Interaction]] = {}
+        for contact, day, kind, summary in self.conn.execute(
+            "SELECT contact, day, kind, summary FROM seen ORDER BY day, ref"
+        ):
+            seen.setdefault(contact, []).append(
+                Interaction.model_construct(
+                    date=dt.date.fromisoformat(day), kind=kind, summary=summary
+                )
+            )
         return History(
             done=done,
             touched={k: tuple(sorted(v)) for k, v in touched.items()},
@@ -231,7 +241,8 @@ class Ledger:
             made_on=made_on,
             stopped=frozenset(stopped),
             replies={k: tuple(sorted(v)) for k, v in replies.items()},
-            seen={k: tuple(sorted(v)) for k, v in seen.items()},
+            seen={k: tuple(v) for k, v in seen.items()},
+            run_days=run_days,
         )
 
     def get(self, key: str) -> Row | None:

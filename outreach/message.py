@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import EmailPolicy
 from email.utils import format_datetime, getaddresses
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +20,41 @@ from outreach.errors import RenderError
 from outreach.model import Touch
 
 DRAFT_HOUR = 7  # the Date header: 07:00 on the run date, in the user's time zone
+
+
+class _Policy(EmailPolicy):
+    """SMTP's policy, but an ASCII subject is folded between its words with the first words on
+    the ``Subject:`` line. Python's folder moves a subject that fits on a line of its own to the
+    next line whole (``Subject:`` CRLF SP ``Thought of you: ...``), which some readers show with
+    a leading space."""
+
+    def fold(self, name: str, value: Any) -> str:
+        folded = _fold_words(name, str(value), self.max_line_length or 998, self.linesep)
+        return folded if folded is not None else super().fold(name, value)
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        folded = _fold_words(name, str(value), self.max_line_length or 998, self.linesep)
+        return folded.encode("ascii") if folded is not None else super().fold_binary(name, value)
+
+
+def _fold_words(name: str, value: str, width: int, linesep: str) -> str | None:
+    """``Subject: w1 w2`` folded before the spaces between words, lines at most ``width``; None
+    when the default folder is needed (not a subject, not plain ASCII, a word that is too long)."""
+    if name.lower() != "subject" or not value.isascii() or not value.isprintable():
+        return None
+    words = value.split(" ")
+    if any(len(w) > width - 2 for w in words) or "" in words:
+        return None
+    lines, line = [], f"{name}:"
+    for word in words:
+        if len(line) + 1 + len(word) > width and line != f"{name}:":
+            lines.append(line)
+            line = ""
+        line += " " + word
+    return linesep.join([*lines, line]) + linesep
+
+
+_SMTP = _Policy(linesep="\r\n")
 
 
 def message_id(key: str, sender_email: str) -> str:
@@ -160,7 +195,7 @@ def compose(
     rendered = render.render(env, template, context_for(book, touch, today))
     s = book.settings.sender
     mid = message_id(touch.key, s.email)
-    msg = EmailMessage(policy=SMTP)
+    msg = EmailMessage(policy=_SMTP)
     local, domain = s.email.rsplit("@", 1)
     msg["From"] = Address(display_name=s.name, username=local, domain=domain)
     tlocal, tdomain = to_addr.rsplit("@", 1)

@@ -383,6 +383,7 @@ class Audience(Strict):
     exclude_tags: tuple[Text, ...] = ()
     exclude: tuple[Slug, ...] = ()  # contact ids
     handwritten: bool | None = None  # true: only people who prefer handwritten notes; false: not
+    countries: tuple[Country, ...] = ()  # their country (else the settings'): one of these
 
 
 FollowUpKind = Literal["call", "card", "gift", "review", "meeting", "task"]
@@ -635,15 +636,20 @@ class History:
     made_on: dict[str, dt.date] | None = None  # drafted keys -> the night they were made
     stopped: frozenset[str] = frozenset()  # first-step keys of sequences a reply stopped
     replies: dict[str, tuple[dt.date, ...]] | None = None  # per contact: days they wrote to us
-    # per contact: days of interactions seen in outside sources (meetings in the calendar feeds),
+    # per contact: interactions seen in outside sources (meetings in the calendar feeds),
     # remembered by the ledger after they leave the source's window
-    seen: dict[str, tuple[dt.date, ...]] | None = None
+    seen: dict[str, tuple[Interaction, ...]] | None = None
+    run_days: tuple[dt.date, ...] = ()  # the nights a run was made, oldest first
+
+    def last_run_before(self, day: dt.date) -> dt.date | None:
+        earlier = [d for d in self.run_days if d < day]
+        return max(earlier) if earlier else None
 
     def reply_days(self, contact_id: str) -> tuple[dt.date, ...]:
         return (self.replies or {}).get(contact_id, ())
 
     def seen_days(self, contact_id: str) -> tuple[dt.date, ...]:
-        return (self.seen or {}).get(contact_id, ())
+        return tuple(i.date for i in (self.seen or {}).get(contact_id, ()))
 
     def touch_days(self, contact_id: str) -> tuple[dt.date, ...]:
         return (self.touched or {}).get(contact_id, ())

@@ -35,6 +35,7 @@ from outreach.model import (
     FollowUp,
     History,
     HolidayTrigger,
+    Interaction,
     IntervalTrigger,
     Occasion,
     PartialDate,
@@ -44,6 +45,14 @@ from outreach.model import (
 
 DEFAULT_SCHEDULE_CATCH_UP = 14
 FAR = dt.timedelta(days=3650)
+# triggers whose touches never expire (keep in touch), or are replaced by the next one when they
+# do (an article past max_age_days: the next freshest is shared): nothing of theirs is "missed"
+OPEN_ENDED = ("interval", "content")
+
+
+def expires(touch: Touch) -> bool:
+    """False for a keep-in-touch: it waits as long as it must (``last_day`` is then far away)."""
+    return touch.occasion.kind != "interval"
 
 
 @dataclass(frozen=True)
@@ -62,12 +71,27 @@ class Plan:
     deferred: tuple[Deferred, ...] = ()
     skipped: tuple[Skip, ...] = field(default_factory=tuple)
     notes: tuple[str, ...] = ()  # e.g. articles that match nobody
+    missed: tuple[Touch, ...] = ()  # whose last day passed on nights without a run
 
 
 def _slug(text: str) -> str:
     """'Sofía' -> 'sofia', 'Jo Ann' -> 'jo-ann' (accents folded, so keys stay readable)."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "x"
+
+
+def child_slugs(contact: Contact) -> list[str]:
+    """Each child's part of a touch key: the slug of the name ("Sam" -> "sam"); children whose
+    names give the same slug ("Jo Ann" and "Jo-Ann") also get a few hex digits of their exact
+    name (and birthday), so the keys stay apart and do not depend on the order of the list."""
+    slugs = [_slug(c.name) for c in contact.family.children]
+    out = []
+    for child, slug in zip(contact.family.children, slugs, strict=True):
+        if slugs.count(slug) > 1:
+            tell = f"{child.name}|{child.birthday or ''}".encode()
+            slug = f"{slug}-{hashlib.sha1(tell).hexdigest()[:4]}"
+        out.append(slug)
+    return out
 
 
 def fmt_day(day: dt.date) -> str:
@@ -77,8 +101,12 @@ def fmt_day(day: dt.date) -> str:
 # --------------------------------------------------------------------------- audience
 
 
-def in_audience(contact: Contact, campaign: Campaign) -> bool:
+def in_audience(contact: Contact, campaign: Campaign, country: str | None = None) -> bool:
+    """Whether the campaign's audience holds the contact; ``country``: the settings' country, for
+    a contact without one (``audience.countries``)."""
     a = campaign.audience
+    if a.countries and (contact.country or country) not in a.countries:
+        return False
     tags = set(contact.tags)
     if a.tags and not tags.intersection(a.tags):
         return False
@@ -131,13 +159,9 @@ def _date_occasions(
         assert s.birthday is not None
         people.append((s.birthday, "spouse-", f"{s.name}'s birthday", s.name))
     elif f == "children.birthday":
-        seen: set[str] = set()
-        for n, child in enumerate(contact.family.children, start=1):
+        slugs = child_slugs(contact)
+        for child, slug in zip(contact.family.children, slugs, strict=True):
             if child.birthday:
-                slug = _slug(child.name)
-                if slug in seen:  # "Jo Ann" and "Jo-Ann": keep the keys apart
-                    slug = f"{slug}-{n}"
-                seen.add(slug)
                 people.append((child.birthday, f"{slug}-", f"{child.name}'s birthday", child.name))
     country = _country(book, contact)
     for pdate, prefix, label, person in people:
@@ -220,6 +244,35 @@ def meetings_with(book: Book, contact: Contact) -> list[Any]:
     """The meetings (from the meeting feeds) this contact attended, by any of their addresses."""
     mine = addresses(contact)
     return [m for m in book.meetings if mine & set(m.attendees)]
+
+
+def with_interactions(book: Book, history: History) -> Book:
+    """The book with what else is known to have happened with each person added to their
+    ``interactions``: meetings in the calendar feeds, meetings the ledger remembers, replies in a
+    sequence's conversation. Templates (``contact.last_interaction``) and the calendar's
+    cheat-sheet then see them like the interactions written in contacts.yaml."""
+    people = []
+    for contact in book.contacts:
+        extra = [
+            Interaction.model_construct(date=m.day, kind="meeting", summary=m.title or None)
+            for m in meetings_with(book, contact)
+        ]
+        extra += (history.seen or {}).get(contact.id, ())
+        extra += [
+            Interaction.model_construct(date=d, kind="email", summary="replied")
+            for d in history.reply_days(contact.id)
+        ]
+        have = {(i.date, i.kind, i.summary) for i in contact.interactions}
+        new = []
+        for i in extra:
+            if (i.date, i.kind, i.summary) not in have:
+                have.add((i.date, i.kind, i.summary))
+                new.append(i)
+        if new:
+            merged = tuple(sorted((*contact.interactions, *new), key=lambda i: i.date))
+            contact = contact.model_copy(update={"interactions": merged})
+        people.append(contact)
+    return replace(book, contacts=tuple(people))
 
 
 def last_touch(
@@ -370,7 +423,9 @@ def _content_occasions(
     due = max(due, best.date) if best.date else due
     occasion = Occasion("content", due, best.title, best.id, article=best)
     tags = ", ".join(sorted(set(best.tags) & wanted)) or "their interests"
-    yield _touch(camp, contact, occasion, due, today + FAR, f"article '{best.title}' ({tags})")
+    # shared while it is fresh (an undated article: always); then the next freshest is chosen
+    last = best.date + dt.timedelta(days=trig.max_age_days) if best.date else today + FAR
+    yield _touch(camp, contact, occasion, due, last, f"article '{best.title}' ({tags})")
 
 
 # --------------------------------------------------------------------------- the plan
@@ -416,9 +471,11 @@ def _step_touches(book: Book, camp: Campaign, history: History, today: dt.date) 
             contact = book.contact(parts[1])
         except KeyError:
             continue
-        if not in_audience(contact, camp) or draft_blocker(contact, camp):
+        if not in_audience(contact, camp, book.settings.country) or draft_blocker(contact, camp):
             continue
-        due = _shifted(day + dt.timedelta(days=step.after), _country(book, contact), camp, None)
+        after = day + dt.timedelta(days=step.after)
+        due = _shifted(after, _country(book, contact), camp, None)
+        moved = f", moved to {fmt_day(due)}, a business day" if due != after else ""
         last = due + dt.timedelta(
             days=camp.catch_up_days if camp.catch_up_days is not None else STEP_CATCH_UP
         )
@@ -437,7 +494,7 @@ def _step_touches(book: Book, camp: Campaign, history: History, today: dt.date) 
                 last,
                 camp.priority,
                 f"note {number + 1} of {len(camp.steps) + 1}, {step.after} days after "
-                f"note {number} ({day.isoformat()})",
+                f"note {number} ({day.isoformat()}){moved}",
             )
         )
     return out
@@ -451,7 +508,7 @@ def candidates(book: Book, history: History, today: dt.date) -> tuple[list[Touch
         if not camp.enabled or camp.template is None:
             continue  # a calendar-only campaign makes no drafts
         for contact in book.contacts:
-            if not in_audience(contact, camp):
+            if not in_audience(contact, camp, book.settings.country):
                 continue
             blocker = draft_blocker(contact, camp)
             due_now = [
@@ -474,7 +531,7 @@ def candidates(book: Book, history: History, today: dt.date) -> tuple[list[Touch
                 prefix = f"{camp.id}/{contact.id}/"
                 if (
                     contact.id not in out_ids
-                    and in_audience(contact, camp)
+                    and in_audience(contact, camp, book.settings.country)
                     and not draft_blocker(contact, camp)
                     and not any(
                         k.startswith(prefix) and d > recent
@@ -533,7 +590,38 @@ def plan(book: Book, history: History, *, today: dt.date) -> Plan:
             made_today[t.contact_id] = made_today.get(t.contact_id, 0) + 1
             total_today += 1
     chosen.sort(key=lambda t: (t.due, -t.priority, t.key))
-    return Plan(today, tuple(chosen), tuple(deferred), tuple(skipped), _article_notes(book))
+    return Plan(
+        today,
+        tuple(chosen),
+        tuple(deferred),
+        tuple(skipped),
+        _article_notes(book),
+        missed(book, history, today),
+    )
+
+
+def missed(book: Book, history: History, today: dt.date) -> tuple[Touch, ...]:
+    """Touches whose last day fell on nights without a run (cron did not run, the machine was
+    off), never made and now past: a thank-you whose two days of catch-up are over, a birthday.
+    Nothing when the last run was last night, or when there was no run before."""
+    last = history.last_run_before(today)
+    if last is None or (today - last).days <= 1:
+        return ()
+    first_gap, last_gap = last + dt.timedelta(days=1), today - dt.timedelta(days=1)
+    found: dict[str, Touch] = {}
+    for camp in book.campaigns:
+        if not camp.enabled or camp.template is None or camp.trigger.kind in OPEN_ENDED:
+            continue
+        for contact in book.contacts:
+            if not in_audience(contact, camp, book.settings.country) or draft_blocker(
+                contact, camp
+            ):
+                continue
+            for probe in (first_gap, today):
+                for t in occasions_for(book, contact, camp, probe, history):
+                    if first_gap <= t.last_day <= last_gap and t.key not in history.done:
+                        found.setdefault(t.key, t)
+    return tuple(sorted(found.values(), key=lambda t: (t.last_day, t.key)))
 
 
 def _article_notes(book: Book) -> tuple[str, ...]:
@@ -546,7 +634,10 @@ def _article_notes(book: Book) -> tuple[str, ...]:
     people = [
         interests_of(c)
         for c in book.contacts
-        if any(in_audience(c, camp) and not draft_blocker(c, camp) for camp in campaigns)
+        if any(
+            in_audience(c, camp, book.settings.country) and not draft_blocker(c, camp)
+            for camp in campaigns
+        )
     ]
     return tuple(
         f"article '{a.title}' ({', '.join(a.tags) or 'no tags'}) matches nobody"
@@ -566,6 +657,7 @@ def with_made(history: History, touches: tuple[Touch, ...] | list[Touch], day: d
         touched={k: tuple(v) for k, v in touched.items()},
         since=history.since or day,
         made_on={**(history.made_on or {}), **{t.key: day for t in touches}},
+        run_days=(*history.run_days, day),
     )
 
 
@@ -657,7 +749,10 @@ def followups(book: Book, history: History, *, today: dt.date) -> list[Scheduled
         if not camp.enabled or not camp.followups:
             continue
         for contact in book.contacts:
-            if not in_audience(contact, camp) or contact.preferences.do_not_contact:
+            if (
+                not in_audience(contact, camp, book.settings.country)
+                or contact.preferences.do_not_contact
+            ):
                 continue
             can_draft = camp.template is not None and draft_blocker(contact, camp) is None
             country = _country(book, contact)

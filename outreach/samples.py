@@ -26,16 +26,27 @@ class Sample:
 
 
 def samples(book: Book, contact: Contact, camp: Campaign, today: dt.date) -> list[Sample]:
-    """The touches to render for this contact and campaign (none when it has no occasion)."""
-    out: list[Sample] = []
-    seen: set[str] = set()
-    for touch in planner.occasions_for(book, contact, camp, today, History()):
-        person = touch.occasion.person or ""
-        if person not in seen:  # one sample per person (e.g. per child) is enough
-            seen.add(person)
-            out.append(Sample(touch))
+    """The touches to render for this contact and campaign (none when it has no occasion): this
+    year's and next year's dates and holidays (an age or a number of years differs), the next
+    scheduled day even when it is months away, and the source samples."""
+    out = [Sample(t) for t in planner.occasions_for(book, contact, camp, today, History())]
+    if camp.trigger.kind == "schedule" and not any(s.touch.occasion.date >= today for s in out):
+        out.extend(_next_scheduled(book, contact, camp, today))
     out.extend(_source_samples(book, contact, camp, today))
     return out
+
+
+def _next_scheduled(
+    book: Book, contact: Contact, camp: Campaign, today: dt.date
+) -> Iterator[Sample]:
+    """The first scheduled day after ``today`` (within a year): a schedule for March only has
+    no occasion around a December ``check``, but its template must work in March too."""
+    for month in range(1, 13):
+        probe = today + dt.timedelta(days=30 * month)
+        for touch in planner.occasions_for(book, contact, camp, probe, History()):
+            if touch.occasion.date > today:
+                yield Sample(touch)
+                return
 
 
 def _source_samples(

@@ -50,10 +50,22 @@ def check(root: Path) -> tuple[int, str, str]:
 
 
 def test_a_valid_folder_passes_check(tmp_path: Path) -> None:
-    """`outreach check` on a valid folder prints one ok line and exits 0."""
+    """`outreach check` on a valid folder prints one ok line and exits 0; a birthday is rendered
+    for this year and next year (the age differs)."""
     code, out, err = check(folder(tmp_path, GOOD_CONTACTS + BIRTHDAY))
     assert (code, err) == (0, "")
-    assert out == "ok: 1 contacts, 1 campaigns, 1 sample drafts rendered\n"
+    assert out == "ok: 1 contacts, 1 campaigns, 2 sample drafts rendered\n"
+
+
+def test_check_renders_a_schedule_whose_day_is_months_away(tmp_path: Path) -> None:
+    """A campaign scheduled for March 5 only, checked in November: its template is still
+    rendered (for next March), so a value Jane lacks ({{ contact.title }}) is found now."""
+    campaigns = ("campaigns:\n  - id: march\n    template: note.md\n"
+                 "    trigger: {kind: schedule, months: [3], day: 5}\n")
+    note = "---\nsubject: Hi\n---\nHi {{ contact.first }}, as {{ contact.title }}...\n"
+    code, _, err = check(folder(tmp_path, campaigns=campaigns, templates={"note.md": note}))
+    assert code == 2
+    assert err.startswith("templates/note.md:4: march/jane/2027-03-05: a value in {{ }} is None")
 
 
 def test_yaml_syntax_error_names_file_and_line(tmp_path: Path) -> None:

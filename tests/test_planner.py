@@ -7,6 +7,7 @@ today=...)`` is all there is, so these tests need no files, no clock and no mail
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -210,6 +211,22 @@ def test_childrens_birthdays_on_the_same_day_respect_the_daily_limit() -> None:
     made = simulate(b, "2026-04-20", "2026-05-10")
     assert made == {"kids/jane-doe/sam-2026": D("2026-04-26"),
                     "kids/jane-doe/zoe-2026": D("2026-04-27")}
+
+
+def test_children_whose_names_slug_alike_keep_their_keys_in_any_order() -> None:
+    """"Jo Ann" and "Jo-Ann" both slug to jo-ann: each key also holds a few hex digits of the
+    child's own name, so the two are kept apart, and reordering the list changes no key (a note
+    already made for one is never taken for the other's)."""
+    kids = [{"name": "Jo Ann", "birthday": "2015-05-03"}, {"name": "Jo-Ann", "birthday": "2017-05-20"}]
+    camp = campaign("kids", trigger={"kind": "date", "field": "children.birthday", "days_before": 7})
+
+    def made(children: list[dict[str, str]]) -> dict[str, dt.date]:
+        return simulate(book([contact(family={"children": children})], [camp]), "2026-04-20", "2026-05-31")
+
+    forwards, backwards = made(kids), made(kids[::-1])
+    assert forwards == backwards
+    assert len(forwards) == 2
+    assert all(re.fullmatch(r"kids/jane-doe/jo-ann-[0-9a-f]{4}-2026", k) for k in forwards)
 
 
 def test_no_greeting_in_the_year_of_birth() -> None:
@@ -763,6 +780,17 @@ def test_audience_can_select_people_who_prefer_handwritten_notes() -> None:
         assert {c.id for c in (writer, typist) if planner.in_audience(c, camp)} == expected
 
 
+def test_audience_can_select_countries_a_contact_without_one_has_the_settings_country() -> None:
+    """`countries: [CA]` selects Canadians; a contact without a country is in the settings'
+    country: one Thanksgiving campaign per country, nobody greeted twice."""
+    people = [contact("ann", country="CA"), contact("ben", country="US"), contact("cat", country=None)]
+    us = campaign("us", trigger={"kind": "holiday", "name": "Thanksgiving"}, audience={"countries": ["US"]})
+    ca = campaign("ca", trigger={"kind": "holiday", "name": "Thanksgiving"}, audience={"countries": ["ca"]})
+    made = simulate(book(people, [us, ca], country="US"), "2026-10-01", "2026-11-30")
+    assert made == {"ca/ann/2026-10-12": D("2026-10-12"), "us/ben/2026-11-26": D("2026-11-26"),
+                    "us/cat/2026-11-26": D("2026-11-26")}
+
+
 def test_contact_without_tier_or_stage_is_outside_a_tier_or_stage_filter() -> None:
     """An unknown tier or stage does not match a filter on tiers or stages."""
     c = contact("x", stage=None)
@@ -1096,3 +1124,25 @@ def test_touches_are_ordered_by_due_day_then_priority() -> None:
     ])
     assert keys(plan_on(b, "2026-06-15")) == ["early/bob-x/2026", "high/cat-x/2026-06-15",
                                               "low/ann-x/2026"]
+
+
+# =========================================================================== sequences
+
+
+def test_a_sequence_step_is_due_after_days_and_follows_the_campaigns_business_days() -> None:
+    """Note 2 is due `after` days after note 1 was made; a campaign with business_days: next
+    moves it off the weekend, and its reason says so. Its key ends in /step-2."""
+    key = "news/jane-doe/2027-03-01/step-2"
+
+    def step_two(business_days: str) -> tuple[dt.date, str]:
+        camp = campaign("news", trigger={"kind": "schedule", "months": [3], "day": 1},
+                        steps=[{"template": "note.md", "after": 5}], business_days=business_days)
+        b = book([contact()], [camp], limits=NO_LIMITS)
+        made = simulate(b, "2027-02-25", "2027-03-20")
+        assert made["news/jane-doe/2027-03-01"] == D("2027-03-01")
+        h = planner.with_made(history(), plan_on(b, "2027-03-01").touches, D("2027-03-01"))
+        return made[key], only(planner.plan(b, h, today=made[key])).reason
+
+    assert step_two("none") == (D("2027-03-06"), "note 2 of 2, 5 days after note 1 (2027-03-01)")
+    assert step_two("next") == (D("2027-03-08"), "note 2 of 2, 5 days after note 1 (2027-03-01), "
+                                "moved to Mon 8 Mar, a business day")

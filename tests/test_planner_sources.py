@@ -13,7 +13,7 @@ from typing import Any
 from factories import book, campaign, contact, history
 
 from outreach import planner
-from outreach.model import History
+from outreach.model import History, Interaction
 from outreach.sources.articles import Article, article_id
 from outreach.sources.meetings import Meeting, meeting_key
 
@@ -59,6 +59,14 @@ def test_an_article_becomes_available_on_its_date() -> None:
     assert shares(b, "2027-04-25") == [f"share/jane-doe/{article_id('https://news.example/spring-fleet')}"]
 
 
+def test_an_article_can_be_shared_until_it_is_max_age_days_old() -> None:
+    """The share of an article dated Jan 8, with max_age_days 400, may be made until Feb 12 of
+    the next year (its last day); then it is no longer fresh."""
+    b = share_book(art("winter-tyres", "2027-01-08"))
+    (t,) = planner.plan(b, history(), today=D("2027-01-10")).touches
+    assert (t.due, t.last_day) == (D("2027-01-10"), D("2028-02-12"))
+
+
 def test_over_the_months_each_article_comes_once_the_freshest_available_first() -> None:
     """Every night from January to June: the January article in January, the April one once it is
     published and the cadence allows, each once."""
@@ -79,6 +87,11 @@ def test_over_the_months_each_article_comes_once_the_freshest_available_first() 
 # --------------------------------------------------------------------------- meetings
 
 
+def met(day: str) -> Interaction:
+    """A meeting the ledger remembers."""
+    return Interaction(date=D(day), kind="meeting", summary="Fleet review")
+
+
 def meeting(day: str, title: str, *attendees: str) -> Meeting:
     start = dt.datetime.fromisoformat(f"{day}T15:00:00+00:00")
     return Meeting(meeting_key(D(day), title, f"{title}@cal"), f"{title}@cal", False, start,
@@ -91,7 +104,7 @@ def test_a_meeting_the_ledger_remembers_counts_after_it_left_the_feed() -> None:
     not on Apr 2, 60 days after Feb 1."""
     jane = contact("jane-doe", last_contacted="2027-02-01")
     b = book([jane], [campaign("kit", {"kind": "interval", "days": 60})], limits=NO_LIMITS)
-    remembered = dataclasses.replace(history(), seen={"jane-doe": (D("2027-03-10"),)})
+    remembered = dataclasses.replace(history(), seen={"jane-doe": (met("2027-03-10"),)})
     assert planner.last_touch(jane, remembered, D("2027-04-02"), b) == D("2027-03-10")
     assert shares(b, "2027-04-02", remembered) == []
     assert shares(b, "2027-05-09", remembered) == ["kit/jane-doe/2027-05-09"]
@@ -101,7 +114,7 @@ def test_a_meeting_the_ledger_remembers_counts_after_it_left_the_feed() -> None:
 def test_a_remembered_meeting_after_the_night_does_not_count_yet() -> None:
     """A remembered interaction counts from its own day on, like every other touch."""
     jane = contact("jane-doe", last_contacted="2027-02-01")
-    remembered = dataclasses.replace(history(), seen={"jane-doe": (D("2027-03-10"),)})
+    remembered = dataclasses.replace(history(), seen={"jane-doe": (met("2027-03-10"),)})
     assert planner.last_touch(jane, remembered, D("2027-03-09")) == D("2027-02-01")
 
 
@@ -111,5 +124,5 @@ def test_meetings_in_the_feed_and_in_the_ledger_both_count_the_latest_wins() -> 
     b = dataclasses.replace(
         book([jane], [campaign("kit", {"kind": "interval", "days": 60})]),
         meetings=(meeting("2027-03-20", "Review", "jane@acme.example"),))
-    remembered = dataclasses.replace(history(), seen={"jane-doe": (D("2027-03-10"),)})
+    remembered = dataclasses.replace(history(), seen={"jane-doe": (met("2027-03-10"),)})
     assert planner.last_touch(jane, remembered, D("2027-03-25"), b) == D("2027-03-20")

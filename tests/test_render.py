@@ -516,3 +516,24 @@ def test_the_plain_text_is_the_same_whatever_was_rendered_before(tmp_path: Path)
     assert (fresh.text, fresh.html) == (again.text, again.html)
     assert fresh.text == "Hi A_b*, **fixed** and 6.\n\nA_b*\n"
     assert fresh.html == render.markdown_to_html("Hi **A_b***, **fixed** and 6.\n\n*A_b**\n")
+
+
+@pytest.mark.parametrize("subject", [
+    "Thought of you: Napa cabernets under $50 that punch above their weight",
+    "Thought of you: Cricket's franchise economics, and what fintech learned from it",
+    "Happy birthday, Jane!",
+])
+def test_a_long_subject_is_folded_between_words_from_the_subject_line(
+        tmp_path: Path, subject: str) -> None:
+    """A subject longer than the Subject: line starts on it and is folded before a space, every
+    line at most 78 characters; any reader, old parsers too, reads back the same subject."""
+    draft = draft_for(tmp_path, f"---\nsubject: \"{subject}\"\n---\nHi {{{{ contact.first }}}},\n")
+    data = draft.message.as_bytes()
+    head = data.split(b"\r\n\r\n", 1)[0].decode()
+    lines = head.split("\r\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith("Subject:"))
+    assert lines[start].startswith("Subject: " + subject.split()[0])
+    assert all(len(line) <= 78 for line in lines)
+    assert str(email.message_from_bytes(data, policy=email.policy.default)["Subject"]) == subject
+    raw = str(email.message_from_bytes(data, policy=email.policy.compat32)["Subject"])
+    assert raw.replace("\r\n ", " ") == subject  # no leading space for readers that keep folds

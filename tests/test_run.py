@@ -244,6 +244,16 @@ def test_plan_json_lists_due_touches_with_the_documented_fields(tmp_path: Path) 
     assert not (root / ".outreach").exists()  # plan has no side effects
 
 
+def test_plan_json_has_no_last_day_for_a_keep_in_touch(tmp_path: Path) -> None:
+    """A keep-in-touch never expires: its last_day is null, not a date years away."""
+    root = write_folder(tmp_path / "book", [contact_data("ann-doe")],
+                        [campaign_data("kit", {"kind": "interval", "days": 45})])
+    code, out, _ = cli(root, "plan", "--date", DATE, "--json")
+    assert code == 0
+    (item,) = json.loads(out)
+    assert (item["key"], item["due"], item["last_day"]) == ("kit/ann-doe/2026-11-22", DATE, None)
+
+
 def test_plan_shows_why_and_what_waits(tmp_path: Path) -> None:
     """The text plan says why each touch is due and why others wait."""
     contacts = [contact_data("ann-doe", dates={"birthday": "--11-22"})]
@@ -332,6 +342,25 @@ def test_init_writes_a_gitignore_for_the_machine_state(tmp_path: Path) -> None:
     lines = (repo / ".gitignore").read_text().splitlines()
     assert lines[:2] == ["*.swp", "/drafts/"]
     assert lines.count("/drafts/") == 1 and "/.outreach/" in lines
+
+
+def test_a_night_named_with_date_gives_the_same_calendar_bytes_when_run_afresh(
+        tmp_path: Path) -> None:
+    """The calendar's DTSTAMP and LAST-MODIFIED come from the night named with --date, not the
+    wall clock: the same folder run afresh for that night writes the same bytes."""
+    import shutil
+
+    camp = campaign_data(followups=[{"kind": "call", "after": 2, "anchor": "draft"}])
+    root = write_folder(tmp_path / "book", [contact_data(dates={"birthday": "--11-22"})], [camp])
+    feeds = []
+    for _ in range(2):
+        for state in (".outreach", "drafts"):
+            shutil.rmtree(root / state, ignore_errors=True)
+        assert cli(root, "run", "--date", DATE)[0] == 0
+        feeds.append((root / "calendar.ics").read_bytes())
+        time.sleep(1.1)  # a stamp from the wall clock would differ
+    assert feeds[0] == feeds[1]
+    assert b"DTSTAMP:20261122T000000Z" in feeds[0]
 
 
 def test_unexpected_errors_exit_3_with_a_crash_log(tmp_path: Path) -> None:

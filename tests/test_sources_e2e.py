@@ -186,6 +186,79 @@ def test_a_meeting_keeps_counting_after_it_leaves_the_lookback_window(
     assert [t.key for t in plans[0].touches] == []
 
 
+def test_a_thank_you_follow_up_stays_in_the_calendar_after_the_meeting_left_the_lookback(
+        tmp_path: Path, calendar_server: tuple[str, Any]) -> None:
+    """A call 20 days after the thank-you note: the meeting (Mar 1) leaves the 14-day lookback on
+    Mar 16, but the call (Mar 22) stays in the feed until its day and after, with the same UID."""
+    import icalendar
+
+    url, handler = calendar_server
+    handler.body = ics(vevent("m1@x", "20270301T150000Z", "Kick-off", ["jane@acme.example"]))
+    camp = dict(THANKS, followups=[{"kind": "call", "after": 20, "anchor": "draft"}])
+    root = folder(tmp_path, url, [camp])
+    assert CliRunner().invoke(main, ["-C", str(root), "run", "--date", "2027-03-02"]).exit_code == 0
+
+    def calls(day: str) -> list[tuple[str, str]]:
+        result = CliRunner().invoke(main, ["-C", str(root), "calendar", "--date", day])
+        assert result.exit_code == 0, result.output
+        cal = icalendar.Calendar.from_ical((root / "calendar.ics").read_bytes())
+        return [(str(e["UID"]), e.decoded("DTSTART").isoformat()) for e in cal.walk("VEVENT")
+                if str(e["SUMMARY"]).startswith("Call ")]
+
+    seen = {day: calls(day) for day in ("2027-03-10", "2027-03-16", "2027-03-22", "2027-03-30")}
+    assert len({tuple(v) for v in seen.values()}) == 1, seen
+    assert [d for _, d in seen["2027-03-22"]] == ["2027-03-22"]
+
+
+def test_templates_and_the_cheat_sheet_see_the_last_meeting(
+        tmp_path: Path, calendar_server: tuple[str, Any]) -> None:
+    """Jane's last interaction in contacts.yaml is Dec 1; she was met on Mar 1 (a run that night
+    saw it). On Apr 5, after the meeting left the feed's window, `contact.last_interaction` is
+    Mar 1, and the follow-up's cheat-sheet says "Last meeting: 2027-03-01: Kick-off"."""
+    url, handler = calendar_server
+    handler.body = ics(vevent("m1@x", "20270301T150000Z", "Kick-off", ["jane@acme.example"]))
+    note = ("---\nsubject: Quarterly\n---\nHi {{ contact.first }},\n\nSince we last spoke "
+            "({{ contact.last_interaction }}), rates moved.\n")
+    quarterly = campaign_data("quarterly", {"kind": "schedule", "months": [4], "day": 5},
+                              template="q.md", followups=[{"kind": "call", "after": 1, "anchor": "draft"}])
+    root = write_folder(tmp_path / "book",
+                        [dict(JANE, interactions=[{"date": "2026-12-01", "kind": "call"}])],
+                        [quarterly], {"q.md": note}, sender={"name": "Alex Rivera", "email": ME},
+                        meetings={"sources": [url]})
+    assert CliRunner().invoke(main, ["-C", str(root), "run", "--date", "2027-03-02"]).exit_code == 0
+    result = CliRunner().invoke(main, ["-C", str(root), "run", "--date", "2027-04-05"])
+    assert result.exit_code == 0, result.output
+    (draft,) = (root / "drafts").glob("quarterly--*.eml")
+    assert "Since we last spoke (2027-03-01), rates moved." in draft.read_text()
+    feed = (root / "calendar.ics").read_text().replace("\r\n ", "")
+    assert "Last meeting: 2027-03-01: Kick-off" in feed
+
+
+def test_a_run_after_missed_nights_says_what_was_missed(
+        tmp_path: Path, calendar_server: tuple[str, Any]) -> None:
+    """Cron ran until Mar 9 and again on Mar 21. The thank-you for Jane's Mar 11 meeting could be
+    made until Mar 14 and Bob's birthday (Mar 15) only on its day: the run on Mar 21 says each
+    in one warning line (cron mails it) and exits 0; a run on the next night says nothing."""
+    url, handler = calendar_server
+    handler.body = ics(vevent("m1@x", "20270311T150000Z", "Review", ["jane@acme.example"]))
+    root = folder(tmp_path, url, [THANKS, campaign_data("birthday", template="plain.md")])
+    contacts = yaml.safe_load((root / "contacts.yaml").read_text())
+    contacts["contacts"][1]["dates"] = {"birthday": "--03-15"}
+    (root / "contacts.yaml").write_text(yaml.safe_dump(contacts))
+    runner = CliRunner()
+    for day in ("2027-03-08", "2027-03-09"):
+        assert runner.invoke(main, ["-C", str(root), "run", "--date", day]).exit_code == 0
+    result = runner.invoke(main, ["-C", str(root), "run", "--date", "2027-03-21"])
+    assert result.exit_code == 0
+    key = next(k for k in keys(root, "2027-03-12") if k.startswith("thank-you/"))
+    assert result.stderr.splitlines() == [
+        f"warning: missed {key}: its last night was Sun 14 Mar 2027, and no run was made",
+        "warning: missed birthday/bob-smith/2027: its last night was Mon 15 Mar 2027, and no run "
+        "was made",
+    ]
+    assert runner.invoke(main, ["-C", str(root), "run", "--date", "2027-03-22"]).stderr == ""
+
+
 DATA = Path(__file__).parent / "data"
 REPO_TEMPLATES = Path(__file__).parent.parent / "templates"
 
@@ -318,6 +391,20 @@ def test_an_article_without_url_is_skipped_with_a_warning_and_the_rest_goes_on(t
     assert len(list((root / "drafts").glob("share--jane-doe--*.eml"))) == 1
 
 
+def test_check_lists_article_problems_with_the_contacts_problems(tmp_path: Path) -> None:
+    """A broken contact and a broken article: check lists both, each once."""
+    root = article_folder(tmp_path, [{"title": "No link", "tags": ["electric trucks"]}])
+    contacts = yaml.safe_load((root / "contacts.yaml").read_text())
+    contacts["contacts"][0]["email"] = {"work": "jane@"}
+    (root / "contacts.yaml").write_text(yaml.safe_dump(contacts, sort_keys=False))
+    result = CliRunner().invoke(main, ["-C", str(root), "check"])
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("contacts.yaml:") and "'jane@' is not an email address" in lines[0]
+    assert lines[1].startswith("articles.yaml:2: articles[0].url: required key 'url' is missing")
+
+
 # --------------------------------------------------------------------------- outreach log
 
 
@@ -355,6 +442,25 @@ def test_log_refuses_an_unknown_contact_and_two_kinds(tmp_path: Path) -> None:
     result = runner.invoke(main, ["-C", str(root), "log", "jane-doe", "--call", "x", "--note", "y"])
     assert result.exit_code == 2
     assert not (root / "interactions.yaml").exists()
+
+
+def test_log_writes_only_what_the_next_run_accepts(tmp_path: Path) -> None:
+    """An empty note is refused (exit 2, nothing written); a file edited by hand that does not
+    end with a line break gets the entry on a line of its own; the next run still checks."""
+    root = write_folder(tmp_path / "book", [JANE], [campaign_data()])
+    runner = CliRunner()
+    result = runner.invoke(main, ["-C", str(root), "log", "jane-doe", "--call", "   "])
+    assert (result.exit_code, result.stderr) == (
+        2, "the note is empty; say what it was about, e.g. --call 'talked about the renewal'\n")
+    assert not (root / "interactions.yaml").exists()
+    (root / "interactions.yaml").write_text("- {contact: jane-doe, date: 2026-11-10, kind: call}")
+    result = runner.invoke(main, ["-C", str(root), "log", "jane-doe", "--visit", "lunch",
+                                  "--date", "2026-11-12"])
+    assert result.exit_code == 0, result.output
+    assert (root / "interactions.yaml").read_text().splitlines() == [
+        "- {contact: jane-doe, date: 2026-11-10, kind: call}",
+        "- {contact: jane-doe, date: 2026-11-12, kind: visit, summary: lunch}"]
+    assert runner.invoke(main, ["-C", str(root), "check"]).exit_code == 0
 
 
 def test_a_broken_interactions_file_is_reported_with_its_line(tmp_path: Path) -> None:

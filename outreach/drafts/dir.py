@@ -63,7 +63,7 @@ class DirStore:
         msg = draft.message
         if "X-Unsent" not in msg:
             msg["X-Unsent"] = "1"
-        data = msg.as_bytes(policy=SMTP)
+        data = msg.as_bytes()  # the message's own policy: SMTP line ends, folded subjects
         target = self.folder / file_name(draft.key)
         try:
             write_atomic(target, data, prefix=_TMP_PREFIX)
