@@ -4,22 +4,31 @@ One row per touch key. A draft is recorded as ``pending`` (with its Message-ID) 
 is asked to write it and ``drafted`` right after; a crash in between leaves ``pending``, and the
 next run asks the store whether that Message-ID exists before writing again. Schema changes are
 ordered migrations recorded in ``PRAGMA user_version``; user data is never dropped.
+
+The file itself (inspected before use, made whole, its SQLite errors as one line each, the run
+lock beside it) is :mod:`outreach.statefile`'s.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
-import os
+import functools
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import Concatenate, ParamSpec, TypeVar
 
-from outreach.errors import Busy, OutreachError
+from outreach import statefile
 from outreach.model import History, Interaction, Touch
+from outreach.statefile import LedgerBusy as LedgerBusy
+from outreach.statefile import LedgerDiskError as LedgerDiskError
+from outreach.statefile import LedgerError as LedgerError
+from outreach.statefile import RunLock as RunLock
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: touches and runs
@@ -127,6 +136,21 @@ class Row:
     outcome_on: str | None = None
 
 
+TABLES = frozenset({"touches", "runs"})  # what migration 1 made: every ledger has them
+
+
+def _guarded(fn: Callable[Concatenate[Ledger, P], R]) -> Callable[Concatenate[Ledger, P], R]:
+    """SQLite errors met later (a page that reads garbage, a full disk, a lock held by another
+    program) are one line each, like those met when opening."""
+
+    @functools.wraps(fn)
+    def wrapper(ledger: Ledger, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with statefile.sqlite_errors(ledger.path, opening=False):
+            return fn(ledger, *args, **kwargs)
+
+    return wrapper
+
+
 _ROW = (
     "key, contact, campaign, status, message_id, ref, made_on, attempts, error, subject, reason, "
     "thread_id, outcome, outcome_on"
@@ -142,62 +166,69 @@ class Ledger:
 
     @classmethod
     def open(cls, path: Path) -> Ledger:
-        """Open for writing, creating the file and applying migrations."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, isolation_level=None, timeout=30)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        ledger = cls(conn, path)
-        ledger._migrate()
-        return ledger
+        """Open for writing, making a new ledger (whole) or applying migrations; one line
+        (:mod:`outreach.statefile`'s errors) when the file cannot be used, and nothing done."""
+        if statefile.inspect(path, len(MIGRATIONS), TABLES) is None:
+            statefile.create(path, lambda conn: cls(conn, path)._migrate())
+        with statefile.sqlite_errors(path, opening=True):
+            conn = statefile.connect(path)
+            try:
+                cls(conn, path)._migrate()
+                statefile.probe_write(conn)
+            except BaseException:
+                conn.close()
+                raise
+        return cls(conn, path)
 
     @classmethod
     def open_readonly(cls, path: Path) -> Ledger | None:
-        """Open for reading, or None when there is no ledger yet (``plan`` has no side effects)."""
-        if not path.exists():
+        """Open for reading, or None when there is no ledger yet (``plan`` has no side effects).
+        Works while a run holds the write lock (WAL)."""
+        version = statefile.inspect(path, len(MIGRATIONS), TABLES)
+        if not version:
             return None
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, timeout=30)
-        ledger = cls(conn, path)
-        version = ledger._version()
-        if version > len(MIGRATIONS):
-            raise _too_new(path, version)
         if version < len(MIGRATIONS):
-            conn.close()
-            return None if version == 0 else cls._readonly_after_migrating(path)
-        return ledger
-
-    @classmethod
-    def _readonly_after_migrating(cls, path: Path) -> Ledger:
-        cls.open(path).close()
-        return cls(sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None), path)
+            cls.open(path).close()
+        with statefile.sqlite_errors(path, opening=True):
+            return cls(statefile.connect_readonly(path), path)
 
     def close(self) -> None:
-        self.conn.close()
+        with contextlib.suppress(sqlite3.Error):  # what was committed is safe in the log
+            self.conn.close()
 
     def _version(self) -> int:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
 
     def _migrate(self) -> None:
         version = self._version()
-        if version > len(MIGRATIONS):
-            raise _too_new(self.path, version)
         for n, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            self.conn.executescript(
-                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {n};\nCOMMIT;"
-            )
+            try:
+                self.conn.executescript(
+                    f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {n};\nCOMMIT;"
+                )
+            except BaseException:
+                self._rollback()
+                raise
+
+    def _rollback(self) -> None:
+        """Undo an open transaction, if SQLite has not already (it does on a full disk)."""
+        if self.conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute("ROLLBACK")
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
+            self.conn.execute("COMMIT")
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
-        self.conn.execute("COMMIT")
 
     # ----------------------------------------------------------------- reading
 
+    @_guarded
     def history(self) -> History:
         done = frozenset(
             k for (k,) in self.conn.execute("SELECT key FROM touches WHERE status = 'drafted'")
@@ -245,6 +276,7 @@ class Ledger:
             run_days=run_days,
         )
 
+    @_guarded
     def get(self, key: str) -> Row | None:
         r = self.conn.execute(
             f"SELECT {_ROW} FROM touches WHERE key = ?",
@@ -252,6 +284,7 @@ class Ledger:
         ).fetchone()
         return Row(*r) if r else None
 
+    @_guarded
     def rows(self, status: str | None = None) -> list[Row]:
         sql = f"SELECT {_ROW} FROM touches"
         args: tuple[str, ...] = ()
@@ -262,6 +295,7 @@ class Ledger:
 
     # ----------------------------------------------------------------- writing
 
+    @_guarded
     def start_run(self, run_date: dt.date, backend: str) -> int:
         with self._tx() as c:
             cur = c.execute(
@@ -270,6 +304,7 @@ class Ledger:
             )
             return int(cur.lastrowid or 0)
 
+    @_guarded
     def finish_run(self, run_id: int, made: int, failed: int) -> None:
         with self._tx() as c:
             c.execute(
@@ -277,6 +312,7 @@ class Ledger:
                 (made, failed, run_id),
             )
 
+    @_guarded
     def mark_pending(self, touch: Touch, message_id: str, today: dt.date, subject: str) -> None:
         """Record the intent to write a draft, before the store is asked to."""
         with self._tx() as c:
@@ -302,6 +338,7 @@ class Ledger:
                 ),
             )
 
+    @_guarded
     def mark_drafted(self, key: str, ref: str, thread_id: str | None = None) -> None:
         with self._tx() as c:
             c.execute(
@@ -310,6 +347,7 @@ class Ledger:
                 (ref, thread_id, key),
             )
 
+    @_guarded
     def set_outcome(self, key: str, outcome: str, day: dt.date) -> None:
         """What the mailbox says became of a draft: sent, or deleted unsent (never re-created:
         the row stays drafted)."""
@@ -319,6 +357,7 @@ class Ledger:
                 (outcome, day.isoformat(), key),
             )
 
+    @_guarded
     def add_reply(self, first_key: str, contact: str, day: dt.date) -> None:
         """The contact wrote back in a sequence's thread: it stops, and it counts as a touch."""
         with self._tx() as c:
@@ -327,6 +366,7 @@ class Ledger:
                 (first_key, contact, day.isoformat()),
             )
 
+    @_guarded
     def remember(self, seen: Iterable[Seen]) -> int:
         """Keep interactions seen in an outside source (a meeting in a calendar feed); the same
         one (contact, source, ref) seen again updates its day and summary. Returns how many."""
@@ -340,6 +380,7 @@ class Ledger:
             )
         return len(rows)
 
+    @_guarded
     def mark_failed(self, touch: Touch, error: str, today: dt.date) -> None:
         with self._tx() as c:
             c.execute(
@@ -362,6 +403,7 @@ class Ledger:
 
     # ----------------------------------------------------------------- the calendar feed
 
+    @_guarded
     def published(self) -> dict[str, Published]:
         return {
             uid: Published(uid, digest, seq, dt.datetime.fromisoformat(changed))
@@ -370,6 +412,7 @@ class Ledger:
             )
         }
 
+    @_guarded
     def save_published(self, records: list[Published]) -> None:
         with self._tx() as c:
             c.executemany(
@@ -378,54 +421,3 @@ class Ledger:
                 "sequence = excluded.sequence, changed = excluded.changed",
                 [(r.uid, r.digest, r.sequence, r.changed.isoformat()) for r in records],
             )
-
-
-def _too_new(path: Path, version: int) -> OutreachError:
-    return OutreachError(
-        f"{path} was written by a newer outreach (schema {version}, this one knows "
-        f"{len(MIGRATIONS)})",
-        "upgrade outreach: pip install -U outreach",
-    )
-
-
-# --------------------------------------------------------------------------- the run lock
-
-
-class RunLock:
-    """An exclusive, non-blocking lock file next to the ledger; released when the process dies."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fh: IO[str] | None = None
-
-    def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fh = self.path.open("a+")
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            holder = fh.read().strip() or "?"
-            fh.close()
-            raise Busy(
-                f"another outreach run is in progress (pid {holder}); nothing was drafted",
-                "wait for it to finish; cron will try again tomorrow",
-            ) from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
-        self._fh = fh
-
-    def release(self) -> None:
-        if self._fh is not None:
-            fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
-            self._fh.close()
-            self._fh = None
-
-    def __enter__(self) -> RunLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()

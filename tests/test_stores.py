@@ -84,3 +84,47 @@ def test_dir_store_write_failure_is_a_store_error(tmp_path: Path) -> None:
     (tmp_path / "drafts").write_text("a file where the folder should be")
     with pytest.raises(StoreError, match="cannot write"):
         DirStore(tmp_path / "drafts").create(drafts(tmp_path)[0])
+
+
+def test_dir_store_check_refuses_a_file_where_the_folder_should_be(tmp_path: Path) -> None:
+    """A file named like the drafts folder (or on the way to it) can hold no draft at all: check()
+    says so in one line, exit code 2, before anything is tried."""
+    from outreach.drafts.dir import FolderUnusable
+
+    (tmp_path / "drafts").write_text("a file")
+    with pytest.raises(FolderUnusable) as caught:
+        DirStore(tmp_path / "drafts").check()
+    assert caught.value.exit_code == 2
+    assert caught.value.lines() == [
+        f"the drafts folder {tmp_path / 'drafts'} is a file; nothing was drafted; move the file "
+        "aside, or set drafts.dir in outreach.yaml to a folder you can write in"
+    ]
+    with pytest.raises(FolderUnusable) as caught:
+        DirStore(tmp_path / "drafts" / "2026").check()
+    assert caught.value.message == (
+        f"cannot make the drafts folder {tmp_path / 'drafts' / '2026'}: {tmp_path / 'drafts'} is "
+        "a file; nothing was drafted"
+    )
+    with pytest.raises(FolderUnusable, match="File name too long; nothing was drafted"):
+        DirStore(tmp_path / ("x" * 300)).check()
+
+
+def test_dir_store_check_makes_nothing(tmp_path: Path) -> None:
+    """A folder not made yet is fine (the first draft makes it), and check() does not make it: a
+    night with nothing due, or one that stops before drafting, leaves no empty folder."""
+    DirStore(tmp_path / "drafts").check()
+    DirStore(tmp_path / "a" / "b" / "drafts").check()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_dir_store_is_checked_when_it_is_opened(tmp_path: Path) -> None:
+    """open_store checks the dir store's folder: a run fails on it before the ledger is opened."""
+    from factories import settings
+
+    from outreach.drafts import open_store
+    from outreach.drafts.dir import FolderUnusable
+
+    (tmp_path / "drafts").write_text("a file")
+    with pytest.raises(FolderUnusable):
+        open_store("dir", tmp_path, "drafts", settings().gmail)
+    assert isinstance(open_store("dir", tmp_path, "elsewhere", settings().gmail), DirStore)

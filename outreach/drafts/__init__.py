@@ -59,7 +59,9 @@ def open_store(backend: str, root: Path, directory: str, gmail: GmailSettings) -
         from outreach.drafts.dir import DirStore
 
         path = Path(directory).expanduser()
-        return DirStore(path if path.is_absolute() else root / path)
+        store = DirStore(path if path.is_absolute() else root / path)
+        store.check()  # a folder that can hold no draft at all stops the run before it starts
+        return store
     if backend == "memory":
         from outreach.drafts.memory import MemoryStore
 
