@@ -16,6 +16,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from outreach.sources.meetings import (
     Meeting,
@@ -646,3 +648,215 @@ def test_webcal_and_secret_urls() -> None:
         "https://dav.example.com:8443/cal.ics"
     )
     assert describe_source("calendars/work.ics") == "calendars/work.ics"
+
+
+# ---- series that began long ago ----------------------------------------------------------------
+# dateutil walks a rule from its DTSTART: the series below are moved to just before the window
+# before they are expanded (outreach.sources.recurrence), and must keep their occurrences there.
+
+STANDUP = """
+UID:standup@crm.example
+SUMMARY:Standup
+DTSTART;TZID=America/New_York:{start}T091500
+DTEND;TZID=America/New_York:{start}T093000
+RRULE:{rule}
+ORGANIZER:mailto:me@example.com
+ATTENDEE;PARTSTAT=ACCEPTED:mailto:dan@partner.example
+"""
+
+
+def starts(report: SourceReport) -> list[dt.datetime]:
+    return [m.start for m in report.meetings]
+
+
+def test_a_daily_series_from_year_one_has_the_same_meetings_as_one_from_this_year(
+    tmp_path: Path,
+) -> None:
+    """A daily standup whose DTSTART is 0001-01-01 (some exports begin series far back) has
+    the same meetings in the window as one that began this year: at 09:15 New York time on both
+    sides of the DST change, 15 minutes long, read at once (dateutil alone walks 740,000 days)."""
+    old = ics(STANDUP.format(start="00010101", rule="FREQ=DAILY"))
+    new = ics(STANDUP.format(start="20260101", rule="FREQ=DAILY"))
+    began = dt.datetime.now()
+    report = load(tmp_path, write(tmp_path, old, "old.ics"))
+    assert (dt.datetime.now() - began).total_seconds() < 1
+    assert report.warnings == ()
+    assert starts(report) == starts(load(tmp_path, write(tmp_path, new, "new.ics")))
+    assert len(report.meetings) == 61
+    assert {m.start.astimezone(NY).time() for m in report.meetings} == {dt.time(9, 15)}
+    assert {m.end - m.start for m in report.meetings} == {dt.timedelta(minutes=15)}
+
+
+def test_a_fortnightly_series_from_1970_keeps_its_weeks_exdates_and_moved_occurrences(
+    tmp_path: Path,
+) -> None:
+    """Every other week on Monday and Wednesday since 5 January 1970, with an EXDATE and an
+    occurrence moved to Friday in the window: the same weeks as the series computed from 1970
+    (weeks 0, 2, 4, ... counted from its start), without the EXDATE, with the moved one."""
+    rule = "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE"
+    series = STANDUP.format(start="19700105", rule=rule) + (
+        "EXDATE;TZID=America/New_York:20261014T091500\n")
+    moved = """
+UID:standup@crm.example
+RECURRENCE-ID;TZID=America/New_York:20261026T091500
+SUMMARY:Standup (moved)
+DTSTART;TZID=America/New_York:20261030T140000
+DTEND;TZID=America/New_York:20261030T143000
+ORGANIZER:mailto:me@example.com
+ATTENDEE;PARTSTAT=ACCEPTED:mailto:dan@partner.example
+"""
+    text = ics(series, moved)
+    report = load(tmp_path, write(tmp_path, text))
+    # 1970-01-05 was a Monday; 2026-10-12 is 2,962 weeks later: an even week of the series
+    local = [(m.start.astimezone(NY).strftime("%a %d %b %H:%M"), m.title) for m in report.meetings]
+    assert local == [
+        ("Mon 12 Oct 09:15", "Standup"),
+        ("Wed 28 Oct 09:15", "Standup"),
+        ("Fri 30 Oct 14:00", "Standup (moved)"),
+        ("Mon 09 Nov 09:15", "Standup"),
+        ("Wed 11 Nov 09:15", "Standup"),
+        ("Mon 23 Nov 09:15", "Standup"),
+        ("Wed 25 Nov 09:15", "Standup"),
+    ]
+    assert starts(report) == reference(text)
+
+
+def reference(text: str, tz: str = "America/New_York", **window: dt.date) -> list[dt.datetime]:
+    """The starts recurring-ical-events gives for ``text`` as it is (dateutil walking every rule
+    from its DTSTART), on the local days of the window: what the moved series must give."""
+    import warnings
+
+    import icalendar
+    import recurring_ical_events
+
+    first, last = window.get("start", WINDOW["start"]), window.get("end", WINDOW["end"])
+    cal = icalendar.Calendar.from_ical(text)
+    floating = ZoneInfo(str(cal.get("X-WR-TIMEZONE", tz)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        found = recurring_ical_events.of(cal).between(first - dt.timedelta(days=1),
+                                                      last + dt.timedelta(days=2))
+    out = []
+    for occurrence in found:
+        start = occurrence.decoded("DTSTART")
+        start = (start if start.tzinfo else start.replace(tzinfo=floating)).astimezone(UTC)
+        if first <= start.astimezone(ZoneInfo(tz)).date() <= last:
+            out.append(start)
+    return sorted(out)
+
+
+def test_a_google_weekly_series_in_utc_from_2015_keeps_its_local_time(tmp_path: Path) -> None:
+    """Google writes some series in UTC with X-WR-TIMEZONE: the rule repeats in that zone's wall
+    time. Moved to the window, a Monday 14:00 UTC series from January 2015 (09:00 in New York,
+    winter time) is still at 09:00 New York time on both sides of the DST change."""
+    text = ics("""
+UID:utc-weekly@google.com
+SUMMARY:Pipeline
+DTSTART:20150105T140000Z
+DTEND:20150105T143000Z
+RRULE:FREQ=WEEKLY;BYDAY=MO
+ORGANIZER:mailto:dan@partner.example
+""", head="X-WR-TIMEZONE:America/New_York\n")
+    report = load(tmp_path, write(tmp_path, text))
+    assert {m.start.astimezone(NY).time() for m in report.meetings} == {dt.time(9, 0)}
+    assert [m.start.hour for m in report.meetings][:5] == [13, 13, 13, 13, 14]  # EDT, then EST
+    assert starts(report) == reference(text)
+
+
+def test_a_count_that_ends_in_the_window_ends_there(tmp_path: Path) -> None:
+    """A daily series from 2000 whose COUNT runs out on 15 November 2026 has its meetings up to
+    that day and none after (the COUNT is followed to its last occurrence, then the start moves);
+    a series whose UNTIL is before its own DTSTART has none at all."""
+    count = (dt.date(2026, 11, 15) - dt.date(2000, 1, 1)).days + 1
+    text = ics(STANDUP.format(start="20000101", rule=f"FREQ=DAILY;COUNT={count}"))
+    report = load(tmp_path, write(tmp_path, text))
+    assert [m.day for m in report.meetings][-1] == dt.date(2026, 11, 15)
+    assert starts(report) == reference(text)
+    ended = ics(STANDUP.format(start="20261015", rule="FREQ=DAILY;UNTIL=20080515T000000Z"))
+    assert load(tmp_path, write(tmp_path, ended)) == SourceReport((), ())
+
+
+WEEKDAY = st.sampled_from(["MO", "TU", "WE", "TH", "FR", "SA", "SU"])
+
+
+@st.composite
+def rules(draw: st.DrawFn) -> str:
+    """A rule that has occurrences (one whose BY-parts never match is another test's case)."""
+    freq = draw(st.sampled_from(["DAILY", "WEEKLY", "MONTHLY", "YEARLY"]))
+    interval = draw(st.integers(1, 4))
+    parts = [f"FREQ={freq}", f"INTERVAL={interval}"]
+    days = draw(st.lists(WEEKDAY, min_size=1, max_size=3, unique=True))
+    kind = ""
+    if freq in ("MONTHLY", "YEARLY"):
+        kind = draw(st.sampled_from(["", "BYDAY", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO"]))
+        if kind == "BYDAY":
+            prefix = draw(st.sampled_from(["", "1", "2", "-1"]))
+            parts.append("BYDAY=" + ",".join(prefix + d for d in days))
+        elif kind == "BYMONTHDAY":
+            parts.append("BYMONTHDAY=" + ",".join(map(str, draw(st.lists(
+                st.sampled_from([1, 2, 15, 28, -1]), min_size=1, max_size=2, unique=True)))))
+        elif kind and freq == "YEARLY":
+            values = [1, 44, 45, 46, 47, -1] if kind == "BYWEEKNO" else [1, 290, 300, 310, 320, -1]
+            parts.append(f"{kind}=" + ",".join(map(str, draw(st.lists(
+                st.sampled_from(values), min_size=1, max_size=3, unique=True)))))
+    elif draw(st.booleans()):
+        kind = "BYDAY"
+        parts.append("BYDAY=" + ",".join(days))
+    if freq != "DAILY" and kind == "BYDAY" and draw(st.booleans()):
+        parts.append(f"BYSETPOS={draw(st.sampled_from([1, -1]))}")
+    if kind not in ("BYYEARDAY", "BYWEEKNO") and (freq != "MONTHLY" or interval == 1) and (
+        draw(st.booleans())
+    ):
+        parts.append("BYMONTH=" + ",".join(map(str, draw(st.lists(
+            st.integers(1, 12), min_size=1, max_size=4, unique=True)))))
+    parts.append(f"WKST={draw(WEEKDAY)}")
+    end = draw(st.sampled_from(["", "", "COUNT", "UNTIL"]))
+    if end == "COUNT":
+        parts.append(f"COUNT={draw(st.sampled_from([5, 300, 5000, 12000, 999999999]))}")
+    elif end == "UNTIL":
+        year, month = draw(st.integers(2000, 2027)), draw(st.integers(1, 12))
+        parts.append(f"UNTIL={year}{month:02d}15T000000Z")
+    return ";".join(parts)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rule=rules(),
+    year=st.integers(1985, 2026),
+    month=st.integers(1, 12),
+    day=st.integers(1, 28),
+    hour=st.integers(0, 23),
+    zone=st.sampled_from(["Z", "America/New_York", "Europe/Berlin", "floating", "Google"]),
+)
+def test_moving_a_series_to_the_window_keeps_its_meetings(
+    tmp_path: Path, rule: str, year: int, month: int, day: int, hour: int, zone: str
+) -> None:
+    """Any daily, weekly, monthly or yearly rule (INTERVAL, BYDAY with positions, BYMONTHDAY,
+    BYYEARDAY, BYWEEKNO, BYSETPOS, BYMONTH, WKST, COUNT, UNTIL), starting in any year since
+    1985, at any hour, in UTC, a zone with DST, floating or Google's UTC with X-WR-TIMEZONE:
+    the meetings in the window are those dateutil gives walking the rule from its DTSTART."""
+    start = f"{year:04d}{month:02d}{day:02d}T{hour:02d}3000"
+    head = "X-WR-TIMEZONE:Europe/Berlin\n" if zone == "Google" else ""
+    if zone in ("Z", "Google"):
+        times = f"DTSTART:{start}Z\nDTEND:{start[:-4]}5500Z"
+    elif zone == "floating":
+        times = f"DTSTART:{start}\nDURATION:PT25M"
+    else:
+        times = f"DTSTART;TZID={zone}:{start}\nDTEND;TZID={zone}:{start[:-4]}5500"
+    text = ics(f"UID:x@crm.example\nSUMMARY:S\n{times}\nRRULE:{rule}\n"
+               "ORGANIZER:mailto:dan@partner.example", head=head)
+    report = load(tmp_path, write(tmp_path, text))
+    assert report.warnings == ()
+    assert starts(report) == reference(text)
+
+
+def test_an_address_with_a_broken_port_is_a_warning_not_a_crash(tmp_path: Path) -> None:
+    """A calendar address with credentials and a port that is no number gives one warning (it
+    used to raise out of the fetch and end the night with a crash log)."""
+    report = load(tmp_path, "https://jane:pw@dav.example.com:8o8o/cal.ics")
+    assert report == SourceReport((), (
+        "https://…: unreachable (Port could not be cast to integer value as '8o8o'); "
+        "no saved copy, skipped it",
+    ))

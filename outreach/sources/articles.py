@@ -1,9 +1,10 @@
 """Articles to share: the user's library (``articles.yaml``, personal notes) and RSS/Atom feeds.
 
 The library is validated item by item: one bad entry is one ``file:line`` problem and is skipped,
-the rest loads. Feeds are fetched with ``outreach.sources.fetch``, cached (conditional requests:
-ETag and Last-Modified), and never raise: a feed that is down, slow, broken or not a feed at all
-gives one warning line and its last good copy, if any.
+the rest loads. Feeds (``outreach.sources.feeds``) are fetched with ``outreach.sources.fetch``,
+cached (conditional requests: ETag and Last-Modified), read within ``FeedLimits``, and never
+raise: a feed that is down, slow, too large, broken or not a feed at all gives one warning line
+and its last good copy, if any.
 
 Every article has a stable id derived from its normalized URL, so the same article found in the
 library and in a feed (or with different ``utm_*`` tags) is one article, and "never the same
@@ -14,10 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import email.utils
 import hashlib
-import html.parser
-import io
 import re
 import unicodedata
 import urllib.parse
@@ -28,15 +26,16 @@ from typing import Any
 
 from outreach import yamlsrc
 from outreach.errors import Problem
-from outreach.sources.fetch import cache_paths, fetch
+from outreach.sources.bounds import FeedLimits
+from outreach.sources.fetch import cache_paths
 from outreach.yamlsrc import Loc, Source, format_loc
 
 LIBRARY_KEY = "articles"
 ALLOWED_KEYS = ("url", "title", "note", "tags", "date")
-MAX_FEED_BYTES = 10 * 1024 * 1024
+FEED_LIMITS = FeedLimits()
+MAX_FEED_BYTES = FEED_LIMITS.bytes
 SLUG_MAX = 60
 
-_HTML_TYPES = ("text/html", "application/xhtml+xml")
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -365,168 +364,9 @@ def load_library(path: Path) -> tuple[list[Article], list[Problem]]:
     return articles, problems
 
 
-# --------------------------------------------------------------------------- feeds
-
-
-class _TextOnly(html.parser.HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style"):
-            self._skip += 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style") and self._skip:
-            self._skip -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
-
-
-def strip_html(text: str) -> str:
-    """Visible text of an HTML fragment, whitespace collapsed."""
-    parser = _TextOnly()
-    parser.feed(text)
-    parser.close()
-    return " ".join("".join(parser.parts).split())
-
-
-def _entry_date(entry: Any) -> dt.date | None:
-    """The publication (else update) date as the publisher wrote it. feedparser's ``*_parsed``
-    values are converted to UTC, which moves an evening post in America to the next day; the raw
-    text keeps the publisher's own date, so it is read first."""
-    for key in ("published", "updated"):
-        raw = entry.get(key)
-        if isinstance(raw, str) and raw.strip():
-            raw = raw.strip()
-            try:
-                return dt.datetime.fromisoformat(raw.replace("Z", "+00:00")).date()
-            except ValueError:
-                pass
-            try:
-                return email.utils.parsedate_to_datetime(raw).date()
-            except (TypeError, ValueError, IndexError):
-                pass
-        parsed = entry.get(f"{key}_parsed")
-        if parsed:
-            try:
-                return dt.date(parsed[0], parsed[1], parsed[2])
-            except (TypeError, ValueError, IndexError):
-                continue
-    return None
-
-
-def _feed_articles(spec: FeedSpec, parsed: Any, warnings: list[str]) -> list[Article]:
-    out: list[Article] = []
-    extra = _tags(spec.tags)
-    for n, entry in enumerate(parsed.entries, start=1):
-        title = str(entry.get("title") or "")
-        detail = entry.get("title_detail") or {}
-        if detail.get("type") in _HTML_TYPES:
-            title = strip_html(title)
-        title = " ".join(title.split())
-        link = str(entry.get("link") or "").strip()
-        name = f"'{title}'" if title else f"number {n}"
-        if not link:
-            warnings.append(f"{spec.url}: item {name} has no link; skipped it")
-            continue
-        if not _is_web_url(link):
-            # feedparser falls back to an Atom entry's id (often urn:...) when it has no link
-            warnings.append(f"{spec.url}: item {name} has no web link ('{link}'); skipped it")
-            continue
-        if not title:
-            warnings.append(f"{spec.url}: item {link} has no title; skipped it")
-            continue
-        terms = [str(t.get("term") or t.get("label") or "") for t in entry.get("tags") or []]
-        out.append(
-            Article(
-                id=article_id(link),
-                url=clean_url(link),
-                title=title,
-                note="",
-                tags=_tags([*terms, *extra]),
-                date=_entry_date(entry),
-                source=spec.url,
-            )
-        )
-    return out
-
-
 def _cache_paths(cache_dir: Path, url: str) -> tuple[Path, Path]:
     """The saved copy of a feed and its metadata."""
     return cache_paths(cache_dir, url, ".xml")
-
-
-def _parse(body: bytes, meta: dict[str, Any]) -> tuple[Any | None, str]:
-    """(parsed feed, "") or (None, why it is not a feed)."""
-    import feedparser
-
-    headers = {
-        k: v
-        for k, v in (
-            ("content-type", meta.get("content_type")),
-            ("content-location", meta.get("base") or meta.get("url")),
-        )
-        if isinstance(v, str) and v
-    }
-    # A file object, not bytes: given bytes, feedparser first tries them as a local file name, so
-    # a server answering '/home/me/notes.xml' would make us read that file.
-    parsed = feedparser.parse(io.BytesIO(body), response_headers=headers)
-    if any(e.get("link") for e in parsed.entries) or (parsed.entries and not parsed.get("bozo")):
-        # feedparser's loose parser recovers most broken feeds, and a feed served as text/html
-        # is "bozo" too: entries are what counts (a truncated download yields a linkless stub)
-        return parsed, ""
-    exc = parsed.get("bozo_exception") if parsed.get("bozo") else None
-    if not parsed.get("version") and (exc is None or type(exc).__name__ == "NonXMLContentType"):
-        # an HTML page or an empty body: no complaint from the XML parser, no feed either
-        if not body.strip():
-            return None, "not an RSS or Atom feed (the answer was empty)"
-        ctype = str(meta.get("content_type") or "").split(";")[0].strip() or "no content type"
-        return None, f"not an RSS or Atom feed (the server sent {ctype})"
-    if exc is not None:
-        detail = getattr(exc, "getMessage", lambda: str(exc))()
-        return None, f"not a readable RSS or Atom feed ({detail})"
-    return parsed, ""  # a well-formed feed with no items yet
-
-
-def _fetch_feed(spec: FeedSpec, cache_dir: Path, timeout: float) -> tuple[list[Article], list[str]]:
-    url = spec.url.strip()
-    if not _is_web_url(url):
-        return [], [f"{spec.url}: not an http(s) URL; skipped the feed"]
-    last: list[Any] = []  # the body validated last and its parsed feed: parsed once
-
-    def validate(body: bytes, content_type: str) -> str | None:
-        parsed, why = _parse(body, {"content_type": content_type, "url": url})
-        if parsed is None:
-            return why
-        last[:] = [body, parsed]
-        return None
-
-    got = fetch(
-        url,
-        cache_dir=cache_dir,
-        suffix=".xml",
-        validate=validate,
-        timeout=timeout,
-        accept="application/rss+xml, application/atom+xml, "
-        "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
-        max_bytes=MAX_FEED_BYTES,
-    )
-    warnings = got.warnings(spec.url)
-    if got.body is None:
-        return [], warnings
-    base = got.url or url
-    if last and last[0] is got.body and base == url:
-        parsed = last[1]
-    else:  # redirected: parsed again with the address it came from, for relative links
-        parsed, _ = _parse(got.body, {"content_type": got.content_type, "url": base})
-        if parsed is None:  # cannot happen: fetch gives only bodies that validate accepted
-            return [], warnings
-    return _feed_articles(spec, parsed, warnings), warnings
 
 
 # --------------------------------------------------------------------------- together
@@ -538,9 +378,13 @@ def load_articles(
     *,
     cache_dir: Path,
     timeout: float = 10.0,
+    limits: FeedLimits = FEED_LIMITS,
 ) -> ArticlesReport:
     """The library (if any) and every feed. Never raises for bad input or a bad network:
-    library problems come back as ``problems``, feed trouble as ``warnings``."""
+    library problems come back as ``problems``, feed trouble as ``warnings``. ``timeout`` is for
+    fetching one feed; ``limits`` bound what reading it may cost."""
+    from outreach.sources.feeds import fetch_feed  # feeds builds on this module's articles
+
     articles: list[Article] = []
     problems: list[Problem] = []
     warnings: list[str] = []
@@ -548,7 +392,7 @@ def load_articles(
         found, problems = load_library(library)
         articles += found
     for spec in feeds:
-        found, said = _fetch_feed(spec, cache_dir, timeout)
+        found, said = fetch_feed(spec, cache_dir, timeout, limits)
         articles += found
         warnings += said
     seen: set[str] = set()

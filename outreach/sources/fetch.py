@@ -2,8 +2,9 @@
 
 ``fetch`` asks for a URL (ETag / Last-Modified of the saved copy as If-None-Match /
 If-Modified-Since), saves a body only when the caller's ``validate`` accepts it, and when the
-source fails (down, slow, an HTTP error, something the caller rejects) gives the saved copy
-instead, with a one-line reason. It never raises for the network and never prints.
+source fails (down, slow, an HTTP error, more than ``max_bytes``, not done within ``timeout``,
+something the caller rejects) gives the saved copy instead, with a one-line reason. It never
+raises for the network and never prints. The request itself is ``outreach.sources.transport``.
 
 The copy of a URL is ``<hash of the URL><suffix>`` in the given folder, written atomically, with
 ``<hash>.json`` beside it: etag, last_modified, fetched (ISO, UTC), content_type, url (where the
@@ -15,25 +16,22 @@ Messages never contain a URL's secrets: sources are named by ``describe_source``
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
-import http.client
 import json
 import os
 import re
-import socket
-import ssl
-import urllib.error
-import urllib.request
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from outreach import __version__
 from outreach.fsutil import write_atomic
+from outreach.sources import transport
+from outreach.sources.transport import Failed
 
 USER_AGENT = f"outreach/{__version__}"
 
@@ -113,14 +111,21 @@ def fetch(
     zone: dt.tzinfo | None = None,
 ) -> Fetched:
     """``url`` fresh, or not modified since the saved copy, or (when the source fails) the saved
-    copy; the day of a copy is given in ``zone`` (default: the local zone)."""
+    copy; the day of a copy is given in ``zone`` (default: the local zone). ``timeout`` is for
+    the whole fetch (connecting, redirects, every read), ``max_bytes`` is checked while reading:
+    a source that sends slowly, endlessly or too much fails like one that is down."""
     cache = _Cache(cache_dir, url, suffix)
+    deadline = time.monotonic() + timeout
+
+    def ask(validators: dict[str, str]) -> tuple[bytes, dict[str, Any]] | None:
+        return _get(url, validators, deadline, timeout, accept, max_bytes)
+
     try:
-        answer = _get(url, cache.validators(), timeout, accept, max_bytes)
+        answer = ask(cache.validators())
         if answer is None:  # 304 Not Modified: the copy is current
             body, _ = cache.usable(validate)
             if body is None:  # gone or spoilt since: ask again, unconditionally
-                answer = _get(url, {}, timeout, accept, max_bytes)
+                answer = ask({})
             else:
                 meta = cache.meta()
                 note = cache.confirm()
@@ -132,7 +137,7 @@ def fetch(
                     url=str(meta.get("url") or url),
                     notes=(note,) if note else (),
                 )
-    except _Failed as exc:
+    except Failed as exc:
         return cache.fallback(_scrub(str(exc), url), validate, zone)
     if answer is None:
         return cache.fallback("answered 304 Not Modified without a copy to compare", validate, zone)
@@ -154,73 +159,25 @@ def fetch(
 # ---- the request -----------------------------------------------------------------------------
 
 
-class _Failed(Exception):
-    """The source gave nothing usable; the message says what happened."""
-
-
 def _get(
-    url: str, validators: dict[str, str], timeout: float, accept: str, max_bytes: int
+    url: str,
+    validators: dict[str, str],
+    deadline: float,
+    timeout: float,
+    accept: str,
+    max_bytes: int,
 ) -> tuple[bytes, dict[str, Any]] | None:
-    """(body, metadata) of a 200, or None for a 304; raises _Failed."""
-    parts = urlsplit(url)
+    """(body, metadata) of a 200, or None for a 304; raises Failed."""
     headers = {"User-Agent": USER_AGENT, "Accept": accept, **validators}
-    if parts.username is not None:  # https://user:password@host/... (Nextcloud, Radicale)
-        secret = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
-        headers["Authorization"] = "Basic " + base64.b64encode(secret.encode()).decode()
-        netloc = parts.hostname or ""
-        if ":" in netloc:
-            netloc = f"[{netloc}]"
-        if parts.port is not None:
-            netloc = f"{netloc}:{parts.port}"
-        url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
-    try:
-        request = urllib.request.Request(url, headers=headers)
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            body = response.read(max_bytes + 1)
-            if len(body) > max_bytes:
-                raise _Failed(f"sent more than {max_bytes // (1024 * 1024)} MB")
-            return body, {
-                "etag": response.headers.get("ETag"),
-                "last_modified": response.headers.get("Last-Modified"),
-                "content_type": response.headers.get("Content-Type"),
-                "url": response.geturl(),
-            }
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        if exc.code == 304:
-            return None
-        reason = f" {exc.reason}" if isinstance(exc.reason, str) and exc.reason else ""
-        raise _Failed(f"answered HTTP {exc.code}{reason}") from None
-    except _Failed:
-        raise
-    except (OSError, http.client.HTTPException, ValueError) as exc:
-        raise _Failed(f"unreachable ({_why(exc, timeout)})") from None
-
-
-def _why(exc: BaseException, timeout: float) -> str:
-    """A short human reason for a failed request."""
-    while isinstance(exc, urllib.error.URLError) and isinstance(exc.reason, BaseException):
-        exc = exc.reason
-    if isinstance(exc, TimeoutError):
-        return f"timed out after {timeout:g} s"
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(exc, ConnectionResetError):
-        return "connection reset"
-    if isinstance(exc, socket.gaierror):
-        return "host not found"
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return f"certificate not trusted: {exc.verify_message}"
-    if isinstance(exc, ssl.SSLError):
-        return f"TLS failed: {exc.reason or exc}"
-    if isinstance(exc, http.client.IncompleteRead):
-        return "the answer was cut short"
-    if isinstance(exc, urllib.error.URLError):
-        return str(exc.reason)
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    text = str(exc).strip()
-    return text or type(exc).__name__
+    answer = transport.get(url, headers, deadline=deadline, timeout=timeout, max_bytes=max_bytes)
+    if answer is None:
+        return None
+    return answer.body, {
+        "etag": answer.etag,
+        "last_modified": answer.last_modified,
+        "content_type": answer.content_type,
+        "url": answer.url,
+    }
 
 
 def _scrub(text: str, url: str) -> str:
