@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from outreach import render
+from outreach.addresses import bad_character
 from outreach.config import Book
 from outreach.errors import Problem, RenderError
 from outreach.ledger import Published
@@ -216,17 +217,22 @@ def followup_event(
     context["followup"] = {"kind": fu.kind, "day": s.day, "id": fu.ident}
     file, line = _where(book, camp.id, index, "title")
     title = strings.render(fu.title_template, context, file, line)
-    if "\r" in title or "\n" in title:
+    if (bad := bad_character(title)) is not None:
         raise RenderError(
-            "the follow-up title holds a line break",
-            "keep it on one line",
-            template=file,
-            line=line,
+            f"the follow-up title holds {bad}", "keep it on one line", template=file, line=line
         )
     parts: list[str] = []
     if fu.text:
         file, line = _where(book, camp.id, index, "text")
-        parts.append(strings.render(fu.text, context, file, line))
+        text = strings.render(fu.text, context, file, line)
+        if (bad := bad_character(text.replace("\n", ""))) is not None:
+            raise RenderError(
+                f"the follow-up text holds {bad}",
+                "calendar apps cannot show it: check the data it quotes",
+                template=file,
+                line=line,
+            )
+        parts.append(text)
     draft_line, link = _draft_line(book, s, drafts)
     made = drafts.get(s.touch.key)
     reason = made.reason if made is not None and made.reason else s.touch.reason

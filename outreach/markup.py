@@ -240,12 +240,13 @@ class _PlainText:
             elif kind == "code_inline":
                 out.append(self.scan(node.content, code=True))
             elif kind in ("em", "strong"):
-                mark = len(out)
                 before = _last_char(out)
-                after = _first_char(nodes[i + 1 :]) or follow
+                after = _first_char(nodes, i + 1) or follow
+                mark = len(out)
+                out.append("")  # the opening stars' place (no insert: a long line stays fast)
                 self._inline(node.children, out, after)
                 if _is_word(before) or _is_word(after):  # 5*3*2: stars inside a word stay
-                    out.insert(mark, node.markup)
+                    out[mark] = node.markup
                     out.append(node.markup)
             elif kind == "link":
                 href = self.href(node.attrs.get("href", ""))
@@ -255,7 +256,7 @@ class _PlainText:
                     out.append(">")
                     continue
                 mark = len(out)
-                self._inline(node.children, out, _first_char(nodes[i + 1 :]) or follow)
+                self._inline(node.children, out, _first_char(nodes, i + 1) or follow)
                 label = "".join(out[mark:])
                 shown = href.removeprefix("mailto:")
                 if not label.strip():
@@ -265,7 +266,7 @@ class _PlainText:
             elif kind == "image":
                 src = self.href(node.attrs.get("src", ""))
                 mark = len(out)
-                self._inline(node.children, out, _first_char(nodes[i + 1 :]) or follow)
+                self._inline(node.children, out, _first_char(nodes, i + 1) or follow)
                 alt = "".join(out[mark:])
                 if alt.strip() and alt != src:
                     out.append(f" <{src}>")
@@ -273,7 +274,7 @@ class _PlainText:
                     del out[mark:]
                     out.append(f"<{src}>")
             elif node.children:
-                self._inline(node.children, out, _first_char(nodes[i + 1 :]) or follow)
+                self._inline(node.children, out, _first_char(nodes, i + 1) or follow)
             else:
                 out.append(self.scan(node.content))
 
@@ -296,9 +297,10 @@ def _last_char(out: list[str]) -> str:
     return ""
 
 
-def _first_char(nodes: Sequence[Any]) -> str:
-    """The first character that the nodes show (for emphasis inside a word)."""
-    for node in nodes:
+def _first_char(nodes: Sequence[Any], start: int = 0) -> str:
+    """The first character that the nodes from ``start`` show (for emphasis inside a word)."""
+    for index in range(start, len(nodes)):
+        node = nodes[index]
         if node.type in ("softbreak", "hardbreak"):
             return "\n"
         if node.type in ("text", "text_special", "code_inline", "html_inline"):

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
-from email.headerregistry import Address
+from email.header import Header
 from email.message import EmailMessage
 from email.policy import EmailPolicy
-from email.utils import format_datetime, getaddresses
+from email.utils import format_datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
 
-from outreach import render
+from outreach import addresses, render
+from outreach.addresses import Pair
 from outreach.config import Book
 from outreach.errors import RenderError
 from outreach.model import Touch
@@ -22,17 +24,32 @@ from outreach.model import Touch
 DRAFT_HOUR = 7  # the Date header: 07:00 on the run date, in the user's time zone
 
 
+class _Written(str):
+    """A header value that we encoded and folded ourselves (address headers, a subject that
+    holds ``=?``): stored and written as it is, never parsed and refolded by the email package,
+    which decodes encoded words and writes the decoded text back unquoted."""
+
+
 class _Policy(EmailPolicy):
     """SMTP's policy, but an ASCII subject is folded between its words with the first words on
-    the ``Subject:`` line. Python's folder moves a subject that fits on a line of its own to the
-    next line whole (``Subject:`` CRLF SP ``Thought of you: ...``), which some readers show with
-    a leading space."""
+    the ``Subject:`` line (Python's folder moves a subject that fits on a line of its own to the
+    next line whole: ``Subject:`` CRLF SP ``Thought of you: ...``, which some readers show with
+    a leading space), and `_Written` values are written as they are."""
+
+    def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
+        if isinstance(value, _Written):
+            return name, value
+        return super().header_store_parse(name, value)
 
     def fold(self, name: str, value: Any) -> str:
+        if isinstance(value, _Written):
+            return f"{name}: {value}{self.linesep}"
         folded = _fold_words(name, str(value), self.max_line_length or 998, self.linesep)
         return folded if folded is not None else super().fold(name, value)
 
     def fold_binary(self, name: str, value: Any) -> bytes:
+        if isinstance(value, _Written):
+            return self.fold(name, value).encode("ascii")
         folded = _fold_words(name, str(value), self.max_line_length or 998, self.linesep)
         return folded.encode("ascii") if folded is not None else super().fold_binary(name, value)
 
@@ -57,10 +74,25 @@ def _fold_words(name: str, value: str, width: int, linesep: str) -> str | None:
 _SMTP = _Policy(linesep="\r\n")
 
 
+def _ids(name: str, ids: Sequence[str], width: int = 78) -> _Written:
+    """A Message-ID, In-Reply-To or References value, written as it is: each ``<id>`` whole,
+    beside the header's name (a long one too: a line may hold 998), the next ones folded before
+    the space between them. Python's folder would move a long first id to a line of its own."""
+    lines, line = [], ids[0]
+    used = len(name) + 2 + len(line)
+    for mid in ids[1:]:
+        if used + 1 + len(mid) > width:
+            lines.append(line)
+            line, used = mid, 1 + len(mid)
+        else:
+            line, used = f"{line} {mid}", used + 1 + len(mid)
+    return _Written("\r\n ".join([*lines, line]))
+
+
 def message_id(key: str, sender_email: str) -> str:
     """``<hash@sender-domain>``: the same key gives the same id on every run and machine."""
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
-    domain = sender_email.rsplit("@", 1)[-1]
+    domain = addresses.ascii_domain(sender_email.rsplit("@", 1)[-1])
     return f"<{digest}.outreach@{domain}>"
 
 
@@ -154,26 +186,27 @@ class Draft:
     thread_id: str | None = None  # the conversation to draft into (a sequence's later steps)
 
 
-def _addresses(value: str, what: str, tfile: str) -> list[Address]:
-    out: list[Address] = []
-    if not value:
-        return out
-    if "\r" in value or "\n" in value:
-        raise RenderError(f"the {what} holds a line break", "put it on one line", template=tfile)
-    from email_validator import EmailNotValidError, validate_email
+def _address_header(header: str, pairs: Sequence[Pair], tfile: str) -> _Written:
+    """An address header from (name, address) pairs, as `addresses.header_value` writes it."""
+    try:
+        return _Written(addresses.header_value(header, pairs))
+    except addresses.AddressRefused as exc:
+        raise RenderError(exc.message, exc.hint, template=tfile) from None
 
-    for name, addr in getaddresses([value]):
-        try:
-            norm = validate_email(addr, check_deliverability=False).normalized
-        except EmailNotValidError:
-            raise RenderError(
-                f"'{addr}' in {what} is not an email address",
-                "fix the front matter",
-                template=tfile,
-            ) from None
-        local, domain = norm.rsplit("@", 1)
-        out.append(Address(display_name=name, username=local, domain=domain))
-    return out
+
+def _subject(subject: str, tfile: str) -> str:
+    """The Subject header's value. One that holds ``=?`` (contact data that looks like an
+    encoded word) is written as encoded words, so that a reader shows it as it is and nothing
+    in it becomes a header."""
+    bad = addresses.bad_character(subject)
+    if bad:
+        raise RenderError(
+            f"the subject holds {bad}", "a header must be one line of text", template=tfile
+        )
+    if "=?" not in subject:
+        return subject
+    header = Header(subject, "utf-8", maxlinelen=78, header_name="Subject")
+    return _Written(header.encode(linesep="\r\n"))
 
 
 def compose(
@@ -196,26 +229,23 @@ def compose(
     s = book.settings.sender
     mid = message_id(touch.key, s.email)
     msg = EmailMessage(policy=_SMTP)
-    local, domain = s.email.rsplit("@", 1)
-    msg["From"] = Address(display_name=s.name, username=local, domain=domain)
-    tlocal, tdomain = to_addr.rsplit("@", 1)
-    msg["To"] = Address(display_name=contact.name.full, username=tlocal, domain=tdomain)
-    for header, value in (
+    msg["From"] = _address_header("From", [(s.name, s.email)], rendered.file)
+    msg["To"] = _address_header("To", [(contact.name.full, to_addr)], rendered.file)
+    for header, pairs in (
         ("Cc", rendered.cc),
         ("Bcc", rendered.bcc),
         ("Reply-To", rendered.reply_to),
     ):
-        addrs = _addresses(value, header, template)
-        if addrs:
-            msg[header] = addrs
+        if pairs:
+            msg[header] = _address_header(header, pairs, rendered.file)
     subject = thread.subject if thread is not None else rendered.subject
-    msg["Subject"] = subject
+    msg["Subject"] = _subject(subject, rendered.file)
     if thread is not None and thread.references:
-        msg["In-Reply-To"] = thread.references[-1]
-        msg["References"] = " ".join(thread.references)
+        msg["In-Reply-To"] = _ids("In-Reply-To", thread.references[-1:])
+        msg["References"] = _ids("References", thread.references)
     when = dt.datetime.combine(today, dt.time(DRAFT_HOUR), ZoneInfo(book.settings.timezone))
     msg["Date"] = format_datetime(when)
-    msg["Message-ID"] = mid
+    msg["Message-ID"] = _ids("Message-ID", [mid])
     msg.set_content(rendered.text, subtype="plain", charset="utf-8")
     msg.add_alternative(rendered.html, subtype="html", charset="utf-8")
     # A fixed boundary keeps the bytes of a draft the same on every run.

@@ -18,6 +18,10 @@ is the same Markdown rendered as plain text (`markdown_to_text`): the template's
 becomes plain-text conventions (``Title <url>``, no ``**``), and every ``{{ value }}`` comes out
 exactly as it is, whatever Markdown characters it holds: the body is rendered with each value
 between two marks and backslash-escaped, so that CommonMark reads it as literal text.
+
+The address keys (cc, bcc, reply_to) become (name, address) pairs whose structure is the
+template's, never the data's (`outreach.addresses`). Every render runs in the bounded sandbox
+(`outreach.sandbox`, `outreach.limits`), and so does turning the body into its two parts.
 """
 
 from __future__ import annotations
@@ -29,20 +33,22 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import jinja2
-import yaml
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from outreach import markup
+from outreach import addresses, markup
+from outreach.addresses import Pair
 from outreach.errors import Problem, RenderError
+from outreach.filters import Missing, fallback, friendly_date, join_and, ordinal, possessive
+from outreach.frontmatter import parse_front, split_front_matter
+from outreach.limits import TemplateLimit, bounded, out_of_memory, template_line
 from outreach.markup import markdown_to_html, markdown_to_text
 from outreach.model import PartialDate
+from outreach.sandbox import BoundedEnvironment
 
-FRONT_KEYS = ("subject", "cc", "bcc", "reply_to")
-_FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.S | re.M)
+ADDRESS_KEYS = ("cc", "bcc", "reply_to")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # (only broken data holds one: not UTF-8)
 _EMPTY_GREETING = re.compile(
     # a greeting word, then a gap where the name should be, then punctuation: "Dear ," / "Hi !"
     r"^[ \t]*(dear|hi|hello|hey|happy birthday|congratulations)[ \t]+[,!.:;]",
@@ -50,33 +56,53 @@ _EMPTY_GREETING = re.compile(
 )
 
 
-def split_front_matter(source: str) -> tuple[str, str, int]:
-    """(front matter text, body with the front matter blanked out, lines in front matter)."""
-    m = _FRONT.match(source)
-    if not m:
-        return "", source, 0
-    head = m.group(0)
-    n = head.count("\n")
-    return m.group(1), "\n" * n + source[m.end() :], n
-
-
 class _Loader(jinja2.FileSystemLoader):
     """Serves the body of each template; the front matter lines are blanked so line numbers
-    in Jinja's errors are the file's line numbers."""
+    in Jinja's errors are the file's line numbers. Files are UTF-8, with or without a BOM."""
+
+    def __init__(self, searchpath: str) -> None:
+        super().__init__(searchpath, encoding="utf-8-sig")
 
     def get_source(
         self, environment: jinja2.Environment, template: str
     ) -> tuple[str, str, Callable[[], bool]]:
-        source, filename, uptodate = super().get_source(environment, template)
+        source, filename, uptodate = self.whole_source(environment, template)
         return split_front_matter(source)[1], filename, uptodate
 
+    def whole_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        """The file as it is, front matter included. Raises TemplateNotFound, and RenderError
+        for a file that cannot be read or is not UTF-8."""
+        where = _short(str(Path(self.searchpath[0]) / template), environment)
+        try:
+            source, filename, uptodate = super().get_source(environment, template)
+        except jinja2.TemplateNotFound:  # (an OSError too)
+            raise
+        except UnicodeDecodeError:
+            raise RenderError(
+                "the template is not UTF-8 text", "save it as UTF-8", template=where
+            ) from None
+        except OSError as exc:
+            raise RenderError(
+                f"cannot read the template: {exc.strerror or exc}",
+                "check the file and its permissions",
+                template=where,
+            ) from None
+        return source, filename or template, uptodate
 
-class _Finalized(ValueError):
-    pass
+
+# what becomes of each {{ value }} while a body renders (marked and escaped for the plain-text
+# part) or an address header (a placeholder, see addresses.Slots); never in a subject or follow-up
+_marking: contextvars.ContextVar[Callable[[str], str] | None] = contextvars.ContextVar(
+    "outreach_marking", default=None
+)
 
 
-# while a body renders: mark and escape its values (never the front matter or follow-up titles)
-_marking: contextvars.ContextVar[bool] = contextvars.ContextVar("outreach_marking", default=False)
+def _mark_body(text: str) -> str:
+    if markup.VALUE_START in text:
+        return text  # the output of a macro or a {% set %} block: already marked inside
+    return markup.mark(text)
 
 
 # pass_context: evaluated at render time, also for constants (Jinja would otherwise finalize a
@@ -84,71 +110,18 @@ _marking: contextvars.ContextVar[bool] = contextvars.ContextVar("outreach_markin
 @jinja2.pass_context
 def _finalize(context: Any, value: Any) -> Any:
     if value is None:
-        raise _Finalized("a value in {{ }} is None (missing)")
+        raise Missing("a value in {{ }} is None (missing)")
     if isinstance(value, str) and not value.strip():
-        raise _Finalized("a value in {{ }} is empty")
+        raise Missing("a value in {{ }} is empty")
     if isinstance(value, PartialDate):
         value = friendly_date(value)
-    if not _marking.get():
-        return value
-    text = str(value)
-    if markup.VALUE_START in text:
-        return text  # the output of a macro or a {% set %} block: already marked inside
-    return markup.mark(text)
+    mark = _marking.get()
+    return value if mark is None else mark(str(value))
 
 
-# --------------------------------------------------------------------------- helpers for notes
-
-
-def ordinal(n: int) -> str:
-    """1 -> 1st, 2 -> 2nd, 11 -> 11th, 23 -> 23rd."""
-    n = int(n)
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def possessive(name: str) -> str:
-    """Jane -> Jane's, James -> James'."""
-    name = str(name)
-    return f"{name}'" if name.endswith(("s", "S")) else f"{name}'s"
-
-
-def friendly_date(value: dt.date | PartialDate | None, style: str = "long") -> str:
-    """'Sunday, April 12' (long), 'April 12' (short), '12 April' (day-first)."""
-    if value is None:
-        raise _Finalized("friendly_date got None")
-    if isinstance(value, PartialDate):
-        value = value.in_year(value.year or 2000)
-        if style == "long":
-            style = "short"
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if style == "short":
-        return f"{value:%B} {value.day}"
-    if style == "day-first":
-        return f"{value.day} {value:%B}"
-    return f"{value:%A}, {value:%B} {value.day}"
-
-
-def fallback(value: Any, default: Any) -> Any:
-    """The value, or ``default`` when it is missing, None or empty."""
-    if isinstance(value, jinja2.Undefined) or value is None:
-        return default
-    if isinstance(value, str | list | tuple | dict) and not value:
-        return default
-    return value
-
-
-def join_and(items: Any, word: str = "and") -> str:
-    """['a','b','c'] -> 'a, b and c'."""
-    items = [str(i) for i in items]
-    if len(items) <= 1:
-        return "".join(items)
-    return f"{', '.join(items[:-1])} {word} {items[-1]}"
-
-
-class Environment(ImmutableSandboxedEnvironment):
-    """The sandbox, plus the user's folder so that messages name templates relative to it."""
+class Environment(BoundedEnvironment):
+    """The bounded sandbox, plus the user's folder so that messages name templates relative
+    to it."""
 
     root: Path | None = None
     # compiled front matter per template name, with the source it was compiled from
@@ -167,7 +140,7 @@ def environment(templates_dir: Path, root: Path | None = None) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(
+    env.add_filters(
         ordinal=ordinal,
         possessive=possessive,
         friendly_date=friendly_date,
@@ -190,7 +163,9 @@ def check_template(
     loader = env.loader
     assert isinstance(loader, _Loader)
     try:
-        source, filename, _ = jinja2.FileSystemLoader.get_source(loader, env, name)
+        source, filename, _ = loader.whole_source(env, name)
+    except RenderError as exc:
+        return [Problem(exc.template, None, "", exc.message, exc.hint)]
     except jinja2.TemplateNotFound:
         folder = _short(loader.searchpath[0], env)
         return [
@@ -256,73 +231,6 @@ def _short(filename: str, env: jinja2.Environment) -> str:
         return filename
 
 
-def parse_front(source: str, tfile: str) -> dict[str, tuple[str, int]]:
-    """Front matter keys -> (template text, line)."""
-    front, _, _ = split_front_matter(source)
-    if not front.strip():
-        return {}
-    lines = front.splitlines()
-    try:
-        data = yaml.safe_load(front)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        braced = _braced_value(lines)
-        if braced is not None:
-            n, key, value = braced
-            quoted = f"'{value}'" if '"' in value else f'"{value}"'
-            raise RenderError(
-                f"the value of '{key}' begins with '{_opening(value)}', which YAML does not read "
-                "as text",
-                f"quote the value: {key}: {quoted}",
-                template=tfile,
-                line=n + 2,
-            ) from None
-        raise RenderError(
-            "front matter is not valid YAML",
-            "check the lines between the --- markers (quote a value that holds ': ' or '#')",
-            template=tfile,
-            line=(mark.line + 2) if mark else 1,
-        ) from None
-    if not isinstance(data, dict):
-        raise RenderError(
-            "front matter must be 'key: value' lines", "see the README", template=tfile, line=2
-        )
-    out: dict[str, tuple[str, int]] = {}
-    for key, value in data.items():
-        if key not in FRONT_KEYS:
-            raise RenderError(
-                f"unknown front matter key '{key}'",
-                f"use one of: {', '.join(FRONT_KEYS)}",
-                template=tfile,
-                line=next((i + 2 for i, ln in enumerate(lines) if ln.startswith(f"{key}:")), 2),
-            )
-        line = next((i + 2 for i, ln in enumerate(lines) if ln.startswith(f"{key}:")), 2)
-        if isinstance(value, dict | list | set):  # `subject: {x: y}` or `[a, b]`: not text
-            raise RenderError(
-                f"the value of '{key}' is not text",
-                f"quote the value: {key}: \"...\"",
-                template=tfile,
-                line=line,
-            )
-        out[str(key)] = (str(value) if value is not None else "", line)
-    return out
-
-
-def _braced_value(lines: list[str]) -> tuple[int, str, str] | None:
-    """The first front matter line whose unquoted value begins with a character YAML gives a
-    meaning to (``{{`` and ``{%`` open a mapping, ``[`` a list, ``*`` an alias, ...):
-    (index, key, value)."""
-    for n, line in enumerate(lines):
-        m = re.match(r"([A-Za-z_]+):[ \t]+([{\[&*!%@`].*?)\s*$", line)
-        if m:
-            return n, m.group(1), m.group(2)
-    return None
-
-
-def _opening(value: str) -> str:
-    return value[:2] if value[:2] in ("{{", "{%") else value[:1]
-
-
 # --------------------------------------------------------------------------- rendering
 
 
@@ -334,27 +242,24 @@ class Rendered:
     subject: str
     text: str
     html: str
-    cc: str = ""
-    bcc: str = ""
-    reply_to: str = ""
-
-
-def _template_line(tb: TracebackType | None, filename: str | None) -> int | None:
-    line = None
-    while tb is not None:
-        code = tb.tb_frame.f_code
-        ours = filename and code.co_filename == filename
-        if ours or (code.co_filename == "<template>" and filename is None):
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return line
+    cc: tuple[Pair, ...] = ()  # (display name, address): exactly those the template wrote
+    bcc: tuple[Pair, ...] = ()
+    reply_to: tuple[Pair, ...] = ()
+    file: str = ""  # the template, as messages name it
 
 
 def fail(
     exc: BaseException, tfile: str, filename: str | None, line: int | None = None
 ) -> RenderError:
     if line is None:
-        line = _template_line(sys.exc_info()[2], filename)
+        line = template_line(sys.exc_info()[2], filename)
+    if isinstance(exc, RenderError):  # an included template that cannot be read
+        return exc
+    if isinstance(exc, TemplateLimit):
+        return RenderError(exc.message, exc.hint, template=tfile, line=line or exc.line)
+    if isinstance(exc, MemoryError):
+        limit = out_of_memory()
+        return RenderError(limit.message, limit.hint, template=tfile, line=line)
     if isinstance(exc, jinja2.UndefinedError):
         msg = str(exc.message or exc)
         m = re.search(r"has no attribute '([^']+)'|'([^']+)' is undefined", msg)
@@ -366,7 +271,7 @@ def fail(
             template=tfile,
             line=line,
         )
-    if isinstance(exc, _Finalized):
+    if isinstance(exc, Missing):
         return RenderError(
             f"{exc} for this contact",
             "give an explicit fallback, e.g. {{ contact.nickname or contact.first }} "
@@ -398,42 +303,22 @@ def render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> Rende
     loader = env.loader
     assert isinstance(loader, _Loader)
     try:
-        source, filename, _ = jinja2.FileSystemLoader.get_source(loader, env, name)
+        source, filename, _ = loader.whole_source(env, name)
     except jinja2.TemplateNotFound:
         raise RenderError(
             f"template '{name}' not found", "create the file or fix the campaign", template=name
         ) from None
-    tfile = _short(filename or name, env)
-    cache = env.front_cache if isinstance(env, Environment) else {}
-    cached = cache.get(name)
-    if cached is None or cached[0] != source:
-        front = {
-            key: (env.from_string(text), line)
-            for key, (text, line) in parse_front(source, tfile).items()
-        }
-        cache[name] = cached = (source, front)
-    values: dict[str, str] = {}
-    for key, (template, line) in cached[1].items():
-        try:
-            value = template.render(context).strip()
-        except Exception as exc:
-            raise fail(exc, tfile, None, line) from None
-        if "\r" in value or "\n" in value:
-            raise RenderError(
-                f"the rendered {key} holds a line break",
-                "a header must be one line; check the front matter and the data",
-                template=tfile,
-                line=line,
-            )
-        values[key] = value
-    marking = _marking.set(True)
+    tfile = _short(filename, env)
+    values, pairs = _front(env, name, source, tfile, context)
+    marking = _marking.set(_mark_body)
     try:
         marked = env.get_template(name).render(context)
     except Exception as exc:
         raise fail(exc, tfile, filename) from None
     finally:
         _marking.reset(marking)
-    body = markup.unmark(marked).strip("\n") + "\n"
+    written = markup.unmark(marked)  # the front matter's lines blank: lines are the file's
+    body = written.strip("\n") + "\n"
     subject = values.get("subject", "")
     if not subject:
         raise RenderError(
@@ -446,23 +331,83 @@ def render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> Rende
                 "check the template's tags and the contact's data",
                 template=tfile,
             )
-    m = _EMPTY_GREETING.search(body)
+    m = _SURROGATE.search(written)
     if m:
-        line = body[: m.start()].count("\n") + 1
+        raise RenderError(
+            f"the note holds U+{ord(m.group(0)):04X}, which is not a character",
+            "check the data the template quotes (a description, a title, a note)",
+            template=tfile,
+            line=written[: m.start()].count("\n") + 1,
+        )
+    m = _EMPTY_GREETING.search(written)
+    if m:
+        line = written[: m.start()].count("\n") + 1
         raise RenderError(
             f"the greeting '{m.group(0).strip()}' names nobody",
             "give the name an explicit fallback",
             template=tfile,
             line=line,
         )
+    try:
+        with bounded(_SLOW_MARKDOWN):
+            text, html = markdown_to_text(marked), markdown_to_html(body)
+    except (TemplateLimit, MemoryError) as exc:
+        limit = exc if isinstance(exc, TemplateLimit) else out_of_memory()
+        raise RenderError(limit.message, limit.hint, template=tfile) from None
     return Rendered(
-        subject=subject,
-        text=markdown_to_text(marked),
-        html=markdown_to_html(body),
-        cc=values.get("cc", ""),
-        bcc=values.get("bcc", ""),
-        reply_to=values.get("reply_to", ""),
+        subject, text, html, pairs.get("cc", ()), pairs.get("bcc", ()), pairs.get("reply_to", ()),
+        tfile,
     )
+
+
+_SLOW_MARKDOWN = TemplateLimit(
+    "the note is too long or too intricate to format as text and HTML in time",
+    "look for a very long value in the data (a description, a note) and shorten it",
+)
+
+
+def _front(
+    env: jinja2.Environment, name: str, source: str, tfile: str, context: dict[str, Any]
+) -> tuple[dict[str, str], dict[str, tuple[Pair, ...]]]:
+    """The rendered front matter: text values, and (name, address) pairs of the address keys,
+    whose structure comes from the template alone (see `addresses`)."""
+    cache = env.front_cache if isinstance(env, Environment) else {}
+    cached = cache.get(name)
+    if cached is None or cached[0] != source:
+        front = {}
+        for key, (text, line) in parse_front(source, tfile).items():
+            try:
+                front[key] = (env.from_string(text), line)
+            except Exception as exc:
+                raise fail(exc, tfile, None, line) from None
+        cache[name] = cached = (source, front)
+    values: dict[str, str] = {}
+    pairs: dict[str, tuple[Pair, ...]] = {}
+    for key, (template, line) in cached[1].items():
+        slots = addresses.Slots() if key in ADDRESS_KEYS else None
+        marking = _marking.set(slots.mark if slots else None)
+        try:
+            value = template.render(context).strip()
+        except Exception as exc:
+            raise fail(exc, tfile, None, line) from None
+        finally:
+            _marking.reset(marking)
+        bad = addresses.bad_character(slots.fill(value) if slots else value)
+        if bad:
+            raise RenderError(
+                f"the rendered {key} holds {bad}",
+                "a header must be one line of text; check the front matter and the data",
+                template=tfile,
+                line=line,
+            )
+        if slots is None:
+            values[key] = value
+            continue
+        try:
+            pairs[key] = addresses.parse(value, slots, key)
+        except addresses.AddressRefused as exc:
+            raise RenderError(exc.message, exc.hint, template=tfile, line=line) from None
+    return values, pairs
 
 
 # --------------------------------------------------------------------------- the context

@@ -383,6 +383,21 @@ def test_a_followup_title_that_does_not_parse_is_reported(tmp_path: Path) -> Non
         "fix the {{ }} / {% %} tags"]
 
 
+@pytest.mark.parametrize(("key", "value", "what"), [
+    ("title", "Card {{ 'for\\u2028' }} {{ contact.first }}", "title holds a line break (U+2028)"),
+    ("text", "Ideas:\n{{ 'golf\\x07wine' }}", "text holds a control character (U+0007)"),
+])
+def test_a_followup_title_or_text_a_calendar_cannot_carry_is_reported(
+        tmp_path: Path, key: str, value: str, what: str) -> None:
+    """A title with a line break of any kind, or a text with a control character (which would make
+    the .ics invalid), is refused with the campaign's line; the text may hold line breaks."""
+    root = folder(tmp_path, contacts=[HAROLD], campaigns=[campaign_data(
+        "birthday", followups=[{"kind": "card", key: value}])])
+    result = CliRunner().invoke(main, ["-C", str(root), "check", "--date", "2026-11-22"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"campaigns.yaml:9: birthday/harold-jensen/2026: the follow-up {what}")
+
+
 def test_a_followup_title_a_contact_cannot_fill_is_reported(tmp_path: Path) -> None:
     """check renders follow-up titles for every contact too: a missing value is found at noon."""
     root = folder(tmp_path, contacts=[HAROLD], campaigns=[campaign_data(

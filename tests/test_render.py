@@ -162,6 +162,14 @@ def test_empty_greeting_is_caught_even_from_literal_text(tmp_path: Path) -> None
         draft_for(tmp_path, "---\nsubject: Hi\n---\nDear ,\n\nHow are you?\n")
 
 
+def test_an_empty_greeting_names_the_line_of_the_file(tmp_path: Path) -> None:
+    """The line given for a greeting without a name is the template file's (front matter
+    counted), like every other line in a message."""
+    with pytest.raises(RenderError) as exc:
+        draft_for(tmp_path, "---\nsubject: Hi\n---\nHello,\n\nDear ,\n")
+    assert (exc.value.line, exc.value.message) == (6, "the greeting 'Dear ,' names nobody")
+
+
 def test_unknown_variables_are_errors(tmp_path: Path) -> None:
     """StrictUndefined: a misspelt name fails with the template's line."""
     with pytest.raises(RenderError) as exc:
@@ -492,10 +500,10 @@ def test_front_matter_and_the_html_part_are_untouched_by_the_plain_text(tmp_path
         "---\nsubject: Hi {{ name }}!\ncc: \"{{ name }} <a@b.example>\"\n---\nHi *{{ name }}*,\n",
         name="J_o (*x*)",
     )
-    assert (r.subject, r.cc) == ("Hi J_o (*x*)!", "J_o (*x*) <a@b.example>")
+    assert (r.subject, r.cc) == ("Hi J_o (*x*)!", (("J_o (*x*)", "a@b.example"),))
     assert r.text == "Hi J_o (*x*),\n"
     assert r.html == render.markdown_to_html("Hi *J_o (*x*)*,\n")
-    for part in (r.subject, r.cc, r.text, r.html):
+    for part in (r.subject, r.cc[0][0], r.text, r.html):
         assert "\ufdd0" not in part and "\ufdd1" not in part
 
 
@@ -537,3 +545,18 @@ def test_a_long_subject_is_folded_between_words_from_the_subject_line(
     assert str(email.message_from_bytes(data, policy=email.policy.default)["Subject"]) == subject
     raw = str(email.message_from_bytes(data, policy=email.policy.compat32)["Subject"])
     assert raw.replace("\r\n ", " ") == subject  # no leading space for readers that keep folds
+
+
+def test_message_ids_stay_beside_their_header_names(tmp_path: Path) -> None:
+    """With a long sender domain a Message-ID is longer than a 78-character line would allow:
+    it still starts on the Message-ID: line (RFC 5322 lines may hold 998), and any reader gets
+    it back without a leading space."""
+    env = templates(tmp_path, note="---\nsubject: Hi\n---\nHi {{ contact.first }},\n")
+    b = book([contact("jane-doe", dates={"birthday": "1985-04-12"})], [campaign()], root=tmp_path,
+             sender={"name": "Dana", "email": "dana@whitfield-advisory-partners.example"})
+    draft = compose(b, env, plan(b, History(), today=TODAY).touches[0], TODAY)
+    head = draft.message.as_bytes().split(b"\r\n\r\n", 1)[0].decode().split("\r\n")
+    (line,) = [h for h in head if h.startswith("Message-ID:")]
+    assert line == f"Message-ID: {draft.message_id}" and len(line) > 78
+    raw = email.message_from_bytes(draft.message.as_bytes(), policy=email.policy.compat32)
+    assert raw["Message-ID"] == draft.message_id
