@@ -38,6 +38,8 @@ class Book:
     sources: dict[str, Source]
     meetings: tuple[Any, ...] = ()  # sources.meetings.Meeting, read by commands (I/O) when needed
     articles: tuple[Any, ...] = ()  # sources.articles.Article
+    # one address under two contact ids: a problem for `check`, a warning for `run`
+    shared_addresses: tuple[Problem, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_contacts", {c.id: c for c in self.contacts})
@@ -164,6 +166,8 @@ def _message(err: Any, model: type[BaseModel], loc: Sequence[str | int]) -> tupl
         "partial_date",
         "impossible_date",
         "header_crlf",
+        "control_char",
+        "email_ascii",
         "empty",
         "clock",
         "before_and_after",
@@ -181,6 +185,8 @@ def _message(err: Any, model: type[BaseModel], loc: Sequence[str | int]) -> tupl
             "partial_date": "write YYYY-MM-DD, or --MM-DD when the year is unknown",
             "impossible_date": "check the month and day",
             "header_crlf": "put it on one line",
+            "control_char": "delete it: most editors do not show it",
+            "email_ascii": "ask the person for an address in plain ASCII letters before the @",
             "empty": "give a value or remove the key",
             "clock": "write it as HH:MM in quotes, e.g. '08:30'",
             "before_and_after": "keep one: 'before: N' (days before) or 'after: N' (days after)",
@@ -227,7 +233,8 @@ def validate(model: type[M], source: Source, *, at: Loc = ()) -> tuple[M | None,
         for err in exc.errors():
             loc = _data_path(source.data, (*at, *err["loc"]))
             msg, hint = _message(err, model, err["loc"])
-            problems.append(Problem(source.name, source.line_of(loc), format_loc(loc), msg, hint))
+            path, msg = yamlsrc.printable(format_loc(loc)), yamlsrc.printable(msg)
+            problems.append(Problem(source.name, source.line_of(loc), path, msg, hint))
         return None, problems
 
 
@@ -360,7 +367,8 @@ def load_book(root: Path) -> Book:
                         src.name,
                         src.line_of((key, i, "id")),
                         f"{key}[{i}].id",
-                        f"duplicate {name} id '{ident}' (first used on line {first})",
+                        f"duplicate {name} id '{yamlsrc.printable(ident)}' "
+                        f"(first used on line {first})",
                         "give each one its own id",
                     )
                 )
@@ -377,12 +385,37 @@ def load_book(root: Path) -> Book:
         else c
         for _, c in contacts
     )
-    book = Book(root, settings, people, tuple(c for _, c in campaigns), sources)
+    shared = shared_addresses(contacts_src, contacts)
+    book = Book(root, settings, people, tuple(c for _, c in campaigns), sources, (), (), shared)
     problems += check_templates(book)
     problems += check_campaign_references(book, [i for i, _ in campaigns])
     if problems:
-        raise InvalidInput(problems)
+        raise InvalidInput([*shared, *problems])  # contacts.yaml comes before campaigns.yaml
     return book
+
+
+def shared_addresses(src: Source, contacts: list[tuple[int, Contact]]) -> tuple[Problem, ...]:
+    """Each address (any case) that a contact shares with an earlier one under another id."""
+    first: dict[str, tuple[str, int | None]] = {}
+    out: list[Problem] = []
+    for i, person in contacts:
+        for which in ("work", "personal"):
+            address = getattr(person.email, which)
+            if not address:
+                continue
+            line = src.line_of(("contacts", i, "email", which))
+            owner, where = first.setdefault(address.lower(), (person.id, line))
+            if owner != person.id:
+                out.append(
+                    Problem(
+                        src.name,
+                        line,
+                        f"contacts[{i}].email.{which}",
+                        f"'{address}' is also the address of '{owner}' ({src.name}:{where})",
+                        "merge the two entries, or give each person their own address",
+                    )
+                )
+    return tuple(out)
 
 
 def load_logged(

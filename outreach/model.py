@@ -27,13 +27,39 @@ from pydantic_core import PydanticCustomError
 # --------------------------------------------------------------------------- value types
 
 
-def _no_crlf(value: str) -> str:
-    if "\r" in value or "\n" in value:
+_BREAK = re.compile("[\r\n\x85\u2028\u2029]")  # what mail headers and str.splitlines() break at
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0, DEL, C1: not TAB, LF, CR
+
+
+def _no_control(value: str) -> str:
+    """Text (a note too) holds no control characters but TAB and line breaks."""
+    m = _CONTROL.search(value)
+    if m:
         raise PydanticCustomError(
-            "header_crlf",
-            "contains a line break, which is not allowed in a mail header",
+            "control_char",
+            "contains the control character U+{code}, which is not allowed in text",
+            {"code": f"{ord(m.group()):04X}"},
         )
     return value
+
+
+def _on_one_line(value: str, where: str) -> str:
+    m = _BREAK.search(value)
+    if m:
+        raise PydanticCustomError(
+            "header_crlf",
+            "contains a line break{code}, which is not allowed in " + where,
+            {"code": "" if m.group() in "\r\n" else f" (U+{ord(m.group()):04X})"},
+        )
+    return _no_control(value)
+
+
+def _no_crlf(value: str) -> str:
+    return _on_one_line(value, "a mail header")
+
+
+def _one_line(value: str) -> str:
+    return _on_one_line(value, "a one-line value")
 
 
 def _slug(value: str) -> str:
@@ -47,15 +73,25 @@ def _slug(value: str) -> str:
 
 
 def _email(value: str) -> str:
+    """The normalized address (NFC; the domain lowercased, in Unicode: 'probe@bücher.example'
+    also for 'probe@xn--bcher-kva.example'). A local part outside ASCII needs SMTPUTF8, which
+    drafts do not use."""
     from email_validator import EmailNotValidError, validate_email
 
     _no_crlf(value)
     try:
-        return validate_email(value, check_deliverability=False).normalized
+        found = validate_email(value, check_deliverability=False)
     except EmailNotValidError:
         raise PydanticCustomError(
             "email", "'{value}' is not an email address", {"value": value}
         ) from None
+    if found.smtputf8:
+        raise PydanticCustomError(
+            "email_ascii",
+            "'{value}' has characters outside ASCII before the @, which drafts cannot address",
+            {"value": value},
+        )
+    return found.normalized
 
 
 def _timezone(value: str) -> str:
@@ -87,7 +123,9 @@ def _strip_nonempty(value: Any) -> Any:
     return value
 
 
-Text = Annotated[str, BeforeValidator(_strip_nonempty)]
+Text = Annotated[str, BeforeValidator(_strip_nonempty), AfterValidator(_one_line)]
+Prose = Annotated[str, BeforeValidator(_strip_nonempty), AfterValidator(_no_control)]  # notes
+Key = Annotated[str, AfterValidator(_one_line)]
 HeaderText = Annotated[str, BeforeValidator(_strip_nonempty), AfterValidator(_no_crlf)]
 Slug = Annotated[str, AfterValidator(_slug)]
 Email = Annotated[str, AfterValidator(_email)]
@@ -227,7 +265,7 @@ class Profile(Strict):
     hobbies: tuple[Text, ...] = ()
     interests: tuple[Text, ...] = ()
     teams: tuple[Text, ...] = ()
-    favorites: dict[str, Text] = Field(default_factory=dict)
+    favorites: dict[Key, Text] = Field(default_factory=dict)
     avoid: tuple[Text, ...] = ()  # topics to avoid
 
 
@@ -243,7 +281,7 @@ InteractionKind = Literal["meeting", "call", "email", "note", "gift", "visit", "
 class Interaction(Strict):
     date: dt.date
     kind: InteractionKind = "meeting"
-    summary: Text | None = None
+    summary: Prose | None = None
 
 
 class LoggedInteraction(Strict):
@@ -252,7 +290,7 @@ class LoggedInteraction(Strict):
     contact: Slug
     date: dt.date
     kind: InteractionKind = "note"
-    summary: Text | None = None
+    summary: Prose | None = None
 
 
 class Contact(Strict):
@@ -271,7 +309,7 @@ class Contact(Strict):
     family: Family = Family()
     profile: Profile = Profile()
     preferences: Preferences = Preferences()
-    notes: Text | None = None
+    notes: Prose | None = None
     interactions: tuple[Interaction, ...] = ()
     last_contacted: dt.date | None = None
 
@@ -407,7 +445,7 @@ class FollowUp(Strict):
     anchor: Literal["occasion", "draft"] = "occasion"  # the occasion's day, or the draft's
     business_days: bool = False  # count before/after in business days (the contact's country)
     title: Text | None = None  # a template; default by kind ("Call {{ contact.full_name }}")
-    text: str | None = None  # a template: your notes at the top of the description
+    text: Annotated[str, AfterValidator(_no_control)] | None = None  # a template: your notes
     time: Clock = None  # HH:MM in your time zone for a timed event; none: an all-day event
     minutes: int = Field(30, ge=5, le=600)  # how long a timed event lasts
     alarm_minutes: int | None = Field(None, ge=0, le=40320)  # a reminder this long before
@@ -487,7 +525,7 @@ class Sender(Strict):
     name: HeaderText
     email: Email
     company: Text | None = None
-    signature: str | None = None
+    signature: Annotated[str, AfterValidator(_no_control)] | None = None
 
 
 class Limits(Strict):
@@ -508,7 +546,7 @@ GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 def _url(value: Any) -> Any:
     if isinstance(value, str):
         value = value.strip()
-        if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", value):
+        if _CONTROL.search(value) or not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", value):
             raise PydanticCustomError("url", "'{value}' is not an http(s) URL", {"value": value})
     return value
 
