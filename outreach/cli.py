@@ -13,9 +13,22 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from outreach import __version__
-from outreach.errors import EXIT_CRASH, EXIT_OK, EXIT_TOUCH_FAILED, OutreachError
+from outreach.errors import EXIT_CRASH, EXIT_INVALID, EXIT_OK, EXIT_TOUCH_FAILED, OutreachError
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2999, 12, 31)  # what --date accepts
+
+
+class _DateRefused(click.ClickException):
+    """A --date that is no date, or one out of range: one line, exit 2 (not click's usage
+    screen)."""
+
+    exit_code = EXIT_INVALID
+
+    def show(self, file: Any = None) -> None:
+        click.echo(self.message, err=True)
 
 
 class _Date(click.ParamType):  # type: ignore[type-arg]
@@ -25,11 +38,18 @@ class _Date(click.ParamType):  # type: ignore[type-arg]
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> dt.date:
         if isinstance(value, dt.date):
-            return value
-        try:
-            return dt.date.fromisoformat(str(value))
-        except ValueError:
-            self.fail(f"'{value}' is not a date; write YYYY-MM-DD", param, ctx)
+            day = value
+        else:
+            try:
+                day = dt.date.fromisoformat(str(value))
+            except ValueError:
+                raise _DateRefused(f"--date '{value}' is not a date; write YYYY-MM-DD") from None
+        if not FIRST_DATE <= day <= LAST_DATE:
+            raise _DateRefused(
+                f"--date {day.isoformat()} is out of range; give a date from "
+                f"{FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()}"
+            )
+        return day
 
 
 DATE = _Date()
@@ -95,18 +115,36 @@ def _fail(exc: OutreachError) -> NoReturn:
 
 
 def _crash(exc: BaseException, root: Path) -> NoReturn:
-    text = "".join(traceback.format_exception(exc))
-    log = root / ".outreach" / "crash.log"
-    try:
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("a", encoding="utf-8") as fh:
-            fh.write(f"--- outreach {__version__} {' '.join(sys.argv)}\n{text}\n")
-    except OSError:
-        import tempfile
+    """A bug: one line, the traceback appended to .outreach/crash.log (mode 0600, no symlink
+    followed), else to a new private temporary file; exit 3."""
+    import os
+    import tempfile
 
-        log = Path(tempfile.gettempdir()) / "outreach-crash.log"
-        log.write_text(text, encoding="utf-8")
-    click.echo(f"outreach crashed: {type(exc).__name__}: {exc}; the details are in {log}", err=True)
+    text = (
+        f"--- outreach {__version__} {' '.join(sys.argv)}\n"
+        + "".join(traceback.format_exception(exc))
+        + "\n"
+    )
+    where: str | None = None
+    try:
+        (root / ".outreach").mkdir(parents=True, exist_ok=True)
+        path = root / ".outreach" / "crash.log"
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(path, flags, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as fh:
+            fh.write(text)
+        where = str(path)
+    except OSError:
+        try:
+            fd, name = tempfile.mkstemp(prefix="outreach-crash-", suffix=".log")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            where = name
+        except OSError:
+            pass
+    detail = f"the details are in {where}" if where else "no crash log could be written"
+    first = (str(exc).splitlines() or [""])[0]
+    click.echo(f"outreach crashed: {type(exc).__name__}: {first}; {detail}", err=True)
     sys.exit(EXIT_CRASH)
 
 
@@ -234,11 +272,11 @@ def plan(ctx: click.Context, date: dt.date | None, days: int, as_json: bool) -> 
     """What is due on a date (and the next N days), with the reason. No side effects."""
     from outreach import commands, render
     from outreach.errors import RenderError
-    from outreach.message import compose
 
     today = _today(date)
     book, plans = commands.plan(_root(ctx), today=today, days=days, warn=_warn)
     env = render.environment(book.templates_dir, book.root)
+    threads = commands.Threads.read(book)
     items: list[dict[str, Any]] = []
     told: set[tuple[str, str, str]] = set()
     failures = 0
@@ -251,7 +289,7 @@ def plan(ctx: click.Context, date: dt.date | None, days: int, as_json: bool) -> 
         for t in p.touches:
             draft, error = None, None
             try:
-                draft = compose(book, env, t, p.today)
+                draft = threads.compose(env, t, p.today)
             except RenderError as exc:
                 error = str(commands.failure_problem(book, t, exc))
                 failures += 1
@@ -411,7 +449,18 @@ def preview(ctx: click.Context, key: str | None, show_all: bool, date: dt.date |
             failed += 1
             continue
         msg = result.message
-        for header in ("From", "To", "Cc", "Reply-To", "Subject", "Date", "Message-ID"):
+        for header in (
+            "From",
+            "To",
+            "Cc",
+            "Bcc",
+            "Reply-To",
+            "Subject",
+            "Date",
+            "Message-ID",
+            "In-Reply-To",
+            "References",
+        ):
             if msg[header]:
                 click.echo(f"{header}: {msg[header]}")
         click.echo("")
@@ -502,8 +551,9 @@ def auth_gmail(ctx: click.Context, no_browser: bool, port: int) -> None:
     from outreach import auth as oauth
 
     root = _root(ctx)
-    oauth.authorize(_settings(root).gmail, root, open_browser=not no_browser, port=port,
-                    echo=click.echo)
+    oauth.authorize(
+        _settings(root).gmail, root, open_browser=not no_browser, port=port, echo=click.echo
+    )
 
 
 LOG_KINDS = ("meeting", "call", "email", "note", "gift", "visit")
@@ -561,22 +611,30 @@ def import_() -> None:
 def _importer(kind: str, help_text: str) -> None:
     @import_.command(kind, help=help_text)
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-    @click.option("--update", is_flag=True,
-                  help="Fill in empty fields of people already there (never overwrites).")
+    @click.option(
+        "--update",
+        is_flag=True,
+        help="Fill in empty fields of people already there (never overwrites).",
+    )
     @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
     @click.option("--tag", "tags", multiple=True, help="Add this tag to everyone imported.")
     @click.pass_context
     @handled
-    def command(ctx: click.Context, file: Path, update: bool, dry_run: bool,
-                tags: tuple[str, ...]) -> None:
+    def command(
+        ctx: click.Context, file: Path, update: bool, dry_run: bool, tags: tuple[str, ...]
+    ) -> None:
         from outreach import importers
 
         root = _root(ctx)
         contacts = Path(_settings(root).contacts).expanduser()
         report = importers.import_contacts(
             kind,  # type: ignore[arg-type]
-            file, contacts if contacts.is_absolute() else root / contacts,
-            update=update, dry_run=dry_run, tags=tags)
+            file,
+            contacts if contacts.is_absolute() else root / contacts,
+            update=update,
+            dry_run=dry_run,
+            tags=tags,
+        )
         click.echo(report.summary())
 
 

@@ -67,6 +67,9 @@ def load_with_sources(
     a bad article entry is skipped with a warning, or is an error when ``strict`` (check).
     ``days``: a plan of the coming days reads the meetings of those days too."""
     book = load_book(root)
+    if not strict:  # run, plan, preview go on: the planner writes one note per address
+        for p in book.shared_addresses:
+            warn(str(p))
     kinds = {c.trigger.kind for c in book.campaigns if c.enabled}
     cache = book.path(book.settings.state).parent / "cache"
     meetings: tuple[Any, ...] = ()
@@ -100,7 +103,7 @@ def load_with_sources(
             timeout=s.articles.timeout_seconds,
         )
         if loaded.problems and strict:
-            raise InvalidInput(list(loaded.problems))
+            raise InvalidInput([*book.shared_addresses, *loaded.problems])
         for p in loaded.problems:
             warn(f"{p}; the article was skipped")
         for w in loaded.warnings:
@@ -200,8 +203,8 @@ def check(root: Path, *, today: dt.date, warn: Warn = _ignore) -> CheckReport:
                 except RenderError as exc:
                     failures.append((touch, exc, sample.what))
                     break
-    if failures:
-        raise InvalidInput(_once_per_sample(book, failures))
+    if failures or book.shared_addresses:  # one person twice: a problem for check
+        raise InvalidInput([*book.shared_addresses, *_once_per_sample(book, failures)])
     return CheckReport(len(book.contacts), len(book.campaigns), rendered, events)
 
 
@@ -388,9 +391,10 @@ def run(
             limited=left,
         )
         env = render.environment(book.templates_dir, book.root)
+        threads = Threads.read(book)
         for t in touches:
             try:
-                d = compose(book, env, t, today)
+                d = threads.compose(env, t, today)
                 report.made.append(Made(t, d, "(dry run)"))
             except RenderError as exc:
                 report.failed.append(Failed(t, failure_problem(book, t, exc)))
@@ -428,15 +432,52 @@ def _store_failed(
     report.failed.append(Failed(touch, problem))
 
 
-def _thread(book: Book, ledger: Ledger, touch: Touch) -> Thread | None:
-    """A sequence's later note goes into the first note's conversation, under its subject."""
-    if planner.step_number(touch.key) == 1:
-        return None
-    first = ledger.get(planner.first_key(touch.key))
-    subject = first.subject if first is not None and first.subject else None
-    if first is None or subject is None:
-        return None
-    return thread_for(book, touch.key, subject, first.thread_id)
+class Threads:
+    """Where a sequence's later note goes: into its first note's conversation, under its subject.
+    The first notes are those the ledger holds, and those composed earlier in the same plan (a
+    ``plan --days`` run makes first notes on coming nights)."""
+
+    def __init__(self, book: Book, firsts: dict[str, tuple[str, str | None]]) -> None:
+        self.book = book
+        self.firsts = firsts  # first-note key -> (subject, the mailbox's thread id)
+
+    @classmethod
+    def of_ledger(cls, book: Book, ledger: Ledger | None) -> Threads:
+        sequences = {c.id for c in book.campaigns if c.steps}
+        rows = ledger.rows("drafted") if ledger is not None and sequences else []
+        return cls(
+            book,
+            {
+                r.key: (r.subject, r.thread_id)
+                for r in rows
+                if r.subject and r.campaign in sequences
+            },
+        )
+
+    @classmethod
+    def read(cls, book: Book) -> Threads:
+        """From the ledger opened read-only (``plan``, ``preview``, ``run --dry-run``)."""
+        ledger = Ledger.open_readonly(book.path(book.settings.state))
+        try:
+            return cls.of_ledger(book, ledger)
+        finally:
+            if ledger is not None:
+                ledger.close()
+
+    def thread(self, touch: Touch) -> Thread | None:
+        if planner.step_number(touch.key) == 1:
+            return None
+        first = self.firsts.get(planner.first_key(touch.key))
+        if first is None:
+            return None
+        return thread_for(self.book, touch.key, first[0], first[1])
+
+    def compose(self, env: render.Environment, touch: Touch, today: dt.date) -> Draft:
+        """The draft of ``touch``, threaded; a first note is remembered for its later notes."""
+        draft = compose(self.book, env, touch, today, self.thread(touch))
+        if planner.step_number(touch.key) == 1:
+            self.firsts.setdefault(touch.key, (draft.subject, None))
+        return draft
 
 
 WATCH_DAYS = 60
@@ -514,6 +555,7 @@ def _run_locked(
     report.plan = p
     run_id = ledger.start_run(today, name)
     env = render.environment(book.templates_dir, book.root)
+    threads = Threads.of_ledger(book, ledger)
     size = max(1, getattr(store, "batch_size", 1))
     for start in range(0, len(touches), size):
         if progress:
@@ -521,7 +563,7 @@ def _run_locked(
         ready: list[tuple[Touch, Draft]] = []
         for touch in touches[start : start + size]:
             try:
-                draft = compose(book, env, touch, today, _thread(book, ledger, touch))
+                draft = compose(book, env, touch, today, threads.thread(touch))
             except RenderError as exc:
                 problem = failure_problem(book, touch, exc)
                 ledger.mark_failed(touch, str(problem), today)
@@ -582,10 +624,11 @@ def preview(root: Path, *, today: dt.date, key: str | None, warn: Warn = _ignore
                 "run 'outreach plan --days 30' to see the keys, or pass --date",
             )
     env = render.environment(book.templates_dir, book.root)
+    threads = Threads.read(book)
     out: list[Preview] = []
     for t, waits in todo:
         try:
-            out.append(Preview(t, compose(book, env, t, today), waits))
+            out.append(Preview(t, threads.compose(env, t, today), waits))
         except RenderError as exc:
             out.append(Preview(t, failure_problem(book, t, exc), waits))
     return out

@@ -83,13 +83,16 @@ def _slug(text: str) -> str:
 def child_slugs(contact: Contact) -> list[str]:
     """Each child's part of a touch key: the slug of the name ("Sam" -> "sam"); children whose
     names give the same slug ("Jo Ann" and "Jo-Ann") also get a few hex digits of their exact
-    name (and birthday), so the keys stay apart and do not depend on the order of the list."""
-    slugs = [_slug(c.name) for c in contact.family.children]
+    name, so the keys stay apart, do not depend on the order of the list, and survive a
+    corrected birthday (only two children with the very same name also need the birthday)."""
+    children = contact.family.children
+    slugs = [_slug(c.name) for c in children]
+    names = [c.name for c in children]
     out = []
-    for child, slug in zip(contact.family.children, slugs, strict=True):
+    for child, slug in zip(children, slugs, strict=True):
         if slugs.count(slug) > 1:
-            tell = f"{child.name}|{child.birthday or ''}".encode()
-            slug = f"{slug}-{hashlib.sha1(tell).hexdigest()[:4]}"
+            tell = child.name if names.count(child.name) == 1 else f"{child.name}|{child.birthday}"
+            slug = f"{slug}-{hashlib.sha1(tell.encode()).hexdigest()[:4]}"
         out.append(slug)
     return out
 
@@ -541,7 +544,59 @@ def candidates(book: Book, history: History, today: dt.date) -> tuple[list[Touch
                     skipped.append(
                         Skip(contact.id, camp.id, "no unshared article matches their interests")
                     )
-    return out, skipped
+    return _one_per_address(book, out, skipped, history, today)
+
+
+def _same_occasion_made(book: Book, t: Touch, other: str, history: History, today: dt.date) -> bool:
+    """Whether ``other`` already had this touch's occasion from this campaign: the same key
+    part, on the same date (two people's birthdays share the key part of the year)."""
+    key = f"{t.campaign_id}/{other}/{t.occasion.ident}"
+    if key not in history.done:
+        return False
+    camp = book.campaign(t.campaign_id)
+    for o in occasions_for(book, book.contact(other), camp, today, history):
+        if o.key == key:
+            return o.occasion.date == t.occasion.date
+    return False
+
+
+def _one_per_address(
+    book: Book, touches: list[Touch], skipped: list[Skip], history: History, today: dt.date
+) -> tuple[list[Touch], list[Skip]]:
+    """Never two notes to one address for one occasion: the same person entered twice under two
+    ids, or a household sharing a mailbox, gets one holiday card, one quarterly update. The
+    contact listed first in contacts.yaml gets it (or whoever already got it)."""
+    holders: dict[str, list[str]] = {}
+    for contact in book.contacts:
+        for address in addresses(contact):
+            holders.setdefault(address, []).append(contact.id)
+    shared = {a: ids for a, ids in holders.items() if len(ids) > 1}
+    if not shared:
+        return touches, skipped
+    kept: list[Touch] = []
+    taken: dict[tuple[str, str, str, dt.date], str] = {}  # (address, campaign, occasion) -> id
+    order = {c.id: i for i, c in enumerate(book.contacts)}
+    for t in sorted(touches, key=lambda t: order.get(t.contact_id, 0)):
+        to = book.contact(t.contact_id).address(book.campaign(t.campaign_id).to)
+        ident = t.occasion.ident
+        if to is None or to.lower() not in shared:
+            kept.append(t)
+            continue
+        slot = (to.lower(), t.campaign_id, ident, t.occasion.date)
+        other = taken.get(slot) or next(
+            (
+                o
+                for o in shared[to.lower()]
+                if o != t.contact_id and _same_occasion_made(book, t, o, history, today)
+            ),
+            None,
+        )
+        if other is not None:
+            skipped.append(Skip(t.contact_id, t.campaign_id, f"{other} gets this note at {to}"))
+            continue
+        taken[slot] = t.contact_id
+        kept.append(t)
+    return kept, skipped
 
 
 def rank(t: Touch) -> tuple[int, dt.date, dt.date, str]:

@@ -227,6 +227,8 @@ def test_children_whose_names_slug_alike_keep_their_keys_in_any_order() -> None:
     assert forwards == backwards
     assert len(forwards) == 2
     assert all(re.fullmatch(r"kids/jane-doe/jo-ann-[0-9a-f]{4}-2026", k) for k in forwards)
+    corrected = [dict(kids[0], birthday="2015-05-04"), kids[1]]  # a birthday corrected: same key
+    assert sorted(made(corrected)) == sorted(forwards)
 
 
 def test_no_greeting_in_the_year_of_birth() -> None:
@@ -789,6 +791,24 @@ def test_audience_can_select_countries_a_contact_without_one_has_the_settings_co
     made = simulate(book(people, [us, ca], country="US"), "2026-10-01", "2026-11-30")
     assert made == {"ca/ann/2026-10-12": D("2026-10-12"), "us/ben/2026-11-26": D("2026-11-26"),
                     "us/cat/2026-11-26": D("2026-11-26")}
+
+
+def test_one_address_gets_one_note_per_occasion() -> None:
+    """The same person under two ids (or a couple sharing a mailbox) gets one Thanksgiving card,
+    for the contact listed first, also on later nights; their own birthdays are different
+    occasions and each gets its note; `plan` says why the second id gets no card."""
+    one = contact("ann-one", email={"work": "ann@acme.example"}, dates={"birthday": "--05-01"})
+    two = contact("ann-two", email={"personal": "ANN@acme.example"}, dates={"birthday": "--06-01"})
+    b = book([one, two], [thanksgiving(), campaign()], limits=NO_LIMITS)
+    made = simulate(b, "2026-04-01", "2026-12-31")
+    assert sorted(made) == ["birthday/ann-one/2026", "birthday/ann-two/2026",
+                            "thanksgiving/ann-one/2026-11-26"]
+    skipped = plan_on(b, "2026-11-12").skipped
+    assert [(s.contact_id, s.why) for s in skipped] == [
+        ("ann-two", "ann-one gets this note at ANN@acme.example")]
+    h = planner.with_made(history(), [only(plan_on(book([one], [thanksgiving()]), "2026-11-12"))],
+                          D("2026-11-12"))
+    assert keys(planner.plan(b, h, today=D("2026-11-13"))) == []
 
 
 def test_contact_without_tier_or_stage_is_outside_a_tier_or_stage_filter() -> None:

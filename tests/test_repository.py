@@ -111,6 +111,22 @@ def test_the_cron_wrapper_is_quiet_on_success_and_keeps_the_exit_code(tmp_path: 
     assert bad.stderr.splitlines()[-1] == f"outreach-nightly: exit 2; the whole run is in {root}/outreach.log"
 
 
+def test_the_cron_wrapper_passes_warnings_on_even_when_all_was_drafted(tmp_path: Path) -> None:
+    """A warning (here: a calendar file that is gone; a note missed on nights without a run is
+    one too) reaches cron's mail although the run exits 0."""
+    root = copy_example(tmp_path)
+    shutil.copytree(REPO / "cron", root / "cron")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+           "OUTREACH_BIN": str(Path(sys.executable).parent / "outreach")}
+    if not Path(env["OUTREACH_BIN"]).exists():
+        pytest.skip("the outreach console script is not installed next to this Python")
+    (root / "meetings.ics").unlink()
+    done = subprocess.run([str(root / "cron" / "outreach-nightly"), str(root), "--date", "2026-11-22"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert (done.returncode, done.stdout) == (0, "")
+    assert done.stderr == "warning: meetings.ics: no such file; no meetings from it\n"
+
+
 def test_ruff_is_clean() -> None:
     """ruff passes on the package and the tests."""
     pytest.importorskip("ruff")

@@ -254,6 +254,31 @@ def test_plan_json_has_no_last_day_for_a_keep_in_touch(tmp_path: Path) -> None:
     assert (item["key"], item["due"], item["last_day"]) == ("kit/ann-doe/2026-11-22", DATE, None)
 
 
+def test_plan_and_preview_show_a_sequence_step_as_the_run_drafts_it(tmp_path: Path) -> None:
+    """A later note goes into the first note's conversation under its subject: plan (also
+    --days, before the first note exists), preview and run --dry-run show that subject and
+    preview the threading headers, as the run makes it."""
+    first = "---\nsubject: First note, {{ contact.first }}\n---\nHi {{ contact.first }},\n"
+    second = "---\nsubject: A different subject\n---\nHi again {{ contact.first }},\n"
+    camp = campaign_data("news", {"kind": "schedule", "months": [3], "day": 1}, template="first.md",
+                         steps=[{"template": "second.md", "after": 7}])
+    root = write_folder(tmp_path / "book", [contact_data("ann-doe")], [camp],
+                        {"first.md": first, "second.md": second})
+    code, out, _ = cli(root, "plan", "--date", "2027-03-01", "--days", "7", "--json")
+    assert code == 0
+    assert [(i["key"], i["subject"]) for i in json.loads(out)] == [
+        ("news/ann-doe/2027-03-01", "First note, Ann"),
+        ("news/ann-doe/2027-03-01/step-2", "First note, Ann")]
+    assert cli(root, "run", "--date", "2027-03-01")[0] == 0
+    code, out, _ = cli(root, "plan", "--date", "2027-03-08")
+    assert "      subject: First note, Ann" in out.splitlines()
+    code, out, _ = cli(root, "preview", "--all", "--date", "2027-03-08")
+    assert "Subject: First note, Ann" in out.splitlines()
+    assert any(line.startswith("In-Reply-To: <") for line in out.splitlines())
+    code, out, _ = cli(root, "run", "--date", "2027-03-08", "--dry-run")
+    assert "would draft news/ann-doe/2027-03-01/step-2 -> ann-doe@acme.example: First note, Ann" in out
+
+
 def test_plan_shows_why_and_what_waits(tmp_path: Path) -> None:
     """The text plan says why each touch is due and why others wait."""
     contacts = [contact_data("ann-doe", dates={"birthday": "--11-22"})]
@@ -326,6 +351,30 @@ def test_init_scaffolds_a_folder_that_passes_check(tmp_path: Path) -> None:
     assert (target / "contacts.yaml").read_bytes() == before
 
 
+def test_a_crash_log_that_cannot_go_in_the_folder_goes_to_a_private_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With .outreach not usable (a file), a bug's traceback goes to a new temporary file only
+    this user can read, still one line and exit 3; a multi-line error message shows its first
+    line only."""
+    from outreach import planner
+
+    def bug(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("first line\nsecond line")
+
+    root = small_folder(tmp_path)
+    (root / ".outreach").write_text("not a folder")
+    monkeypatch.setattr(planner, "occasions_for", bug)
+    code, _, err = cli(root, "check", "--date", DATE)
+    assert code == 3
+    assert err.count("\n") == 1
+    assert err.startswith("outreach crashed: RuntimeError: first line; the details are in ")
+    log = Path(err.strip().rsplit(" ", 1)[-1])
+    assert log.name.startswith("outreach-crash-") and "Traceback" in log.read_text()
+    assert log.stat().st_mode & 0o077 == 0
+    log.unlink()
+
+
 def test_init_writes_a_gitignore_for_the_machine_state(tmp_path: Path) -> None:
     """The starter folder ignores what the runs write (drafts/, .outreach/, the calendar, the
     log) and the OAuth client; in a folder that already has a .gitignore (a git repository),
@@ -363,15 +412,22 @@ def test_a_night_named_with_date_gives_the_same_calendar_bytes_when_run_afresh(
     assert b"DTSTAMP:20261122T000000Z" in feeds[0]
 
 
-def test_unexpected_errors_exit_3_with_a_crash_log(tmp_path: Path) -> None:
-    """A bug prints one line naming a log with the traceback, and exits 3."""
+def test_unexpected_errors_exit_3_with_a_crash_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug prints one line naming a log with the traceback, and exits 3. (A damaged ledger is
+    no bug: it is one line with exit 2, see test_hostile_state.py.)"""
+    from outreach import planner
+
+    def bug(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("division by zero")
+
     root = small_folder(tmp_path)
-    (root / ".outreach").mkdir()
-    (root / ".outreach" / "state.db").write_bytes(b"this is not a database" * 100)
+    monkeypatch.setattr(planner, "plan", bug)
     code, _, err = cli(root, "run", "--date", DATE)
     assert code == 3
     assert err.startswith(
-        "outreach crashed: DatabaseError: file is not a database; the details are in "
+        "outreach crashed: ZeroDivisionError: division by zero; the details are in "
     )
     log = Path(err.strip().rsplit(" ", 1)[-1])
     assert "Traceback" in log.read_text()
