@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from outreach import planner, render
-from outreach.config import Book, load_book
+from outreach.book import Book
+from outreach.config import load_book
 from outreach.drafts import DraftStore, open_store
 from outreach.errors import (
     InvalidInput,

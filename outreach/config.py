@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from outreach import yamlsrc
+from outreach.book import Book as Book
 from outreach.errors import InvalidInput, Problem
 from outreach.model import (
     DATE_FIELDS,
@@ -25,52 +25,6 @@ from outreach.yamlsrc import Loc, Source, format_loc
 SETTINGS_FILE = "outreach.yaml"
 
 M = TypeVar("M", bound=BaseModel)
-
-
-@dataclass(frozen=True)
-class Book:
-    """Everything the nightly job reads from the user's folder, validated."""
-
-    root: Path
-    settings: Settings
-    contacts: tuple[Contact, ...]
-    campaigns: tuple[Campaign, ...]
-    sources: dict[str, Source]
-    meetings: tuple[Any, ...] = ()  # sources.meetings.Meeting, read by commands (I/O) when needed
-    articles: tuple[Any, ...] = ()  # sources.articles.Article
-    # one address under two contact ids: a problem for `check`, a warning for `run`
-    shared_addresses: tuple[Problem, ...] = ()
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_contacts", {c.id: c for c in self.contacts})
-        object.__setattr__(self, "_campaigns", {c.id: c for c in self.campaigns})
-
-    def contact(self, contact_id: str) -> Contact:
-        """The contact with this id; KeyError if there is none."""
-        found: Contact = self.__dict__["_contacts"][contact_id]
-        return found
-
-    def campaign(self, campaign_id: str) -> Campaign:
-        """The campaign with this id; KeyError if there is none."""
-        found: Campaign = self.__dict__["_campaigns"][campaign_id]
-        return found
-
-    def path(self, relative: str) -> Path:
-        p = Path(relative).expanduser()
-        return p if p.is_absolute() else self.root / p
-
-    @property
-    def templates_dir(self) -> Path:
-        return self.path(self.settings.templates)
-
-    def contact_line(self, contact_id: str) -> tuple[str, int | None]:
-        """(file, line) where the contact is defined, for error messages."""
-        src = self.sources[self.settings.contacts]
-        for i, c in enumerate(self.contacts):
-            if c.id == contact_id:
-                return src.name, src.line_of(("contacts", i))
-        return src.name, None
-
 
 
 # --------------------------------------------------------------------------- pydantic -> lines

@@ -22,7 +22,7 @@ import jinja2
 
 from outreach import render
 from outreach.addresses import bad_character
-from outreach.config import Book
+from outreach.book import Book
 from outreach.errors import Problem, RenderError
 from outreach.ledger import Published
 from outreach.message import context_for

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from anyascii import anyascii
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -41,6 +40,7 @@ from outreach import yamlsrc
 from outreach.errors import InvalidInput, Problem, UsageError
 from outreach.fsutil import write_atomic
 from outreach.model import Contact, Dates, Emails, Family, Name, Profile
+from outreach.slugs import slug as slug
 
 Kind = Literal["google-csv", "vcard", "linkedin"]
 KINDS: tuple[str, ...] = ("google-csv", "vcard", "linkedin")
@@ -183,26 +183,6 @@ def _unique(values: Iterable[str]) -> list[str]:
             seen.add(v.casefold())
             out.append(v)
     return out
-
-
-def _ascii(char: str) -> str:
-    """One character as ASCII: accents dropped (``é`` -> ``e``), compatibility forms unfolded
-    (``ﬁ`` -> ``fi``), other letters and digits transliterated by anyascii (``ß`` -> ``ss``,
-    ``ø`` -> ``o``, ``И`` -> ``I``, ``山`` -> ``Shan``, the soft sign ``ь`` -> nothing rather than
-    anyascii's ``'``); any other symbol is dropped."""
-    if char.isascii():
-        return char
-    folded = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode("ascii")
-    if folded or unicodedata.category(char)[0] not in "LMN":
-        return folded
-    return re.sub(r"[^A-Za-z0-9]", "", anyascii(char))
-
-
-def slug(text: str) -> str:
-    """``"Zoë O'Brien-Núñez"`` -> ``"zoe-o-brien-nunez"``, ``"Иван Петров"`` -> ``"ivan-petrov"``:
-    ASCII, lowercase, dashes."""
-    ascii_text = "".join(map(_ascii, unicodedata.normalize("NFC", text)))
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
 
 _NO_YEAR = {0, 1604}  # Apple writes a birthday without a year as 1604-MM-DD; some apps use 0000

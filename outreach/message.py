@@ -17,7 +17,7 @@ import jinja2
 
 from outreach import addresses, render
 from outreach.addresses import Pair
-from outreach.config import Book
+from outreach.book import Book
 from outreach.errors import RenderError
 from outreach.model import Touch
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from outreach import occasions
-from outreach.config import Book
+from outreach.book import Book
 from outreach.model import (
     AfterMeetingTrigger,
     Campaign,

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from outreach import planner
-from outreach.config import Book
+from outreach.book import Book
 from outreach.model import Campaign, Contact, History, Touch
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from outreach.config import Book
+from outreach.book import Book
 from outreach.model import Campaign, Contact, History, Settings
 
 SENDER = {"name": "Alex Rivera", "email": "alex@rivera.example"}

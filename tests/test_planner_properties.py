@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from outreach import occasions, planner
-from outreach.config import Book
+from outreach.book import Book
 from outreach.model import History, Touch
 from tests.factories import book, campaign, contact, history
 
