@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from outreach.errors import AuthError, UsageError
 from outreach.fsutil import write_atomic
 from outreach.model import GOOGLE_TOKEN_URI, GmailSettings
+from outreach.paths import resolve
 
 SCOPE_COMPOSE = "https://www.googleapis.com/auth/gmail.compose"
 SCOPE_READONLY = "https://www.googleapis.com/auth/gmail.readonly"
@@ -31,8 +31,7 @@ def scopes(settings: GmailSettings) -> list[str]:
 
 
 def token_path(settings: GmailSettings, root: Path) -> Path:
-    path = Path(os.path.expandvars(settings.token_file)).expanduser()
-    return path if path.is_absolute() else root / path
+    return resolve(root, settings.token_file, variables=True)
 
 
 def load_credentials(settings: GmailSettings, root: Path) -> Any:
@@ -139,9 +138,7 @@ def authorize(
     settings: GmailSettings, root: Path, *, open_browser: bool, port: int, echo: Any
 ) -> Path:
     """The installed-app flow: consent in a browser, a refresh token stored for cron."""
-    secrets = Path(settings.client_secrets).expanduser()
-    if not secrets.is_absolute():
-        secrets = root / secrets
+    secrets = resolve(root, settings.client_secrets)
     if not secrets.exists():
         raise UsageError(
             f"no OAuth client file at {secrets}",

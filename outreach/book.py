@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from outreach.model import Campaign, Contact, Settings
+from outreach.paths import resolve
 
 if TYPE_CHECKING:
     from outreach.errors import Problem
@@ -46,8 +47,7 @@ class Book:
         return found
 
     def path(self, relative: str) -> Path:
-        p = Path(relative).expanduser()
-        return p if p.is_absolute() else self.root / p
+        return resolve(self.root, relative)
 
     @property
     def templates_dir(self) -> Path:

@@ -624,13 +624,13 @@ def _importer(kind: str, help_text: str) -> None:
         ctx: click.Context, file: Path, update: bool, dry_run: bool, tags: tuple[str, ...]
     ) -> None:
         from outreach import importers
+        from outreach.paths import resolve
 
         root = _root(ctx)
-        contacts = Path(_settings(root).contacts).expanduser()
         report = importers.import_contacts(
             kind,  # type: ignore[arg-type]
             file,
-            contacts if contacts.is_absolute() else root / contacts,
+            resolve(root, _settings(root).contacts),
             update=update,
             dry_run=dry_run,
             tags=tags,

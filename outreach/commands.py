@@ -30,6 +30,7 @@ from outreach.fsutil import write_atomic
 from outreach.ledger import Ledger, RunLock, Seen
 from outreach.message import Draft, Thread, compose, thread_for
 from outreach.model import AfterMeetingTrigger, History, Touch
+from outreach.paths import resolve
 from outreach.samples import samples
 
 Progress = Callable[[int, int], None]
@@ -218,8 +219,7 @@ def _library_problems(root: Path, known: list[Problem]) -> list[Problem]:
     settings, _, errors = load_settings(root)
     if settings is None or errors:
         return []
-    path = Path(settings.articles.library).expanduser()
-    path = path if path.is_absolute() else root / path
+    path = resolve(root, settings.articles.library)
     if not path.is_file():
         return []
     return [p for p in load_library(path)[1] if p not in known]

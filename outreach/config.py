@@ -20,6 +20,7 @@ from outreach.model import (
     Interaction,
     Settings,
 )
+from outreach.paths import resolve
 from outreach.yamlsrc import Loc, Source, format_loc
 
 SETTINGS_FILE = "outreach.yaml"
@@ -285,8 +286,7 @@ def load_book(root: Path) -> Book:
     sources: dict[str, Source] = {SETTINGS_FILE: settings_src}
 
     def rel(p: str) -> Path:
-        q = Path(p).expanduser()
-        return q if q.is_absolute() else root / q
+        return resolve(root, p)
 
     contacts_src, errs = yamlsrc.load(rel(settings.contacts), settings.contacts)
     problems += errs

@@ -14,6 +14,7 @@ from typing import Protocol, runtime_checkable
 from outreach.errors import StoreError
 from outreach.message import Draft
 from outreach.model import GmailSettings
+from outreach.paths import resolve
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,7 @@ def open_store(backend: str, root: Path, directory: str, gmail: GmailSettings) -
     if backend == "dir":
         from outreach.drafts.dir import DirStore
 
-        path = Path(directory).expanduser()
-        store = DirStore(path if path.is_absolute() else root / path)
+        store = DirStore(resolve(root, directory))
         store.check()  # a folder that can hold no draft at all stops the run before it starts
         return store
     if backend == "memory":

@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
+from outreach.paths import resolve
 from outreach.sources import icstext, recurrence
 from outreach.sources.bounds import Budget, CalendarLimits, Overrun, size_text
 from outreach.sources.fetch import describe_source, fetch
@@ -199,9 +200,7 @@ def _read_source(
 def _read_file(
     source: str, name: str, root: Path, window: Window, budget: Budget, notes: list[str]
 ) -> list[Any]:
-    path = Path(source).expanduser()
-    if not path.is_absolute():
-        path = root / path
+    path = resolve(root, source)
     try:
         if path.stat().st_size > window.limits.bytes:
             notes.append(
