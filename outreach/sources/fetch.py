@@ -127,16 +127,7 @@ def fetch(
             if body is None:  # gone or spoilt since: ask again, unconditionally
                 answer = ask({})
             else:
-                meta = cache.meta()
-                note = cache.confirm()
-                return Fetched(
-                    body,
-                    "not modified",
-                    "",
-                    content_type=str(meta.get("content_type") or ""),
-                    url=str(meta.get("url") or url),
-                    notes=(note,) if note else (),
-                )
+                return _answer(body, "not modified", cache.meta(), cache.confirm(), url)
     except Failed as exc:
         return cache.fallback(_scrub(str(exc), url), validate, zone)
     if answer is None:
@@ -145,10 +136,14 @@ def fetch(
     why = validate(body, str(meta.get("content_type") or ""))
     if why is not None:
         return cache.fallback(why, validate, zone)  # the last good copy stays as it was
-    note = cache.store(body, meta)
+    return _answer(body, "fresh", meta, cache.store(body, meta), url)
+
+
+def _answer(body: bytes, status: str, meta: dict[str, Any], note: str | None, url: str) -> Fetched:
+    """What the server gave (or confirmed), with the type and final address it was saved with."""
     return Fetched(
         body,
-        "fresh",
+        status,
         "",
         content_type=str(meta.get("content_type") or ""),
         url=str(meta.get("url") or url),
