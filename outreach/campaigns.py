@@ -23,9 +23,9 @@ DATE_FIELDS: tuple[str, ...] = DateField.__args__  # type: ignore[attr-defined]
 
 
 class DateTrigger(Strict):
-    kind: Literal["date"]
-    field: DateField
-    days_before: int = Field(0, ge=0, le=90)
+    kind: Literal["date"] = Field(description="a day of the contact's")
+    field: DateField = Field(description="which day")
+    days_before: int = Field(0, ge=0, le=90, description="days before the occasion it is due")
 
 
 def _holiday_category(value: str) -> str:
@@ -44,37 +44,59 @@ HolidayCategory = Annotated[str, AfterValidator(_holiday_category)]
 
 
 class HolidayTrigger(Strict):
-    kind: Literal["holiday"]
-    name: Text
-    country: Country | None = None  # default: each contact's country, then the settings' country
-    # the holidays package's categories to search (default: all it has for the country)
-    categories: tuple[HolidayCategory, ...] = ()
-    dates: tuple[dt.date, ...] = ()  # explicit dates for observances the holidays package lacks
-    days_before: int = Field(0, ge=0, le=90)
+    kind: Literal["holiday"] = Field(description="a public holiday or observance")
+    name: Text = Field(
+        description="as the holidays package spells it, in English or the country's language"
+    )
+    country: Country | None = Field(
+        None, description="default: each contact's country, then the settings' country"
+    )
+    categories: tuple[HolidayCategory, ...] = Field(
+        (),
+        description="the holidays package's categories to search (default: all it has)",
+    )
+    dates: tuple[dt.date, ...] = Field(
+        (), description="the dates of observances the holidays package lacks"
+    )
+    days_before: int = Field(0, ge=0, le=90, description="days before the occasion it is due")
 
 
 class ScheduleTrigger(Strict):
-    kind: Literal["schedule"]
-    months: tuple[Annotated[int, Field(ge=1, le=12)], ...] = tuple(range(1, 13))
-    day: int = Field(1, ge=1, le=31)  # clamped to the month's last day
+    kind: Literal["schedule"] = Field(description="the same day of chosen months")
+    months: tuple[Annotated[int, Field(ge=1, le=12)], ...] = Field(
+        tuple(range(1, 13)), description="the months (1-12)"
+    )
+    day: int = Field(1, ge=1, le=31, description="the day (1-31), clamped to the month's last day")
 
 
 class IntervalTrigger(Strict):
-    kind: Literal["interval"]
-    days: int = Field(ge=1, le=3650)
+    kind: Literal["interval"] = Field(description="keep in touch")
+    days: int = Field(
+        ge=1, le=3650, description="days since the person's last touch of any kind"
+    )
 
 
 class AfterMeetingTrigger(Strict):
-    kind: Literal["after_meeting"]
-    days_after: int = Field(1, ge=0, le=30)  # 1: the next (business) morning
-    business_days: bool = True  # count days_after in business days
-    each_occurrence: bool = False  # a recurring meeting: a note after every occurrence
+    kind: Literal["after_meeting"] = Field(
+        description="a note after a meeting in meetings.sources"
+    )
+    days_after: int = Field(
+        1, ge=0, le=30, description="days after the meeting (1: the next morning)"
+    )
+    business_days: bool = Field(True, description="count days_after in business days")
+    each_occurrence: bool = Field(
+        False, description="a recurring meeting: a note after every occurrence (false: one note)"
+    )
 
 
 class ContentTrigger(Strict):
-    kind: Literal["content"]
-    every_days: int = Field(30, ge=1, le=3650)  # at most one share per person per N days
-    max_age_days: int = Field(90, ge=1, le=3650)  # only articles this fresh (undated ones: always)
+    kind: Literal["content"] = Field(description="share an article")
+    every_days: int = Field(
+        30, ge=1, le=3650, description="at most one share per person in this many days"
+    )
+    max_age_days: int = Field(
+        90, ge=1, le=3650, description="only articles this fresh (undated ones: always)"
+    )
 
 
 Trigger = Annotated[
@@ -90,13 +112,23 @@ TRIGGER_KINDS = ("date", "holiday", "schedule", "interval", "after_meeting", "co
 
 
 class Audience(Strict):
-    tags: tuple[Text, ...] = ()  # any of these tags (empty: no tag filter)
-    tiers: tuple[Text, ...] = ()
-    stages: tuple[Stage, ...] = ()
-    exclude_tags: tuple[Text, ...] = ()
-    exclude: tuple[Slug, ...] = ()  # contact ids
-    handwritten: bool | None = None  # true: only people who prefer handwritten notes; false: not
-    countries: tuple[Country, ...] = ()  # their country (else the settings'): one of these
+    tags: tuple[Text, ...] = Field((), description="any of these tags", examples=[["vip", "golf"]])
+    tiers: tuple[Text, ...] = Field((), description="any of these tiers", examples=[["A", "B"]])
+    stages: tuple[Stage, ...] = Field(
+        (), description="any of these stages", examples=[["customer", "prospect"]]
+    )
+    exclude_tags: tuple[Text, ...] = Field(
+        (), description="none of these tags", examples=[["no-birthday"]]
+    )
+    exclude: tuple[Slug, ...] = Field((), description="contact ids, e.g. [bob-smith]")
+    handwritten: bool | None = Field(
+        None,
+        description="true: only people with preferences.handwritten; false: the others",
+    )
+    countries: tuple[Country, ...] = Field(
+        (),
+        description="e.g. [US, CA]: by the contact's country (else the settings')",
+    )
 
 
 FollowUpKind = Literal["call", "card", "gift", "review", "meeting", "task"]
@@ -113,17 +145,45 @@ DEFAULT_TITLES: dict[str, str] = {
 class FollowUp(Strict):
     """A calendar event a campaign adds for each of its touches: call, card, gift, review."""
 
-    kind: FollowUpKind = "task"
-    id: Slug | None = None  # default: the kind; unique within the campaign (part of the event UID)
-    before: int | None = Field(None, ge=0, le=365)  # days before the anchor
-    after: int | None = Field(None, ge=0, le=365)  # days after the anchor
-    anchor: Literal["occasion", "draft"] = "occasion"  # the occasion's day, or the draft's
-    business_days: bool = False  # count before/after in business days (the contact's country)
-    title: Text | None = None  # a template; default by kind ("Call {{ contact.full_name }}")
-    text: PlainText | None = None  # a template: your notes
-    time: Clock = None  # HH:MM in your time zone for a timed event; none: an all-day event
-    minutes: int = Field(30, ge=5, le=600)  # how long a timed event lasts
-    alarm_minutes: int | None = Field(None, ge=0, le=40320)  # a reminder this long before
+    kind: FollowUpKind = Field("task", description="what to do", examples=["card"])
+    id: Slug | None = Field(
+        None,
+        description="default: the kind; unique within the campaign (part of the event UID)",
+    )
+    before: int | None = Field(
+        None, ge=0, le=365, description="days before the anchor (or after: N)", examples=[10]
+    )
+    after: int | None = Field(None, ge=0, le=365, description="days after the anchor (or before)")
+    anchor: Literal["occasion", "draft"] = Field(
+        "occasion",
+        description="the occasion's day (the birthday), or the night the note was drafted",
+    )
+    business_days: bool = Field(
+        False, description="count before/after in business days (the contact's country)"
+    )
+    title: Text | None = Field(
+        None,
+        description='a template; default by kind ("Call {{ contact.full_name }}")',
+        examples=["Write {{ contact.first | possessive }} card"],
+    )
+    text: PlainText | None = Field(
+        None,
+        description="a template: your notes, at the top of the event's description",
+        examples=["Ideas: {{ contact.profile.hobbies | join_and }}"],
+    )
+    time: Clock = Field(
+        None,
+        description="HH:MM in your time zone for a timed event; none: an all-day event",
+        examples=["10:00"],
+    )
+    minutes: int = Field(30, ge=5, le=600, description="how long a timed event lasts")
+    alarm_minutes: int | None = Field(
+        None,
+        ge=0,
+        le=40320,
+        description="a reminder this long before (apps that honour alarms on subscribed calendars)",
+        examples=[15],
+    )
 
     @model_validator(mode="after")
     def _one_offset(self) -> FollowUp:
@@ -149,24 +209,67 @@ class FollowUp(Strict):
 class Step(Strict):
     """A later note of a sequence: drafted into the same conversation, stopped by a reply."""
 
-    template: Text
-    after: int = Field(ge=1, le=365)  # days after the previous step was drafted
+    template: Text = Field(description="a file in templates/", examples=["birthday-2.md"])
+    after: int = Field(
+        ge=1, le=365, description="days after the previous note was drafted", examples=[4]
+    )
 
 
 class Campaign(Strict):
-    id: Slug
-    name: Text | None = None
-    template: Text | None = None  # none: a calendar-only campaign (cards, reviews)
-    steps: tuple[Step, ...] = ()  # later notes in the same thread, each `after` days
-    followups: tuple[FollowUp, ...] = ()
-    trigger: Trigger
-    audience: Audience = Audience()
-    priority: int = Field(50, ge=0, le=1000)  # higher wins
-    cooldown_days: int | None = Field(None, ge=0, le=365)  # None: the settings' default
-    catch_up_days: int | None = Field(None, ge=0, le=365)
-    business_days: Literal["none", "previous", "next"] = "none"
-    to: Literal["preferred", "work", "personal"] = "preferred"
-    enabled: bool = True
+    id: Slug = Field(
+        description="stable (part of every touch key): lowercase letters, digits, . _ -",
+        examples=["birthday"],
+    )
+    name: Text | None = Field(
+        None,
+        description="shown in plans, {{ campaign.name }}",
+        examples=["Birthday greeting"],
+    )
+    template: Text | None = Field(
+        None,
+        description="the first note: a file in templates/; none: a calendar-only campaign",
+        examples=["birthday.md"],
+    )
+    steps: tuple[Step, ...] = Field(
+        (),
+        description="a sequence: later notes in the same conversation, stopped by a reply",
+        examples=[[{"template": "birthday-2.md", "after": 4}]],
+    )
+    followups: tuple[FollowUp, ...] = Field(
+        (),
+        description="calendar events for this campaign's touches",
+        examples=[[{"kind": "card", "before": 10}]],
+    )
+    trigger: Trigger = Field(
+        description="when a touch is due (see Triggers below)",
+        examples=[{"kind": "date", "field": "birthday"}],
+    )
+    audience: Audience = Field(
+        Audience(), description="who gets it: all optional; empty means everyone"
+    )
+    priority: int = Field(
+        50, ge=0, le=1000, description="0-1000, the higher wins a day", examples=[90]
+    )
+    cooldown_days: int | None = Field(
+        None, ge=0, le=365, description="default: limits.cooldown_days", examples=[0]
+    )
+    catch_up_days: int | None = Field(
+        None,
+        ge=0,
+        le=365,
+        description=(
+            "how late a touch may still be made (default: up to the occasion; 14 days for "
+            "schedules)"
+        ),
+        examples=[3],
+    )
+    business_days: Literal["none", "previous", "next"] = Field(
+        "none", description="move a due day off weekends and holidays"
+    )
+    to: Literal["preferred", "work", "personal"] = Field(
+        "preferred", description="the address (falls back to the other)", examples=["personal"]
+    )
+    enabled: bool = Field(True, description="false: the campaign does nothing")
 
     @model_validator(mode="after")
     def _does_something(self) -> Campaign:

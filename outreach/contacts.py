@@ -30,10 +30,14 @@ class Stage(StrEnum):
 
 
 class Name(Strict):
-    first: HeaderText
-    last: HeaderText | None = None
-    nickname: HeaderText | None = None  # names often end up in subjects: one line each
-    greeting: HeaderText | None = None  # how to greet: "Dr. Patel", "Jim"
+    first: HeaderText = Field(description="first name", examples=["Jane"])
+    last: HeaderText | None = Field(None, description="last name", examples=["Doe"])
+    nickname: HeaderText | None = Field(None, description="what they go by", examples=["JD"])
+    greeting: HeaderText | None = Field(
+        None,
+        description='how to greet ("Dr. Patel"); default: the nickname, then the first name',
+        examples=["Jane"],
+    )
 
     @property
     def full(self) -> str:
@@ -45,79 +49,136 @@ class Name(Strict):
 
 
 class Emails(Strict):
-    work: Email | None = None
-    personal: Email | None = None
-    preferred: Literal["work", "personal"] | None = None
+    work: Email | None = Field(None, description="work address", examples=["jane@acme.example"])
+    personal: Email | None = Field(
+        None,
+        description="personal address: customers change employers; keep both",
+        examples=["jane@home.example"],
+    )
+    preferred: Literal["work", "personal"] | None = Field(
+        None,
+        description="the address to write to (default: work, else personal)",
+        examples=["work"],
+    )
 
 
 class Relative(Strict):
-    name: Text
-    birthday: YearOptionalDate | None = None
-    interests: tuple[Text, ...] = ()
+    name: Text = Field(description="their first name (children's birthdays are keyed by it)")
+    birthday: YearOptionalDate | None = Field(
+        None, description="YYYY-MM-DD, or --MM-DD when the year is unknown"
+    )
+    interests: tuple[Text, ...] = Field((), description="what they like, for the note")
 
 
 class Family(Strict):
-    spouse: Relative | None = None
-    children: tuple[Relative, ...] = ()
+    spouse: Relative | None = Field(
+        None,
+        description="spouse or partner",
+        examples=[{"name": "Chris", "birthday": "--11-02", "interests": ["gardening"]}],
+    )
+    children: tuple[Relative, ...] = Field(
+        (),
+        description="one birthday touch per child",
+        examples=[[{"name": "Sam", "birthday": "2014-09-21", "interests": ["soccer"]}]],
+    )
 
 
 class Dates(Strict):
-    birthday: YearOptionalDate | None = None
-    wedding: YearOptionalDate | None = None
-    client_since: dt.date | None = None
+    birthday: YearOptionalDate | None = Field(
+        None, description="YYYY-MM-DD, or --MM-DD when the year is unknown", examples=["--04-12"]
+    )
+    wedding: YearOptionalDate | None = Field(
+        None, description="the wedding day (the year optional too)", examples=["2009-08-08"]
+    )
+    client_since: dt.date | None = Field(
+        None, description="the day they became a client", examples=["2021-01-15"]
+    )
 
 
 class Profile(Strict):
-    hobbies: tuple[Text, ...] = ()
-    interests: tuple[Text, ...] = ()
-    teams: tuple[Text, ...] = ()
-    favorites: dict[Key, Text] = Field(default_factory=dict)
-    avoid: tuple[Text, ...] = ()  # topics to avoid
+    hobbies: tuple[Text, ...] = Field((), description="hobbies", examples=[["golf", "wine"]])
+    interests: tuple[Text, ...] = Field(
+        (), description="interests", examples=[["retirement planning"]]
+    )
+    teams: tuple[Text, ...] = Field(
+        (), description="teams they follow", examples=[["Chicago Cubs"]]
+    )
+    favorites: dict[Key, Text] = Field(
+        default_factory=dict,
+        description="anything: {{ contact.profile.favorites.drink }}",
+        examples=[{"restaurant": "Gibsons", "drink": "Napa cabernet"}],
+    )
+    avoid: tuple[Text, ...] = Field((), description="topics to avoid", examples=[["politics"]])
 
 
 class Preferences(Strict):
-    email_ok: bool = True
-    do_not_contact: bool = False
-    handwritten: bool = False
+    email_ok: bool = Field(True, description="false: no drafts (cards and calls only)")
+    do_not_contact: bool = Field(False, description="true: nothing, ever")
+    handwritten: bool = Field(
+        False, description="prefers handwritten notes (audience.handwritten)"
+    )
 
 
 InteractionKind = Literal["meeting", "call", "email", "note", "gift", "visit", "other"]
 
 
 class Interaction(Strict):
-    date: dt.date
-    kind: InteractionKind = "meeting"
-    summary: Prose | None = None
+    date: dt.date = Field(description="the day it happened", examples=["2026-05-02"])
+    kind: InteractionKind = Field("meeting", description="what it was")
+    summary: Prose | None = Field(None, description="a line about it", examples=["Q2 review"])
 
 
 class LoggedInteraction(Strict):
     """One line of the interactions file that `outreach log` appends to."""
 
-    contact: Slug
-    date: dt.date
-    kind: InteractionKind = "note"
-    summary: Prose | None = None
+    contact: Slug = Field(description="the contact's id")
+    date: dt.date = Field(description="the day it happened")
+    kind: InteractionKind = Field("note", description="what it was")
+    summary: Prose | None = Field(None, description="a line about it")
 
 
 class Contact(Strict):
-    id: Slug
-    name: Name
-    email: Emails = Emails()
-    company: HeaderText | None = None
-    title: Text | None = None
-    start_date: dt.date | None = None  # at the current company: work anniversaries
-    timezone: TimeZone | None = None
-    country: Country | None = None
-    tags: tuple[Text, ...] = ()
-    tier: Text | None = None
-    stage: Stage | None = None
-    dates: Dates = Dates()
-    family: Family = Family()
-    profile: Profile = Profile()
-    preferences: Preferences = Preferences()
-    notes: Prose | None = None
-    interactions: tuple[Interaction, ...] = ()
-    last_contacted: dt.date | None = None
+    id: Slug = Field(
+        description="stable (part of every touch key): lowercase letters, digits, . _ -",
+        examples=["jane-doe"],
+    )
+    name: Name = Field(description="one line each: names end up in subjects and greetings")
+    email: Emails = Field(Emails(), description="where drafts go")
+    company: HeaderText | None = Field(None, description="their company", examples=["Acme Corp"])
+    title: Text | None = Field(None, description="their job title", examples=["CFO"])
+    start_date: dt.date | None = Field(
+        None, description="at the current company: work anniversaries", examples=["2019-03-01"]
+    )
+    timezone: TimeZone | None = Field(
+        None, description="their IANA time zone", examples=["America/Chicago"]
+    )
+    country: Country | None = Field(
+        None,
+        description="ISO code: holidays and business days (default: the settings' country)",
+        examples=["US"],
+    )
+    tags: tuple[Text, ...] = Field(
+        (), description="for audiences (audience.tags)", examples=[["golf", "vip"]]
+    )
+    tier: Text | None = Field(None, description="for audiences (audience.tiers)", examples=["A"])
+    stage: Stage | None = Field(
+        None, description="for audiences (audience.stages)", examples=["customer"]
+    )
+    dates: Dates = Field(Dates(), description="the days date triggers greet")
+    family: Family = Field(Family(), description="the people close to them")
+    profile: Profile = Field(Profile(), description="what templates can talk about")
+    preferences: Preferences = Field(Preferences(), description="what they want from you")
+    notes: Prose | None = Field(
+        None, description="free text, any lines", examples=["Met at the 2024 CFO Forum."]
+    )
+    interactions: tuple[Interaction, ...] = Field(
+        (),
+        description="meetings, calls, gifts: they reset keep-in-touch",
+        examples=[[{"date": "2026-05-02", "kind": "meeting", "summary": "Q2 review"}]],
+    )
+    last_contacted: dt.date | None = Field(
+        None, description="the last touch outside outreach", examples=["2026-05-02"]
+    )
 
     def address(self, which: Literal["preferred", "work", "personal"]) -> str | None:
         """The address to write to: the asked one, else the preferred, else any."""
