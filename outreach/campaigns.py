@@ -145,7 +145,7 @@ DEFAULT_TITLES: dict[str, str] = {
 class FollowUp(Strict):
     """A calendar event a campaign adds for each of its touches: call, card, gift, review."""
 
-    kind: FollowUpKind = Field("task", description="what to do", examples=["card"])
+    kind: FollowUpKind = Field("task", description="the event", examples=["card"])
     id: Slug | None = Field(
         None,
         description="default: the kind; unique within the campaign (part of the event UID)",
@@ -156,19 +156,19 @@ class FollowUp(Strict):
     after: int | None = Field(None, ge=0, le=365, description="days after the anchor (or before)")
     anchor: Literal["occasion", "draft"] = Field(
         "occasion",
-        description="the occasion's day (the birthday), or the night the note was drafted",
+        description="the occasion's day, or the night of the draft",
     )
     business_days: bool = Field(
         False, description="count before/after in business days (the contact's country)"
     )
     title: Text | None = Field(
         None,
-        description='a template; default by kind ("Call {{ contact.full_name }}")',
+        description="a template (default: by kind)",
         examples=["Write {{ contact.first | possessive }} card"],
     )
     text: PlainText | None = Field(
         None,
-        description="a template: your notes, at the top of the event's description",
+        description="a template, atop the description",
         examples=["Ideas: {{ contact.profile.hobbies | join_and }}"],
     )
     time: Clock = Field(
@@ -181,7 +181,7 @@ class FollowUp(Strict):
         None,
         ge=0,
         le=40320,
-        description="a reminder this long before (apps that honour alarms on subscribed calendars)",
+        description="a reminder this long before (if the app honours it)",
         examples=[15],
     )
 
@@ -217,7 +217,7 @@ class Step(Strict):
 
 class Campaign(Strict):
     id: Slug = Field(
-        description="stable (part of every touch key): lowercase letters, digits, . _ -",
+        description="stable (part of every touch key)",
         examples=["birthday"],
     )
     name: Text | None = Field(
@@ -267,7 +267,7 @@ class Campaign(Strict):
         "none", description="move a due day off weekends and holidays"
     )
     to: Literal["preferred", "work", "personal"] = Field(
-        "preferred", description="the address (falls back to the other)", examples=["personal"]
+        "preferred", description="which address, else the other", examples=["personal"]
     )
     enabled: bool = Field(True, description="false: the campaign does nothing")
 

@@ -35,7 +35,7 @@ class Name(Strict):
     nickname: HeaderText | None = Field(None, description="what they go by", examples=["JD"])
     greeting: HeaderText | None = Field(
         None,
-        description='how to greet ("Dr. Patel"); default: the nickname, then the first name',
+        description='how to greet ("Dr. Patel"); default nickname, then first',
         examples=["Jane"],
     )
 
@@ -57,13 +57,13 @@ class Emails(Strict):
     )
     preferred: Literal["work", "personal"] | None = Field(
         None,
-        description="the address to write to (default: work, else personal)",
+        description="first choice (default: work)",
         examples=["work"],
     )
 
 
 class Relative(Strict):
-    name: Text = Field(description="their first name (children's birthdays are keyed by it)")
+    name: Text = Field(description="the first name (part of a child's touch key)")
     birthday: YearOptionalDate | None = Field(
         None, description="YYYY-MM-DD, or --MM-DD when the year is unknown"
     )
@@ -105,7 +105,7 @@ class Profile(Strict):
     )
     favorites: dict[Key, Text] = Field(
         default_factory=dict,
-        description="anything: {{ contact.profile.favorites.drink }}",
+        description="name: value pairs, any names",
         examples=[{"restaurant": "Gibsons", "drink": "Napa cabernet"}],
     )
     avoid: tuple[Text, ...] = Field((), description="topics to avoid", examples=[["politics"]])
@@ -139,10 +139,10 @@ class LoggedInteraction(Strict):
 
 class Contact(Strict):
     id: Slug = Field(
-        description="stable (part of every touch key): lowercase letters, digits, . _ -",
+        description="stable; lowercase letters, digits, . _ -",
         examples=["jane-doe"],
     )
-    name: Name = Field(description="one line each: names end up in subjects and greetings")
+    name: Name = Field(description="each on one line (names end up in subjects)")
     email: Emails = Field(Emails(), description="where drafts go")
     company: HeaderText | None = Field(None, description="their company", examples=["Acme Corp"])
     title: Text | None = Field(None, description="their job title", examples=["CFO"])
@@ -154,15 +154,15 @@ class Contact(Strict):
     )
     country: Country | None = Field(
         None,
-        description="ISO code: holidays and business days (default: the settings' country)",
+        description="ISO code, for holidays (default: the settings' country)",
         examples=["US"],
     )
     tags: tuple[Text, ...] = Field(
-        (), description="for audiences (audience.tags)", examples=[["golf", "vip"]]
+        (), description="for audience.tags", examples=[["golf", "vip"]]
     )
-    tier: Text | None = Field(None, description="for audiences (audience.tiers)", examples=["A"])
+    tier: Text | None = Field(None, description="for audience.tiers", examples=["A"])
     stage: Stage | None = Field(
-        None, description="for audiences (audience.stages)", examples=["customer"]
+        None, description="for audience.stages", examples=["customer"]
     )
     dates: Dates = Field(Dates(), description="the days date triggers greet")
     family: Family = Field(Family(), description="the people close to them")

@@ -19,7 +19,7 @@ class Sender(Strict):
         examples=["alex@rivera.example"],
     )
     company: Text | None = Field(
-        None, description="{{ sender.company }}", examples=["Rivera Advisory"]
+        None, description="your company ({{ sender.company }})", examples=["Rivera Advisory"]
     )
     signature: PlainText | None = Field(
         None, description="templates use {{ sender.signature }}", examples=["Alex\n"]
@@ -41,7 +41,7 @@ class Limits(Strict):
 
 class DraftsSettings(Strict):
     backend: Literal["dir", "gmail"] = Field(
-        "dir", description="where drafts go: dir (one .eml per draft) or gmail (Drafts)"
+        "dir", description="where drafts go (dir: one .eml per draft)"
     )
     dir: Text = Field("drafts", description="the folder of the dir backend")
 
@@ -57,7 +57,7 @@ class GmailSettings(Strict):
     )
     client_secrets: Text = Field(
         "client_secret.json",
-        description="the OAuth client you downloaded from Google Cloud (Desktop app)",
+        description="the OAuth client you downloaded (Desktop app)",
     )
     api_root: Annotated[str, BeforeValidator(_root_url)] = Field(
         GOOGLE_API_ROOT, description="a Workspace proxy or an emulator can stand in"
@@ -76,14 +76,14 @@ class GmailSettings(Strict):
         30,
         gt=0,
         le=600,
-        description="how long a request may wait for an answer (connecting: at most 10 s)",
+        description="a request's wait for an answer (connecting: at most 10 s)",
     )
     max_retries: int = Field(
         6, ge=0, le=20, description="per request, with exponential backoff and jitter"
     )
     reply_detection: bool = Field(
         False,
-        description="true: look at threads (needs the read-only scope: `outreach auth gmail`)",
+        description="true: look at threads (needs the read-only scope)",
     )
 
 
@@ -113,7 +113,12 @@ class MeetingsSettings(Strict):
         (), description="your own addresses, never a contact (default: sender.email)"
     )
     lookback_days: int = Field(14, ge=1, le=365, description="how far back meetings are read")
-    timeout_seconds: float = Field(10, gt=0, le=120, description="fetching one calendar, in all")
+    timeout_seconds: float = Field(
+        10,
+        gt=0,
+        le=120,
+        description="fetching one calendar, in all (connecting, redirects, every read)",
+    )
 
 
 class FeedSetting(Strict):
