@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from outreach.model import Campaign, Contact, Settings
+from outreach.campaigns import Campaign
+from outreach.contacts import Contact
 from outreach.paths import resolve
+from outreach.settings import Settings
 
 if TYPE_CHECKING:
     from outreach.errors import Problem

@@ -1,0 +1,181 @@
+"""Settings: outreach.yaml (the sender, paths, limits, the draft store, Gmail, the follow-up
+calendar, meetings and articles)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field
+
+from outreach.fields import Clock, Country, Email, HeaderText, PlainText, Strict, Text, TimeZone
+from outreach.fields import http_url as _url
+from outreach.fields import root_url as _root_url
+
+
+class Sender(Strict):
+    name: HeaderText = Field(description="From: display name", examples=["Alex Rivera"])
+    email: Email = Field(
+        description="From: address; its domain also ends every Message-ID",
+        examples=["alex@rivera.example"],
+    )
+    company: Text | None = Field(
+        None, description="your company ({{ sender.company }})", examples=["Rivera Advisory"]
+    )
+    signature: PlainText | None = Field(
+        None, description="templates use {{ sender.signature }}", examples=["Alex\n"]
+    )
+
+
+class Limits(Strict):
+    per_contact_per_day: int = Field(
+        1, ge=1, le=10, description="touches one person may get in a day (1-10)"
+    )
+    cooldown_days: int = Field(
+        3,
+        ge=0,
+        le=365,
+        description="days a campaign waits after the person's last touch (0: none)",
+    )
+    nightly_cap: int = Field(50, ge=1, le=100000, description="drafts per night at most")
+
+
+class DraftsSettings(Strict):
+    backend: Literal["dir", "gmail"] = Field(
+        "dir", description="where drafts go (dir: one .eml per draft)"
+    )
+    dir: Text = Field("drafts", description="the folder of the dir backend")
+
+
+GOOGLE_API_ROOT = "https://gmail.googleapis.com/"
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
+
+
+class GmailSettings(Strict):
+    token_file: Text = Field(
+        "~/.config/outreach/gmail-token.json",
+        description="written by `outreach auth gmail`, mode 0600",
+    )
+    client_secrets: Text = Field(
+        "client_secret.json",
+        description="the OAuth client you downloaded (Desktop app)",
+    )
+    api_root: Annotated[str, BeforeValidator(_root_url)] = Field(
+        GOOGLE_API_ROOT, description="a Workspace proxy or an emulator can stand in"
+    )
+    token_uri: Annotated[str | None, BeforeValidator(_url)] = Field(
+        None, description="the OAuth token endpoint; null: Google's"
+    )
+    quota_per_minute: int = Field(
+        6000,
+        ge=50,
+        le=1_000_000,
+        description="Gmail API units per user per minute (new projects: 6,000)",
+    )
+    batch_size: int = Field(20, ge=1, le=50, description="drafts per batch request (at most 50)")
+    timeout_seconds: float = Field(
+        30,
+        gt=0,
+        le=600,
+        description="a request's wait for an answer (connecting: at most 10 s)",
+    )
+    max_retries: int = Field(
+        6, ge=0, le=20, description="per request, with exponential backoff and jitter"
+    )
+    reply_detection: bool = Field(
+        False,
+        description="true: look at threads (needs the read-only scope)",
+    )
+
+
+class CalendarSettings(Strict):
+    path: Text = Field("calendar.ics", description="the follow-up feed, rewritten by every run")
+    name: Text = Field(
+        "outreach follow-ups", description="the calendar's name in your calendar app"
+    )
+    past_days: int = Field(
+        14, ge=0, le=365, description="the rolling window the feed holds (keeps it small)"
+    )
+    future_days: int = Field(90, ge=1, le=730, description="... and ahead")
+    review_drafts: Clock = Field(
+        "08:00", description="an event to read each night's drafts (null: none)"
+    )
+
+
+class MeetingsSettings(Strict):
+    sources: tuple[Text, ...] = Field(
+        (),
+        description=(
+            'iCalendar URLs or files: Google\'s "Secret address in iCal format", an Outlook '
+            "published calendar, a .ics file"
+        ),
+    )
+    me: tuple[Email, ...] = Field(
+        (), description="your own addresses, never a contact (default: sender.email)"
+    )
+    lookback_days: int = Field(14, ge=1, le=365, description="how far back meetings are read")
+    timeout_seconds: float = Field(
+        10,
+        gt=0,
+        le=120,
+        description="fetching one calendar, in all (connecting, redirects, every read)",
+    )
+
+
+class FeedSetting(Strict):
+    url: Text = Field(description="the feed's address", examples=["https://example.com/feed.xml"])
+    tags: tuple[Text, ...] = Field(
+        (), description="given to every item of this feed", examples=[["fleet"]]
+    )
+
+
+class ArticlesSettings(Strict):
+    library: Text = Field(
+        "articles.yaml", description="your clippings with a personal note (optional file)"
+    )
+    feeds: tuple[FeedSetting, ...] = Field((), description="RSS or Atom feeds")
+    timeout_seconds: float = Field(10, gt=0, le=120, description="fetching one feed, in all")
+
+
+def _backend_shorthand(value: Any) -> Any:
+    """`drafts: gmail` is short for `drafts: {backend: gmail}`."""
+    return {"backend": value} if isinstance(value, str) else value
+
+
+class Settings(Strict):
+    sender: Sender = Field(description="who the drafts are from")
+    timezone: TimeZone = Field(
+        "UTC",
+        description="IANA name; the drafts' Date header is 07:00 here",
+        examples=["America/Chicago"],
+    )
+    country: Country = Field(
+        "US", description="default country for holidays and business days"
+    )
+    contacts: Text = Field(
+        "contacts.yaml", description="the contacts; paths are relative to this folder"
+    )
+    campaigns: Text = Field("campaigns.yaml", description="the campaigns")
+    templates: Text = Field("templates", description="the folder of templates")
+    state: Text = Field(
+        ".outreach/state.db", description="the ledger; the run lock and crash log live beside it"
+    )
+    drafts: Annotated[DraftsSettings, BeforeValidator(_backend_shorthand)] = Field(
+        DraftsSettings(), description="the draft store (`drafts: gmail` is short for the backend)"
+    )
+    gmail: GmailSettings = Field(
+        GmailSettings(), description="only for drafts.backend: gmail (or run --backend gmail)"
+    )
+    limits: Limits = Field(Limits(), description="how much a night and a person get")
+    calendar: CalendarSettings = Field(
+        CalendarSettings(), description="the follow-up calendar (calls, cards, gifts, reviews)"
+    )
+    interactions: Text = Field(
+        "interactions.yaml",
+        description="what `outreach log` appends to (read like the contacts)",
+    )
+    meetings: MeetingsSettings = Field(
+        MeetingsSettings(), description="meetings, for after_meeting triggers and keep-in-touch"
+    )
+    articles: ArticlesSettings = Field(
+        ArticlesSettings(), description="articles to share, for content triggers"
+    )
