@@ -104,26 +104,27 @@ class LibraryEntry(Strict):
     A key without a value (``note:``) is as if it were not there."""
 
     url: Annotated[_Text, AfterValidator(_not_empty), AfterValidator(_web_url)] = Field(
-        description="The article's http(s) address. It is shared without its utm_* tracking "
-        "parameters, and gives the article its id: two entries for one address are one article."
+        description="the http(s) address, shared without utm_* tags; one entry per address",
+        examples=["https://news.example/electric-trucks"],
     )
     title: Annotated[_Text, AfterValidator(_not_empty), AfterValidator(_one_spaced)] = Field(
-        description="The article's title (article.title in a template), white space collapsed "
-        "to single spaces."
+        description="article.title in the note (white space collapsed)",
+        examples=["Electric trucks cut costs"],
     )
     note: _Text = Field(
         "",
-        description="What you would write by hand about it (article.note); empty if left out.",
+        description="what you would write by hand (article.note)",
+        examples=["Made me think of your fleet renewal."],
     )
     tags: Annotated[tuple[StrictStr, ...], AfterValidator(normal_tags)] = Field(
         (),
-        description="What it is about, matched against people's interests, hobbies and tags "
-        "(ignoring case; a tag also matches a whole-word part of an interest).",
+        description="matched to people's interests, hobbies and tags",
+        examples=[["electric trucks", "fleet"]],
     )
     date: Annotated[dt.date | None, BeforeValidator(_date)] = Field(
         None,
-        description="The day it was published (YYYY-MM-DD): a content campaign shares the "
-        "freshest article, and one dated after the night waits for its date.",
+        description="when it was published; until then it is not shared",
+        examples=["2026-11-02"],
     )
 
     @model_validator(mode="before")
