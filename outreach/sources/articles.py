@@ -14,29 +14,29 @@ article twice to one person" can be keyed on it.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import hashlib
 import re
 import unicodedata
 import urllib.parse
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from outreach import yamlsrc
+from outreach.config import validate
 from outreach.errors import Problem
+from outreach.library import HINTS, LibraryEntry, is_web_url, normal_tags
 from outreach.sources.bounds import FeedLimits
 from outreach.sources.fetch import cache_paths
 from outreach.yamlsrc import Loc, Source, format_loc
 
 LIBRARY_KEY = "articles"
-ALLOWED_KEYS = ("url", "title", "note", "tags", "date")
+ALLOWED_KEYS = tuple(LibraryEntry.model_fields)  # url, title, note, tags, date
 FEED_LIMITS = FeedLimits()
 MAX_FEED_BYTES = FEED_LIMITS.bytes
 SLUG_MAX = 60
 
-_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_is_web_url, _tags = is_web_url, normal_tags  # the names feeds.py imports them by, from here
 
 
 @dataclass(frozen=True)
@@ -70,19 +70,6 @@ class ArticlesReport:
 
 
 # --------------------------------------------------------------------------- URLs and ids
-
-
-def _is_web_url(url: str) -> bool:
-    try:
-        parts = urllib.parse.urlsplit(url)
-        _ = parts.port  # raises for a port that is not a number
-    except ValueError:
-        return False
-    return (
-        parts.scheme.lower() in ("http", "https")
-        and bool(parts.hostname)
-        and not any(c.isspace() for c in url)
-    )
 
 
 def _without_utm(query: str) -> str:
@@ -171,108 +158,23 @@ def matches(article: Article, interests: Collection[str]) -> bool:
 # --------------------------------------------------------------------------- the library
 
 
-def _tags(values: Sequence[str]) -> tuple[str, ...]:
-    out: list[str] = []
-    for value in values:
-        tag = " ".join(value.split()).lower()
-        if tag and tag not in out:
-            out.append(tag)
-    return tuple(out)
+def _library_item(source: Source, index: int, item: object) -> tuple[Article | None, list[Problem]]:
+    """Validate one entry of ``articles:`` with :class:`LibraryEntry`; any problem skips it."""
+    entry, problems = validate(
+        LibraryEntry, Source(source.name, item, source.lines), at=(LIBRARY_KEY, index)
+    )
+    if entry is None:
+        return None, [_with_hint(p) for p in problems]
+    fields = (entry.title, entry.note, entry.tags, entry.date, source.name)
+    return Article(article_id(entry.url), clean_url(entry.url), *fields), []
 
 
-def _library_item(source: Source, index: int, item: Any) -> tuple[Article | None, list[Problem]]:
-    """Validate one entry of ``articles:``; any problem skips the entry."""
-    problems: list[Problem] = []
-
-    def problem(key: str | None, message: str, hint: str) -> None:
-        loc: Loc = (LIBRARY_KEY, index) if key is None else (LIBRARY_KEY, index, key)
-        problems.append(Problem(source.name, source.line_of(loc), format_loc(loc), message, hint))
-
-    if not isinstance(item, dict):
-        problem(
-            None,
-            f"expected a mapping of keys, got {type(item).__name__}",
-            "indent 'key: value' lines under it",
-        )
-        return None, problems
-    for key in item:
-        if key not in ALLOWED_KEYS:
-            close = difflib.get_close_matches(str(key), ALLOWED_KEYS, n=1)
-            hint = (
-                f"did you mean '{close[0]}'?"
-                if close
-                else (f"allowed keys: {', '.join(ALLOWED_KEYS)}")
-            )
-            problem(key, f"unknown key '{key}'", hint)
-
-    def text(key: str, *, required: bool) -> str:
-        value = item.get(key)
-        if value is None:
-            if required:
-                problem(key, f"required key '{key}' is missing", f"add '{key}:'")
-            return ""
-        if not isinstance(value, str):
-            problem(key, f"expected text, got {type(value).__name__} '{value}'", "quote the value")
-            return ""
-        if required and not value.strip():
-            problem(key, "must not be empty", "give a value or remove the key")
-        return value.strip()
-
-    url = text("url", required=True)
-    if url and not _is_web_url(url):
-        problem(
-            "url",
-            f"'{url}' is not an http(s) URL",
-            "write the whole address, e.g. https://example.com/news/article",
-        )
-    title = " ".join(text("title", required=True).split())
-    note = text("note", required=False)
-
-    raw_tags = item.get("tags")
-    tags: tuple[str, ...] = ()
-    if raw_tags is not None:
-        if not isinstance(raw_tags, list):
-            problem(
-                "tags",
-                f"expected a list, got {type(raw_tags).__name__}",
-                "write a YAML list: [a, b] or '- a' lines",
-            )
-        else:
-            for j, tag in enumerate(raw_tags):
-                if not isinstance(tag, str):
-                    loc: Loc = (LIBRARY_KEY, index, "tags", j)
-                    problems.append(
-                        Problem(
-                            source.name,
-                            source.line_of(loc),
-                            format_loc(loc),
-                            f"expected text, got {type(tag).__name__} '{tag}'",
-                            "quote the value",
-                        )
-                    )
-            tags = _tags([t for t in raw_tags if isinstance(t, str)])
-
-    raw_date = item.get("date")
-    date: dt.date | None = None
-    if isinstance(raw_date, dt.datetime):
-        date = raw_date.date()
-    elif isinstance(raw_date, dt.date):
-        date = raw_date
-    elif isinstance(raw_date, str) and _DATE_RE.fullmatch(raw_date.strip()):
-        try:
-            date = dt.date.fromisoformat(raw_date.strip())
-        except ValueError:
-            problem(
-                "date",
-                f"'{raw_date.strip()}' is not a valid date",
-                "write a real calendar date as YYYY-MM-DD",
-            )
-    elif raw_date is not None:
-        problem("date", f"'{raw_date}' is not a date", "write YYYY-MM-DD")
-
-    if problems:
-        return None, problems
-    return Article(article_id(url), clean_url(url), title, note, tags, date, source.name), []
+def _with_hint(problem: Problem) -> Problem:
+    """The library's own advice where it differs from the settings' (``outreach.library.HINTS``)."""
+    for end, hint in HINTS.items():
+        if problem.message.endswith(end):
+            return replace(problem, hint=hint)
+    return problem
 
 
 def _entry_of(path: str) -> int | None:
