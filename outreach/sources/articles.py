@@ -25,7 +25,7 @@ from pathlib import Path
 from outreach import yamlsrc
 from outreach.config import validate
 from outreach.errors import Problem
-from outreach.library import HINTS, LibraryEntry, is_web_url, normal_tags
+from outreach.library import HINTS, LibraryEntry
 from outreach.sources.bounds import FeedLimits
 from outreach.sources.fetch import cache_paths
 from outreach.yamlsrc import Loc, Source, format_loc
@@ -36,7 +36,6 @@ FEED_LIMITS = FeedLimits()
 MAX_FEED_BYTES = FEED_LIMITS.bytes
 SLUG_MAX = 60
 
-_is_web_url, _tags = is_web_url, normal_tags  # the names feeds.py imports them by, from here
 
 
 @dataclass(frozen=True)

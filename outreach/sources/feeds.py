@@ -24,7 +24,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from outreach.sources.articles import Article, FeedSpec, _is_web_url, _tags, article_id, clean_url
+from outreach.library import is_web_url, normal_tags
+from outreach.sources.articles import Article, FeedSpec, article_id, clean_url
 from outreach.sources.bounds import Budget, FeedLimits, Overrun, clip
 from outreach.sources.fetch import fetch
 
@@ -39,7 +40,7 @@ def fetch_feed(
 ) -> tuple[list[Article], list[str]]:
     """The articles of one feed and the warnings about it (never raises)."""
     url = spec.url.strip()
-    if not _is_web_url(url):
+    if not is_web_url(url):
         return [], [f"{spec.url}: not an http(s) URL; skipped the feed"]
     last: list[Any] = []  # the body validated last, its parsed feed and notes: parsed once
     budget = Budget(limits.seconds)  # parsing this feed (its fresh answer, its copy), in all
@@ -196,7 +197,7 @@ def _feed_articles(
     spec: FeedSpec, parsed: Any, warnings: list[str], limits: FeedLimits
 ) -> list[Article]:
     out: list[Article] = []
-    extra = _tags(spec.tags)
+    extra = normal_tags(spec.tags)
     for n, entry in enumerate(parsed.entries, start=1):
         title = str(entry.get("title") or "")
         link = str(entry.get("link") or "").strip()
@@ -220,7 +221,7 @@ def _feed_articles(
                 f"(more than {limits.link_chars:,}); skipped it"
             )
             continue
-        if not _is_web_url(link):
+        if not is_web_url(link):
             # feedparser falls back to an Atom entry's id (often urn:...) when it has no link
             warnings.append(
                 f"{spec.url}: item {name} has no web link ('{clip(link, 100)}'); skipped it"
@@ -236,7 +237,7 @@ def _feed_articles(
                 url=clean_url(link),
                 title=title,
                 note="",
-                tags=_tags([*terms, *extra]),
+                tags=normal_tags([*terms, *extra]),
                 date=_entry_date(entry),
                 source=spec.url,
             )
