@@ -6,13 +6,16 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from outreach import __version__, output
 from outreach.errors import EXIT_CRASH, EXIT_INVALID, OutreachError, UsageError
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2999, 12, 31)  # what --date accepts
 
@@ -275,15 +278,16 @@ def calendar(ctx: click.Context, out: Path | None, date: dt.date | None, verbose
     _exit(report, verbose=verbose)
 
 
+def _port(default: int, help_text: str) -> Callable[[F], F]:
+    """A ``--port`` option (0 to 65535)."""
+    return click.option(
+        "--port", type=click.IntRange(0, 65535), default=default, show_default=True, help=help_text
+    )
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option(
-    "--port",
-    type=click.IntRange(0, 65535),
-    default=8025,
-    show_default=True,
-    help="Port to listen on (0: any free port).",
-)
+@_port(8025, "Port to listen on (0: any free port).")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int) -> None:
     """Serve the follow-up calendar at a secret URL for calendar apps to subscribe to."""
@@ -303,13 +307,7 @@ def auth() -> None:
     is_flag=True,
     help="Print the URL instead of opening a browser (e.g. over an SSH tunnel).",
 )
-@click.option(
-    "--port",
-    type=click.IntRange(0, 65535),
-    default=8765,
-    show_default=True,
-    help="Local port for Google's redirect.",
-)
+@_port(8765, "Local port for Google's redirect.")
 @click.pass_context
 def auth_gmail(ctx: click.Context, no_browser: bool, port: int) -> None:
     """One-time OAuth consent; stores the refreshable token (mode 0600)."""

@@ -18,10 +18,13 @@ LOG_HEADER = (
 
 @dataclass(frozen=True)
 class LogReport:
-    path: Path
+    path: Path  # the interactions file
     kind: str
     contact: str
-    exit_code: int = EXIT_OK
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_OK
 
 
 def log(root: Path, *, contact_id: str, kind: str, summary: str, day: dt.date) -> LogReport:

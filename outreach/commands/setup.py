@@ -17,7 +17,10 @@ Say = Callable[[str], None]
 class InitReport:
     folder: Path
     written: list[Path]
-    exit_code: int = EXIT_OK
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_OK
 
 
 def init(folder: Path) -> InitReport:
@@ -30,7 +33,10 @@ def init(folder: Path) -> InitReport:
 @dataclass(frozen=True)
 class ImportedReport:
     summary: str  # the importer's own summary: counts, then one line per item worth a word
-    exit_code: int = EXIT_OK
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_OK
 
 
 def import_contacts(
