@@ -93,7 +93,9 @@ def _expiry(value: object) -> dt.datetime:
     return dt.datetime(1970, 1, 1)
 
 
-def _refresh_failed(exc: Exception) -> AuthError:
+def refresh_failed(exc: Exception) -> AuthError:
+    """A token refresh Google refused (or that failed on the way), as the one line the night
+    ends with: ``invalid_grant`` names ``outreach auth gmail`` and the likely cause."""
     text = str(exc)
     if "invalid_grant" in text:
         return AuthError(

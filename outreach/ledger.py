@@ -192,6 +192,23 @@ class Ledger:
         with statefile.sqlite_errors(path, opening=True):
             return cls(statefile.connect_readonly(path), path)
 
+    @classmethod
+    def scratch(cls, path: Path) -> Ledger:
+        """A private copy in memory of the ledger at ``path`` (empty when there is none yet), for
+        ``run --dry-run`` and ``preview``: they record what a run would, and the file is only
+        read (as :meth:`open_readonly` reads it)."""
+        conn = sqlite3.connect(":memory:", isolation_level=None)
+        source = cls.open_readonly(path)
+        if source is not None:
+            try:
+                with statefile.sqlite_errors(path, opening=True):
+                    source.conn.backup(conn)
+            finally:
+                source.close()
+        ledger = cls(conn, path)
+        ledger._migrate()
+        return ledger
+
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):  # what was committed is safe in the log
             self.conn.close()

@@ -298,25 +298,6 @@ def test_a_draft_deleted_unsent_is_recorded_and_never_recreated(tmp_path: Path, 
     assert gm.drafts == {}
 
 
-def test_the_contract_holds_for_gmail(tmp_path: Path, gm: GmailEmulator) -> None:
-    """The shared DraftStore contract: nothing found before create, found after, by Message-ID."""
-    from test_stores import drafts as make_drafts
-
-    from outreach.config import load_book
-    from outreach.drafts import DraftStore
-    from outreach.drafts.gmail import GmailStore
-
-    root = gmail_folder(tmp_path, gm, 1)
-    store = GmailStore(load_book(root).settings.gmail, root)
-    assert isinstance(store, DraftStore)
-    (tmp_path / "c").mkdir()
-    a, b = make_drafts(tmp_path / "c")
-    assert store.find(a.message_id) is None
-    stored = store.create(a)
-    assert store.find(a.message_id) == stored
-    assert store.find(b.message_id) is None
-
-
 def test_auth_gmail_stores_a_refreshable_token_0600(tmp_path: Path, gm: GmailEmulator) -> None:
     """`outreach auth gmail --no-browser` prints the consent URL, takes Google's redirect on the
     local port, exchanges the code and stores the token with mode 0600; a run then works with it."""

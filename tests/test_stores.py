@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import json
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from factories import book, campaign, contact
+from gmail_emulator import COMPOSE, GmailEmulator
 
 from outreach import render
-from outreach.drafts import DraftStore
+from outreach.drafts import Capabilities, DraftStore
 from outreach.drafts.dir import DirStore
 from outreach.drafts.memory import MemoryStore
 from outreach.message import Draft, compose
@@ -34,8 +37,30 @@ def drafts(tmp_path: Path, n: int = 2) -> list[Draft]:
     return [compose(b, env, t, TODAY) for t in plan(b, History(), today=TODAY).touches]
 
 
-@pytest.fixture(params=sorted(STORES))
+@pytest.fixture
+def gm() -> Iterator[GmailEmulator]:
+    with GmailEmulator(email="alex@rivera.example") as emulator:
+        yield emulator
+
+
+def gmail_store(tmp_path: Path, gm: GmailEmulator) -> DraftStore:
+    """The gmail store against the emulator, through the real google-api-python-client."""
+    from outreach.drafts.gmail import GmailStore
+    from outreach.model import GmailSettings
+
+    token = tmp_path / "token.json"
+    token.write_text(json.dumps({"refresh_token": "r-1", "client_id": "c", "client_secret": "s",
+                                 "scopes": [COMPOSE]}))
+    os.chmod(token, 0o600)
+    settings = GmailSettings(api_root=gm.root_url, token_uri=gm.token_uri, token_file=str(token),
+                             timeout_seconds=2, batch_size=10)
+    return GmailStore(settings, tmp_path)
+
+
+@pytest.fixture(params=sorted([*STORES, "gmail"]))
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> DraftStore:
+    if request.param == "gmail":
+        return gmail_store(tmp_path, request.getfixturevalue("gm"))
     return STORES[request.param](tmp_path)
 
 
@@ -56,6 +81,28 @@ def test_created_drafts_are_found_by_message_id(store: DraftStore, tmp_path: Pat
     assert stored.message_id == a.message_id and stored.ref
     assert store.find(a.message_id) == stored
     assert store.find(b.message_id) is None
+
+
+def test_create_many_gives_one_result_per_draft_in_order(store: DraftStore, tmp_path: Path) -> None:
+    """create_many stores every draft (in one batch where the store has batches) and answers
+    for each, in order; each is then found by its Message-ID."""
+    batch = drafts(tmp_path, 3)
+    results = store.create_many(batch)
+    assert [r.message_id for r in results if not isinstance(r, Exception)] == [
+        d.message_id for d in batch]
+    assert all(store.find(d.message_id) == r for d, r in zip(batch, results, strict=True))
+
+
+def test_a_store_declares_what_it_can_do(store: DraftStore) -> None:
+    """Every store says where its drafts go and what it can do beyond find and create; check()
+    and clean() may be called on any store; a store without conversations says so."""
+    assert store.name and store.where
+    caps = store.capabilities
+    assert isinstance(caps, Capabilities) and caps.batch_size >= 1
+    assert store.check() is None and store.clean() is None
+    if not caps.conversations:
+        with pytest.raises(NotImplementedError):
+            store.conversation("t-1")
 
 
 def test_a_fresh_handle_finds_what_an_earlier_one_stored(tmp_path: Path) -> None:

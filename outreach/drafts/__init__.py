@@ -1,4 +1,10 @@
-"""Draft stores: one protocol, several backends (``dir``, ``gmail``; ``imap`` later).
+"""Draft stores: one protocol, several backends (``dir``, ``gmail``, ``memory``; ``imap`` next).
+
+:class:`DraftStore` declares everything the executor (:mod:`outreach.executor`) may ask of a
+store, and :class:`Capabilities` what a store may lack. The executor asks the protocol only,
+never a store's type or name, so a new store is one module here plus a line in
+:func:`open_store`. :class:`BaseStore` gives the defaults of a store that can do nothing more
+than find and create (no batches, no conversations, nothing to check or clean).
 
 Every store answers one question and does one thing: is a draft with this Message-ID already
 there (crash recovery asks before writing again), and create these drafts. No store sends mail.
@@ -6,6 +12,7 @@ there (crash recovery asks before writing again), and create these drafts. No st
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,12 +33,60 @@ class Stored:
     thread_id: str | None = None  # the conversation, where the store has one (Gmail)
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What a store can do beyond finding and creating drafts. The executor reads these and
+    never probes a store's attributes or type."""
+
+    #: how many drafts one ``create_many`` call sends together (1: the store has no batches);
+    #: the executor composes and records that many before each call
+    batch_size: int = 1
+    #: ``conversation()`` can tell what became of a draft (sent, deleted unsent) and whether the
+    #: contact replied (Gmail with ``reply_detection``); without it nothing is watched
+    conversations: bool = False
+
+
+@dataclass(frozen=True)
+class ThreadMessage:
+    """One message of a draft's conversation, as far as watching it needs."""
+
+    message_id: str
+    sender: str  # the address, lower case ("" when the mailbox does not say)
+    day: dt.date
+    sent: bool  # the mailbox holds it as sent
+    draft: bool  # it is still a draft
+
+
 @runtime_checkable
 class DraftStore(Protocol):
+    """Everything a store offers the executor."""
+
+    #: the backend's name, recorded with each run ("dir", "gmail", "memory")
     name: str
 
+    @property
+    def where(self) -> str:
+        """Where drafts go, for the run's last line ("in ...") and its failure lines."""
+        ...
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What this store can do beyond find and create."""
+        ...
+
+    def check(self) -> None:
+        """Before anything is recorded: raise an :class:`outreach.errors.OutreachError` when the
+        store cannot hold a single draft (the ``dir`` store's folder is a file, say)."""
+        ...
+
+    def clean(self) -> None:
+        """Remove what a crash left behind that is no draft (the ``dir`` store's temporary
+        files); run before crash recovery."""
+        ...
+
     def find(self, message_id: str) -> Stored | None:
-        """The stored draft with this Message-ID, if there is one."""
+        """The stored draft with this Message-ID, if there is one (crash recovery, and a touch
+        tried before: the draft may exist although we never heard back)."""
         ...
 
     def create(self, draft: Draft) -> Stored:
@@ -41,6 +96,12 @@ class DraftStore(Protocol):
     def create_many(self, drafts: Sequence[Draft]) -> list[Stored | StoreError]:
         """Store several drafts (a batch where the store has one); one result per draft, in
         order: where it went, or why it could not be stored."""
+        ...
+
+    def conversation(self, thread_id: str) -> list[ThreadMessage] | None:
+        """The messages of a draft's conversation, None when it is gone; raises
+        :class:`outreach.errors.StoreError` when the mailbox does not answer. Called only when
+        ``capabilities.conversations``."""
         ...
 
 
@@ -55,21 +116,58 @@ def create_each(store: DraftStore, drafts: Sequence[Draft]) -> list[Stored | Sto
     return out
 
 
+class BaseStore:
+    """The defaults of a store without batches or conversations, and nothing to check or clean.
+    A store overrides what it has (``name``, ``where``, ``find`` and ``create`` at least)."""
+
+    name = "base"
+
+    @property
+    def where(self) -> str:
+        return self.name
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities()
+
+    def check(self) -> None:
+        return None
+
+    def clean(self) -> None:
+        return None
+
+    def find(self, message_id: str) -> Stored | None:
+        raise NotImplementedError
+
+    def create(self, draft: Draft) -> Stored:
+        raise NotImplementedError
+
+    def create_many(self, drafts: Sequence[Draft]) -> list[Stored | StoreError]:
+        return create_each(self, drafts)
+
+    def conversation(self, thread_id: str) -> list[ThreadMessage] | None:
+        raise NotImplementedError(f"the {self.name} store cannot read conversations")
+
+
 def open_store(backend: str, root: Path, directory: str, gmail: GmailSettings) -> DraftStore:
+    """The store named ``backend``, checked: a store that can hold no draft at all stops the run
+    before it starts."""
+    store: DraftStore
     if backend == "dir":
         from outreach.drafts.dir import DirStore
 
         store = DirStore(resolve(root, directory))
-        store.check()  # a folder that can hold no draft at all stops the run before it starts
-        return store
-    if backend == "memory":
+    elif backend == "memory":
         from outreach.drafts.memory import MemoryStore
 
-        return MemoryStore()
-    if backend == "gmail":
+        store = MemoryStore()
+    elif backend == "gmail":
         from outreach.drafts.gmail import GmailStore
 
-        return GmailStore(gmail, root)
-    from outreach.errors import UsageError
+        store = GmailStore(gmail, root)
+    else:
+        from outreach.errors import UsageError
 
-    raise UsageError(f"unknown draft backend '{backend}'", "use --backend dir or gmail")
+        raise UsageError(f"unknown draft backend '{backend}'", "use --backend dir or gmail")
+    store.check()
+    return store

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
 from email.parser import BytesHeaderParser
 from email.policy import SMTP
 from pathlib import Path
 
-from outreach.drafts import Stored, create_each
+from outreach.drafts import BaseStore, Stored
 from outreach.errors import EXIT_INVALID, OutreachError, StoreError
 from outreach.fsutil import write_atomic
 from outreach.message import Draft
@@ -38,12 +37,16 @@ def file_name(key: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", key.replace("/", "--")) + ".eml"
 
 
-class DirStore:
+class DirStore(BaseStore):
     name = "dir"
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._index: dict[str, Path] | None = None
+
+    @property
+    def where(self) -> str:
+        return str(self.folder)
 
     def check(self) -> None:
         """Before anything is recorded: the folder is one that can be written in, or one that
@@ -99,9 +102,6 @@ class DirStore:
         if path is not None and path.exists():
             return Stored(message_id, str(path))
         return None
-
-    def create_many(self, drafts: Sequence[Draft]) -> list[Stored | StoreError]:
-        return create_each(self, drafts)
 
     def create(self, draft: Draft) -> Stored:
         msg = draft.message

@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from outreach.drafts import Stored
+from outreach.drafts import BaseStore, Capabilities, Stored, ThreadMessage
 from outreach.drafts.gmail_http import Breaker, guarded_http_class
 from outreach.errors import AuthError, MailboxUnreachable, StoreError
 from outreach.message import Draft
@@ -115,9 +115,9 @@ def _classify_transport(exc: BaseException, outcome: _Outcome) -> None:
     from google.auth.exceptions import RefreshError
 
     if isinstance(exc, RefreshError):
-        from outreach.auth import _refresh_failed
+        from outreach.auth import refresh_failed
 
-        raise _refresh_failed(exc) from None
+        raise refresh_failed(exc) from None
     if isinstance(exc, (AuthError, MailboxUnreachable)):
         raise exc
     # timeouts, refused or dropped connections, half-read replies: the request may have been done
@@ -153,7 +153,7 @@ class _Refresh:
         self.credentials.refresh(self.request)
 
 
-class GmailStore:
+class GmailStore(BaseStore):
     name = "gmail"
 
     def __init__(
@@ -222,6 +222,16 @@ class GmailStore:
     @property
     def batch_size(self) -> int:
         return self.settings.batch_size
+
+    @property
+    def where(self) -> str:
+        return "gmail"
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """Batches of ``gmail.batch_size``; conversations with ``gmail.reply_detection`` (it
+        needs the read-only scope)."""
+        return Capabilities(self.settings.batch_size, self.settings.reply_detection)
 
     # ----------------------------------------------------------------- helpers
 
@@ -314,6 +324,48 @@ class GmailStore:
             )
         return [results[i] for i in range(len(drafts))]
 
+    def conversation(self, thread_id: str) -> list[ThreadMessage] | None:
+        """The messages of a conversation (needs the read-only scope), None if it is gone."""
+        import datetime as dt
+
+        if not self.capabilities.conversations:
+            raise NotImplementedError("gmail.reply_detection is off: conversations are not read")
+        from email.utils import parseaddr
+
+        threads = self.service.users().threads()
+        try:
+            data = self._call(
+                lambda: threads.get(
+                    userId="me",
+                    id=thread_id,
+                    format="metadata",
+                    metadataHeaders=["From", "Message-ID"],
+                ),
+                COST["threads"],
+            )
+        except StoreError as exc:
+            if "did not find" in exc.message:
+                return None
+            raise
+        out: list[ThreadMessage] = []
+        for m in (data or {}).get("messages") or []:
+            headers = {
+                h.get("name", "").lower(): h.get("value", "")
+                for h in (m.get("payload") or {}).get("headers") or []
+            }
+            millis = int(m.get("internalDate") or 0)
+            labels = frozenset(m.get("labelIds") or ())
+            out.append(
+                ThreadMessage(
+                    headers.get("message-id", "").strip(),
+                    parseaddr(headers.get("from", ""))[1].lower(),
+                    dt.datetime.fromtimestamp(millis / 1000, dt.UTC).date(),
+                    sent="SENT" in labels,
+                    draft="DRAFT" in labels,
+                )
+            )
+        return out
+
     def _body(self, draft: Draft) -> dict[str, Any]:
         raw = base64.urlsafe_b64encode(draft.message.as_bytes()).decode("ascii")
         message: dict[str, Any] = {"raw": raw}
@@ -363,51 +415,6 @@ class GmailStore:
         return outcomes
 
 
-class Seen:
-    """One message of a conversation, as far as reply detection needs it."""
-
-    def __init__(self, message_id: str, sender: str, labels: frozenset[str], day: Any) -> None:
-        self.message_id = message_id
-        self.sender = sender
-        self.labels = labels
-        self.day = day
-
-
-def thread_messages(store: GmailStore, thread_id: str) -> list[Seen] | None:
+def thread_messages(store: GmailStore, thread_id: str) -> list[ThreadMessage] | None:
     """The messages of a conversation (needs the read-only scope), None if it is gone."""
-    import datetime as dt
-    from email.utils import parseaddr
-
-    from googleapiclient.errors import HttpError
-
-    threads = store.service.users().threads()
-    try:
-        data = store._call(
-            lambda: threads.get(
-                userId="me", id=thread_id, format="metadata", metadataHeaders=["From", "Message-ID"]
-            ),
-            COST["threads"],
-        )
-    except StoreError as exc:
-        if "did not find" in exc.message:
-            return None
-        raise
-    except HttpError:  # pragma: no cover - _call turns these into StoreError
-        return None
-    out: list[Seen] = []
-    for m in (data or {}).get("messages") or []:
-        headers = {
-            h.get("name", "").lower(): h.get("value", "")
-            for h in (m.get("payload") or {}).get("headers") or []
-        }
-        millis = int(m.get("internalDate") or 0)
-        day = dt.datetime.fromtimestamp(millis / 1000, dt.UTC).date()
-        out.append(
-            Seen(
-                headers.get("message-id", "").strip(),
-                parseaddr(headers.get("from", ""))[1].lower(),
-                frozenset(m.get("labelIds") or ()),
-                day,
-            )
-        )
-    return out
+    return store.conversation(thread_id)

@@ -1,15 +1,13 @@
-"""An in-memory draft store: the reference behaviour, used by tests and ``--dry-run``."""
+"""An in-memory draft store: the reference behaviour, used by the tests, ``run --dry-run`` and
+``preview`` (the executor's own code, with nothing written anywhere)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from outreach.drafts import Stored, create_each
-from outreach.errors import StoreError
+from outreach.drafts import BaseStore, Stored
 from outreach.message import Draft
 
 
-class MemoryStore:
+class MemoryStore(BaseStore):
     name = "memory"
 
     def __init__(self) -> None:
@@ -17,9 +15,6 @@ class MemoryStore:
 
     def find(self, message_id: str) -> Stored | None:
         return Stored(message_id, f"memory:{message_id}") if message_id in self.drafts else None
-
-    def create_many(self, drafts: Sequence[Draft]) -> list[Stored | StoreError]:
-        return create_each(self, drafts)
 
     def create(self, draft: Draft) -> Stored:
         self.drafts[draft.message_id] = draft

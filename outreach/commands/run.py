@@ -1,0 +1,113 @@
+"""``outreach run``: make the due drafts and record them, then rewrite the calendar. With
+``--dry-run`` the same executor runs against the memory store and a scratch copy of the ledger:
+nothing is written anywhere."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from outreach import planner
+from outreach.book import Book
+from outreach.commands.calendar import CalendarReport, write_calendar
+from outreach.commands.common import Warn, ignore, load_with_sources, remember_meetings, store_for
+from outreach.drafts import DraftStore
+from outreach.drafts.memory import MemoryStore
+from outreach.errors import EXIT_OK, EXIT_TOUCH_FAILED
+from outreach.executor import Failed, Made, Progress, execute, reconcile
+from outreach.ledger import Ledger, RunLock
+from outreach.model import Touch
+
+
+@dataclass
+class RunReport:
+    today: dt.date
+    backend: str
+    dry_run: bool
+    where: str
+    made: list[Made] = field(default_factory=list)
+    failed: list[Failed] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
+    plan: planner.Plan | None = None
+    limited: int = 0
+    calendar: CalendarReport | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """1 when a touch failed (the next run retries it) or a follow-up event could not be
+        made; 0 otherwise."""
+        if self.failed or (self.calendar is not None and self.calendar.problems):
+            return EXIT_TOUCH_FAILED
+        return EXIT_OK
+
+
+def run(
+    root: Path,
+    *,
+    today: dt.date,
+    now: dt.datetime | None = None,
+    dry_run: bool = False,
+    backend: str | None = None,
+    limit: int | None = None,
+    progress: Progress | None = None,
+    warn: Warn = ignore,
+) -> RunReport:
+    """Make the due drafts and record them. With ``dry_run`` nothing is written anywhere."""
+    book = load_with_sources(root, today, warn)
+    state = book.path(book.settings.state)
+    if dry_run:
+        ledger = Ledger.scratch(state)
+        try:
+            report = RunReport(
+                today,
+                backend or book.settings.drafts.backend,
+                True,
+                str(book.path(book.settings.drafts.dir)),
+            )
+            return _night(book, ledger, MemoryStore(), report, limit, None)
+        finally:
+            ledger.close()
+
+    store = store_for(book, backend)
+    with RunLock(state.parent / "run.lock"):
+        ledger = Ledger.open(state)
+        try:
+            remember_meetings(book, ledger, today)
+            report = RunReport(today, store.name, False, store.where)
+            _night(book, ledger, store, report, limit, progress)
+            report.calendar = write_calendar(
+                book, ledger, today=today, now=now or dt.datetime.combine(today, dt.time(), dt.UTC)
+            )
+            return report
+        finally:
+            ledger.close()
+
+
+def _night(
+    book: Book,
+    ledger: Ledger,
+    store: DraftStore,
+    report: RunReport,
+    limit: int | None,
+    progress: Progress | None,
+) -> RunReport:
+    """Reconcile the ledger with the store, plan the night, and draft it."""
+    today = report.today
+    report.recovered = reconcile(book, store, ledger, today)
+    history = ledger.history()
+    book = planner.with_interactions(book, history)
+    report.plan = planner.plan(book, history, today=today)
+    touches, report.limited = limited(list(report.plan.touches), limit)
+    done = execute(book, touches, store, ledger, today=today, progress=progress)
+    report.made, report.failed = done.made, done.failed
+    return report
+
+
+def limited(touches: list[Touch], limit: int | None) -> tuple[list[Touch], int]:
+    """``--limit N``: the N most important touches (the planner's rank), in plan order; and how
+    many were left for the next run. The same for ``--dry-run`` and a real run."""
+    if limit is None:
+        return touches, 0
+    keep = {t.key for t in sorted(touches, key=planner.rank)[:limit]}
+    return [t for t in touches if t.key in keep], len(touches) - len(keep)

@@ -1,0 +1,84 @@
+"""The commands around the nightly ones: ``init`` (a starter folder), ``import`` (people from an
+export), ``auth gmail`` (the one-time consent) and ``serve`` (the calendar at a secret URL)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from outreach.commands.common import settings_only
+from outreach.errors import EXIT_OK
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class InitReport:
+    folder: Path
+    written: list[Path]
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_OK
+
+
+def init(folder: Path) -> InitReport:
+    """Scaffold a working folder (refuses to overwrite)."""
+    from outreach import scaffold
+
+    return InitReport(folder, scaffold.init(folder))
+
+
+@dataclass(frozen=True)
+class ImportedReport:
+    summary: str  # the importer's own summary: counts, then one line per item worth a word
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_OK
+
+
+def import_contacts(
+    root: Path, kind: str, file: Path, *, update: bool, dry_run: bool, tags: Sequence[str]
+) -> ImportedReport:
+    """Add the people of an export (``kind``: google-csv, vcard, linkedin) to contacts.yaml."""
+    from outreach import importers
+    from outreach.paths import resolve
+
+    report = importers.import_contacts(
+        kind,  # type: ignore[arg-type]
+        file,
+        resolve(root, settings_only(root).contacts),
+        update=update,
+        dry_run=dry_run,
+        tags=tags,
+    )
+    return ImportedReport(report.summary())
+
+
+def auth_gmail(root: Path, *, open_browser: bool, port: int, say: Say) -> None:
+    """One-time OAuth consent; stores the refreshable token (mode 0600)."""
+    from outreach import auth
+
+    auth.authorize(settings_only(root).gmail, root, open_browser=open_browser, port=port, echo=say)
+
+
+def serve(root: Path, *, host: str, port: int, say: Say) -> None:
+    """Serve the follow-up calendar at a secret URL until interrupted; ``say`` gets the URLs
+    (http and webcal) as soon as the server listens."""
+    from outreach import serve as feed_server
+    from outreach.config import load_book
+
+    book = load_book(root)
+    feed = book.path(book.settings.calendar.path)
+    token = feed_server.feed_token(book.path(book.settings.state).parent)
+    server = feed_server.make_server(feed, token, host, port)
+    http_url, webcal_url = feed_server.feed_urls(host, server.server_address[1], token)
+    say(f"{http_url}  {webcal_url}")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

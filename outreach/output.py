@@ -1,0 +1,243 @@
+"""The one place that prints: every command's report on the terminal, as ``--json``, or not at
+all under cron (a good night prints nothing; what failed goes to stderr, which cron mails).
+
+:func:`show` prints a report the way its command does and returns the report's exit code. Text
+goes to ``sys.stdout`` and ``sys.stderr`` as they are at the time (a test runner's too); headers
+are bold on a terminal only.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from outreach.errors import Problem
+
+if TYPE_CHECKING:  # the commands are imported when a report is shown: `outreach -h` stays fast
+    from outreach.commands import (
+        CalendarReport,
+        CheckReport,
+        ImportedReport,
+        InitReport,
+        LogReport,
+        PlanReport,
+        PreviewReport,
+        RunReport,
+    )
+
+    Report: TypeAlias = (
+        CheckReport
+        | PlanReport
+        | RunReport
+        | PreviewReport
+        | CalendarReport
+        | LogReport
+        | InitReport
+        | ImportedReport
+    )
+
+PREVIEW_HEADERS = (
+    "From",
+    "To",
+    "Cc",
+    "Bcc",
+    "Reply-To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "In-Reply-To",
+    "References",
+)
+
+
+_ANSI = re.compile(r"\033\[[;?0-9]*[a-zA-Z]")  # what click.echo strips off the way to a file
+
+
+def say(line: str = "", *, err: bool = False) -> None:
+    """One line on stdout (or stderr), flushed; terminal styles only on a terminal."""
+    stream = sys.stderr if err else sys.stdout
+    if not stream.isatty():
+        line = _ANSI.sub("", line)
+    stream.write(f"{line}\n")
+    stream.flush()
+
+
+def warn(line: str) -> None:
+    """A source that is down or a skipped article: one line on stderr, the night goes on."""
+    say(f"warning: {line}", err=True)
+
+
+def interactive() -> bool:
+    """Whether a person is watching (stdout is a terminal), not cron."""
+    return sys.stdout.isatty()
+
+
+def _bold(text: str) -> str:
+    return f"\x1b[1m{text}\x1b[0m" if interactive() else text
+
+
+def _days(n: int) -> str:
+    return "1 day" if n == 1 else f"{n} days"
+
+
+def _missed(touch: Any) -> str:
+    """A touch whose window closed on nights without a run: what, and its last night."""
+    return f"{touch.key}: its last night was {touch.last_day:%a %d %b %Y}, and no run was made"
+
+
+def calendar_line(cal: CalendarReport) -> str:
+    line = f"calendar: {cal.events} events in {cal.path} ({cal.changed} changed)"
+    if cal.dropped:
+        line += (
+            f"; {cal.dropped} more left out to stay under 1 MB (it covers up to "
+            f"{cal.until}): lower calendar.future_days in outreach.yaml"
+        )
+    return line
+
+
+def show(report: Report, *, as_json: bool = False, verbose: bool = False) -> int:
+    """Print ``report`` as its command does; its exit code."""
+    from outreach.commands import (
+        CalendarReport,
+        CheckReport,
+        InitReport,
+        LogReport,
+        PlanReport,
+        PreviewReport,
+        RunReport,
+    )
+
+    if isinstance(report, CheckReport):
+        events = f", {report.events} sample follow-up events" if report.events else ""
+        say(
+            f"ok: {report.contacts} contacts, {report.campaigns} campaigns, "
+            f"{report.rendered} sample drafts rendered{events}"
+        )
+    elif isinstance(report, PlanReport):
+        _plan(report, as_json)
+    elif isinstance(report, RunReport):
+        _run(report, verbose)
+    elif isinstance(report, PreviewReport):
+        _preview(report)
+    elif isinstance(report, CalendarReport):
+        if verbose or interactive():
+            say(calendar_line(report))
+        for p in report.problems:
+            say(str(p), err=True)
+    elif isinstance(report, LogReport):
+        if interactive():
+            say(f"logged a {report.kind} with {report.contact} in {report.path}")
+    elif isinstance(report, InitReport):
+        folder = report.folder
+        say(f"Created {len(report.written)} files in {folder}.")
+        say(
+            f"Next: edit {folder / 'outreach.yaml'} (your name and address), then run "
+            f"'outreach -C {folder} check' and 'outreach -C {folder} plan'."
+        )
+    else:
+        say(report.summary)
+    return report.exit_code
+
+
+def _plan(report: PlanReport, as_json: bool) -> None:
+    told: set[tuple[str, str, str]] = set()
+    days = report.days
+    for p, planned in zip(report.plans, report.touches, strict=True):
+        if as_json:
+            continue
+        if p.touches or p.deferred or p.skipped or days == 0:
+            say(_bold(f"{p.today:%a %d %b %Y}"))
+        if not p.touches and days == 0:
+            say("  nothing due")
+        for item in planned:
+            t, data = item.touch, item.data
+            late = f" ({_days(data['late_days'])} late)" if data["late_days"] else ""
+            say(f"  {t.key}  ->  {data['to']}{late}")
+            say(f"      why: {t.reason}")
+            if item.draft is not None:
+                say(f"      subject: {item.draft.subject}")
+            else:
+                say(f"      error: {item.error}")
+        for t in p.missed:
+            say(f"  missed: {_missed(t)}")
+        for d in p.deferred:
+            say(f"  waits: {d.touch.key} ({d.why})")
+        for s in p.skipped:
+            if (s.campaign_id, s.contact_id, s.why) not in told:  # once per plan is enough
+                told.add((s.campaign_id, s.contact_id, s.why))
+                say(f"  no draft: {s.campaign_id}/{s.contact_id}: {s.why}")
+        for note in p.notes:
+            if ("", "", note) not in told:
+                told.add(("", "", note))
+                say(f"  note: {note}")
+    if as_json:
+        items = [item.data for planned in report.touches for item in planned]
+        say(json.dumps(items, indent=2, ensure_ascii=False))
+
+
+def _run(report: RunReport, verbose: bool) -> None:
+    dry_run = report.dry_run
+    show_all = verbose or interactive() or dry_run
+    if report.plan is not None:
+        for t in report.plan.missed:  # cron mails stderr: the user learns the nights it missed
+            warn(f"missed {_missed(t)}")
+    if show_all:
+        for key in report.recovered:
+            say(f"recovered {key} (written before a crash)")
+        for m in report.made:
+            tag = "would draft" if dry_run else ("found" if m.recovered else "drafted")
+            say(f"{tag} {m.touch.key} -> {m.draft.to}: {m.draft.subject}")
+            late = m.touch.late_days(report.today)
+            say(f"    why: {m.touch.reason}" + (f" ({_days(late)} late)" if late else ""))
+        if report.plan is not None:
+            for d in report.plan.deferred:
+                say(f"waits {d.touch.key}: {d.why}")
+        if report.calendar is not None:
+            say(calendar_line(report.calendar))
+        verb = "would be drafted" if dry_run else "drafted"
+        where = "nothing written" if dry_run else f"in {report.where}"
+        say(
+            f"{len(report.made)} {verb}, {len(report.failed)} failed"
+            + (f", {report.limited} left for --limit" if report.limited else "")
+            + f" ({where})"
+        )
+    for f in report.failed:
+        say(str(f.problem), err=True)
+    calendar_problems = report.calendar.problems if report.calendar else []
+    for p in calendar_problems:
+        say(str(p), err=True)
+    if show_all:
+        return
+    if report.failed:
+        say(
+            f"outreach: {len(report.failed)} of {len(report.failed) + len(report.made)} "
+            "touches failed; fix the lines above, the next run retries them",
+            err=True,
+        )
+    elif calendar_problems:
+        say(
+            f"outreach: {len(calendar_problems)} follow-up events could not be made; "
+            "fix the lines above",
+            err=True,
+        )
+
+
+def _preview(report: PreviewReport) -> None:
+    for item in report.previews:
+        touch, result = item.touch, item.result
+        waits = f" (waits tonight: {item.waits})" if item.waits else ""
+        say(_bold(f"=== {touch.key}{waits}"))
+        if isinstance(result, Problem):
+            say(str(result), err=True)
+            continue
+        msg = result.message
+        for header in PREVIEW_HEADERS:
+            if msg[header]:
+                say(f"{header}: {msg[header]}")
+        say("")
+        body = msg.get_body(("plain",))
+        say(body.get_content() if body is not None else "")
+    if not report.previews:
+        say("nothing due")
