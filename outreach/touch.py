@@ -108,7 +108,9 @@ class History:
     def is_done(self, touch: Touch) -> bool:
         """Whether the touch must not be made again: its key, or an earlier spelling of it, is
         recorded as done."""
-        return touch.key in self.done or any(a in self.done for a in touch.aliases)
+        if touch.key in self.done:
+            return True
+        return bool(touch.aliases) and any(a in self.done for a in touch.aliases)
 
     def made_day(self, touch: Touch) -> dt.date | None:
         """The night the touch's draft was made (under its key or an earlier spelling), if any."""

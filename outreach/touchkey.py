@@ -28,12 +28,11 @@ class TouchKey:
     step: int = 1  # 1: the first note (of a sequence, or the only one); n: its n-th note
 
     def __post_init__(self) -> None:
-        for name in ("campaign", "contact", "occasion"):
-            part = getattr(self, name)
-            if not isinstance(part, str) or not part or "/" in part:
-                raise ValueError(f"a touch key's {name} must be a non-empty text without '/'")
+        parts = (self.campaign, self.contact, self.occasion)
+        if not all(type(p) is str and p and "/" not in p for p in parts):
+            raise ValueError(f"a touch key's parts are non-empty texts without '/': {parts!r}")
         if type(self.step) is not int or self.step < 1:
-            raise ValueError("a touch key's step is a whole number from 1")
+            raise ValueError(f"a touch key's step is a whole number from 1, not {self.step!r}")
 
     @classmethod
     def parse(cls, text: str) -> TouchKey:
@@ -57,7 +56,9 @@ class TouchKey:
             return None
 
     def __str__(self) -> str:
-        return f"{self.campaign}/{self.contact}/{self.tail}"
+        if self.step == 1:
+            return f"{self.campaign}/{self.contact}/{self.occasion}"
+        return f"{self.campaign}/{self.contact}/{self.occasion}/step-{self.step}"
 
     @property
     def tail(self) -> str:

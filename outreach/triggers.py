@@ -85,9 +85,8 @@ def make_touch(
     old_idents: Iterable[str] = (),
 ) -> Touch:
     """The touch for ``occasion``; ``old_idents``: its key part as earlier releases made it."""
-    aliases = tuple(
-        str(TouchKey(camp.id, contact.id, i)) for i in old_idents if i != occasion.ident
-    )
+    olds = [i for i in old_idents if i != occasion.ident]
+    aliases = tuple(str(TouchKey(camp.id, contact.id, i)) for i in olds) if olds else ()
     return Touch(
         key=str(TouchKey(camp.id, contact.id, occasion.ident)),
         contact_id=contact.id,
