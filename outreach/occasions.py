@@ -79,11 +79,20 @@ def holiday_dates(
     """Dates of the named holiday in ``country`` and ``year`` ("Thanksgiving" finds "Thanksgiving
     Day"; the "(observed)" days are not the holiday itself), searched in ``categories`` (none:
     every category, see ``_holidays``)."""
+    return list(_holiday_dates(name, country, year, tuple(sorted(categories))))
+
+
+@lru_cache(maxsize=4096)
+def _holiday_dates(
+    name: str, country: str, year: int, categories: tuple[str, ...]
+) -> tuple[dt.date, ...]:
     want = _norm(name)
-    return sorted(
-        day
-        for day, names in _holidays(country, year, tuple(sorted(categories))).items()
-        if any(_norm(n) == want for n in names)
+    return tuple(
+        sorted(
+            day
+            for day, names in _holidays(country, year, categories).items()
+            if any(_norm(n) == want for n in names)
+        )
     )
 
 

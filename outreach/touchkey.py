@@ -15,7 +15,7 @@ from dataclasses import dataclass
 _STEP = re.compile(r"step-([2-9]|[1-9][0-9]+)")  # the first note has no step part: no step-1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TouchKey:
     """``campaign/contact/occasion`` plus ``/step-n`` when ``step`` > 1.
 
@@ -28,9 +28,9 @@ class TouchKey:
     step: int = 1  # 1: the first note (of a sequence, or the only one); n: its n-th note
 
     def __post_init__(self) -> None:
-        parts = (self.campaign, self.contact, self.occasion)
-        if not all(type(p) is str and p and "/" not in p for p in parts):
-            raise ValueError(f"a touch key's parts are non-empty texts without '/': {parts!r}")
+        c, p, o = self.campaign, self.contact, self.occasion
+        if not (type(c) is type(p) is type(o) is str and c and p and o) or "/" in c + p + o:
+            raise ValueError(f"a touch key's parts are non-empty texts without '/': {c, p, o!r}")
         if type(self.step) is not int or self.step < 1:
             raise ValueError(f"a touch key's step is a whole number from 1, not {self.step!r}")
 

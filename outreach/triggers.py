@@ -9,6 +9,7 @@ window (``due`` .. ``last_day``), before any filter: ``occasions_for`` around on
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain, pairwise
@@ -39,7 +40,9 @@ FAR = dt.timedelta(days=3650)
 MAX_GAP = 30  # occasions_between: the most days between two nights it is asked about
 
 
+@functools.lru_cache(maxsize=4096)
 def fmt_day(day: dt.date) -> str:
+    """``Sun 22 Nov``: how reasons name a day."""
     return f"{day:%a} {day.day} {day:%b}"
 
 
