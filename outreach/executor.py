@@ -19,7 +19,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from outreach import planner, render
+from outreach import render
 from outreach.book import Book
 from outreach.drafts import DraftStore
 from outreach.errors import OutreachError, Problem, RenderError, StoreError
@@ -27,6 +27,7 @@ from outreach.faults import crash_point
 from outreach.ledger import Ledger, Row
 from outreach.message import Draft, Thread, compose, thread_for
 from outreach.model import Touch
+from outreach.touchkey import TouchKey
 
 Progress = Callable[[int, int], None]
 
@@ -111,9 +112,9 @@ class Threads:
                 ledger.close()
 
     def thread(self, touch: Touch) -> Thread | None:
-        if planner.step_number(touch.key) == 1:
+        if touch.step == 1:
             return None
-        first = self.firsts.get(planner.first_key(touch.key))
+        first = self.firsts.get(touch.first_key)
         if first is None:
             return None
         return thread_for(self.book, touch.key, first[0], first[1])
@@ -121,7 +122,7 @@ class Threads:
     def compose(self, env: render.Environment, touch: Touch, today: dt.date) -> Draft:
         """The draft of ``touch``, threaded; a first note is remembered for its later notes."""
         draft = compose(self.book, env, touch, today, self.thread(touch))
-        if planner.step_number(touch.key) == 1:
+        if touch.step == 1:
             self.firsts.setdefault(touch.key, (draft.subject, None))
         return draft
 
@@ -176,7 +177,7 @@ def watch(book: Book, ledger: Ledger, store: DraftStore, today: dt.date) -> None
             made = dt.date.fromisoformat(str(r.made_on))
             for m in messages:
                 if m.sender and m.sender != sender and not m.draft and m.day >= made:
-                    ledger.add_reply(planner.first_key(r.key), r.contact, m.day)
+                    ledger.add_reply(str(TouchKey.parse(r.key).first), r.contact, m.day)
 
 
 # --------------------------------------------------------------------------- drafting

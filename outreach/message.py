@@ -20,6 +20,7 @@ from outreach.addresses import Pair
 from outreach.book import Book
 from outreach.errors import RenderError
 from outreach.model import Touch
+from outreach.touchkey import TouchKey
 
 DRAFT_HOUR = 7  # the Date header: 07:00 on the run date, in the user's time zone
 
@@ -168,10 +169,8 @@ class Thread:
 
 def thread_for(book: Book, key: str, first_subject: str, thread_id: str | None) -> Thread:
     """The thread of note n of a sequence: its earlier notes' Message-IDs derive from the keys."""
-    from outreach.planner import first_key, step_key, step_number
-
-    first = first_key(key)
-    keys = [first] + [step_key(first, n) for n in range(2, step_number(key))]
+    k = TouchKey.parse(key)
+    keys = [str(k.at_step(n)) for n in range(1, k.step)]
     sender = book.settings.sender.email
     return Thread(first_subject, tuple(message_id(k, sender) for k in keys), thread_id)
 
@@ -214,14 +213,12 @@ def compose(
 ) -> Draft:
     """Render the touch's template for its contact and build the message (a later note of a
     sequence goes into ``thread``: same subject, In-Reply-To and References)."""
-    from outreach.planner import step_number
-
     contact = book.contact(touch.contact_id)
     camp = book.campaign(touch.campaign_id)
     to_addr = contact.address(camp.to)
     if to_addr is None:
         raise RenderError(f"{contact.id} has no email address", "add email.work or email.personal")
-    n = step_number(touch.key)
+    n = touch.step
     template = camp.template if n == 1 else camp.steps[n - 2].template
     if template is None:
         raise RenderError(f"campaign {camp.id} has no template", "add 'template:' to draft notes")

@@ -79,11 +79,20 @@ def holiday_dates(
     """Dates of the named holiday in ``country`` and ``year`` ("Thanksgiving" finds "Thanksgiving
     Day"; the "(observed)" days are not the holiday itself), searched in ``categories`` (none:
     every category, see ``_holidays``)."""
+    return list(_holiday_dates(name, country, year, tuple(sorted(categories))))
+
+
+@lru_cache(maxsize=4096)
+def _holiday_dates(
+    name: str, country: str, year: int, categories: tuple[str, ...]
+) -> tuple[dt.date, ...]:
     want = _norm(name)
-    return sorted(
-        day
-        for day, names in _holidays(country, year, tuple(sorted(categories))).items()
-        if any(_norm(n) == want for n in names)
+    return tuple(
+        sorted(
+            day
+            for day, names in _holidays(country, year, categories).items()
+            if any(_norm(n) == want for n in names)
+        )
     )
 
 
@@ -112,6 +121,19 @@ def shift_business(
     return day
 
 
+def add_days(day: dt.date, days: int, country: str | None, business: bool) -> dt.date:
+    """``day`` moved ``days`` days on (back, when negative); counting business days only when
+    ``business`` (weekends and ``country``'s public holidays skipped)."""
+    if not business:
+        return day + dt.timedelta(days=days)
+    step = 1 if days >= 0 else -1
+    for _ in range(abs(days)):
+        day += dt.timedelta(days=step)
+        while not is_business_day(day, country):
+            day += dt.timedelta(days=step)
+    return day
+
+
 def clamp_day(year: int, month: int, day: int) -> dt.date:
     return dt.date(year, month, min(day, calendar.monthrange(year, month)[1]))
 
@@ -125,7 +147,6 @@ def schedule_days(months: tuple[int, ...], day: int, start: dt.date, end: dt.dat
             if start <= d <= end:
                 out.append(d)
     return out
-
 
 
 def years_between(start: dt.date | int | None, year: int) -> int | None:

@@ -6,48 +6,52 @@ Rules (README "How the planner decides"):
   when the campaign asks) until its ``last_day``: never after the occasion for dates and holidays,
   ``catch_up_days`` after the due day for schedules; so nights cron missed are caught up, and a
   greeting never arrives after the day;
-* a key in ``history.done`` is never planned again;
+* a key in ``history.done`` is never planned again (nor one an earlier release spelled otherwise);
 * do-not-contact is absolute; people with ``email_ok: false`` or no address get no draft;
 * at most ``per_contact_per_day`` touches per contact per day, higher priority first; a campaign's
   cool-down holds it back while the contact's last touch is too recent; the nightly cap keeps the
   highest priorities. What waits is reported as deferred and planned again the next night.
+
+This module is the plan: windows, limits, priorities, a sequence's later notes, one note per
+address. The triggers are in ``outreach.triggers``, the audience in ``outreach.audience``, the
+calendar's follow-ups in ``outreach.followups``; their public names are importable from here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import re
-import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any
 
-from outreach import occasions
+from outreach.audience import addresses as addresses
+from outreach.audience import draft_blocker as draft_blocker
+from outreach.audience import in_audience as in_audience
+from outreach.audience import last_touch as last_touch
+from outreach.audience import meetings_with as meetings_with
+from outreach.audience import with_interactions as with_interactions
 from outreach.book import Book
-from outreach.model import (
-    AfterMeetingTrigger,
-    Campaign,
-    Contact,
-    ContentTrigger,
-    DateTrigger,
-    Deferred,
-    FollowUp,
-    History,
-    HolidayTrigger,
-    Interaction,
-    IntervalTrigger,
-    Occasion,
-    PartialDate,
-    ScheduleTrigger,
-    Touch,
-)
+from outreach.followups import Scheduled as Scheduled
+from outreach.followups import followups as followups
+from outreach.matching import interests_of as interests_of
+from outreach.matching import matches
+from outreach.model import Campaign
+from outreach.touch import Deferred as Deferred
+from outreach.touch import History as History
+from outreach.touch import Occasion as Occasion
+from outreach.touch import Touch as Touch
+from outreach.touchkey import TouchKey
+from outreach.triggers import DEFAULT_SCHEDULE_CATCH_UP as DEFAULT_SCHEDULE_CATCH_UP
+from outreach.triggers import DEFAULT_THANKS_CATCH_UP as DEFAULT_THANKS_CATCH_UP
+from outreach.triggers import FAR as FAR
+from outreach.triggers import child_slugs as child_slugs
+from outreach.triggers import country_of, shifted
+from outreach.triggers import fmt_day as fmt_day
+from outreach.triggers import occasions_between as occasions_between
+from outreach.triggers import occasions_for as occasions_for
 
-DEFAULT_SCHEDULE_CATCH_UP = 14
-FAR = dt.timedelta(days=3650)
 # triggers whose touches never expire (keep in touch), or are replaced by the next one when they
 # do (an article past max_age_days: the next freshest is shared): nothing of theirs is "missed"
 OPEN_ENDED = ("interval", "content")
+STEP_CATCH_UP = 14
 
 
 def expires(touch: Touch) -> bool:
@@ -74,422 +78,42 @@ class Plan:
     missed: tuple[Touch, ...] = ()  # whose last day passed on nights without a run
 
 
-def _slug(text: str) -> str:
-    """'Sofía' -> 'sofia', 'Jo Ann' -> 'jo-ann' (accents folded, so keys stay readable)."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "x"
-
-
-def child_slugs(contact: Contact) -> list[str]:
-    """Each child's part of a touch key: the slug of the name ("Sam" -> "sam"); children whose
-    names give the same slug ("Jo Ann" and "Jo-Ann") also get a few hex digits of their exact
-    name, so the keys stay apart, do not depend on the order of the list, and survive a
-    corrected birthday (only two children with the very same name also need the birthday)."""
-    children = contact.family.children
-    slugs = [_slug(c.name) for c in children]
-    names = [c.name for c in children]
-    out = []
-    for child, slug in zip(children, slugs, strict=True):
-        if slugs.count(slug) > 1:
-            tell = child.name if names.count(child.name) == 1 else f"{child.name}|{child.birthday}"
-            slug = f"{slug}-{hashlib.sha1(tell.encode()).hexdigest()[:4]}"
-        out.append(slug)
-    return out
-
-
-def fmt_day(day: dt.date) -> str:
-    return f"{day:%a} {day.day} {day:%b}"
-
-
-# --------------------------------------------------------------------------- audience
-
-
-def in_audience(contact: Contact, campaign: Campaign, country: str | None = None) -> bool:
-    """Whether the campaign's audience holds the contact; ``country``: the settings' country, for
-    a contact without one (``audience.countries``)."""
-    a = campaign.audience
-    if a.countries and (contact.country or country) not in a.countries:
-        return False
-    tags = set(contact.tags)
-    if a.tags and not tags.intersection(a.tags):
-        return False
-    if a.tiers and contact.tier not in a.tiers:
-        return False
-    if a.stages and contact.stage not in a.stages:
-        return False
-    if tags.intersection(a.exclude_tags):
-        return False
-    if a.handwritten is not None and contact.preferences.handwritten != a.handwritten:
-        return False
-    return contact.id not in a.exclude
-
-
-def draft_blocker(contact: Contact, campaign: Campaign) -> str | None:
-    """Why this contact can get no draft from this campaign, or None."""
-    if contact.preferences.do_not_contact:
-        return "marked do-not-contact"
-    if not contact.preferences.email_ok:
-        return "prefers no email (preferences.email_ok: false)"
-    if contact.address(campaign.to) is None:
-        return "has no email address"
-    return None
-
-
-# --------------------------------------------------------------------------- occasions
-
-
-def _country(book: Book, contact: Contact) -> str:
-    return contact.country or book.settings.country
-
-
-def _date_occasions(
-    book: Book, contact: Contact, camp: Campaign, trig: DateTrigger, today: dt.date
-) -> Iterator[Touch]:
-    people: list[tuple[PartialDate, str, str, str | None]] = []  # date, ident prefix, label, person
-    f = trig.field
-    if f == "birthday" and contact.dates.birthday:
-        people.append((contact.dates.birthday, "", "birthday", None))
-    elif f == "wedding" and contact.dates.wedding:
-        people.append((contact.dates.wedding, "", "wedding anniversary", None))
-    elif f == "client_since" and contact.dates.client_since:
-        d = contact.dates.client_since
-        people.append((PartialDate(d.month, d.day, d.year), "", "client anniversary", None))
-    elif f == "work_anniversary" and contact.start_date:
-        d = contact.start_date
-        people.append((PartialDate(d.month, d.day, d.year), "", "work anniversary", None))
-    elif f == "spouse.birthday" and contact.family.spouse and contact.family.spouse.birthday:
-        s = contact.family.spouse
-        assert s.birthday is not None
-        people.append((s.birthday, "spouse-", f"{s.name}'s birthday", s.name))
-    elif f == "children.birthday":
-        slugs = child_slugs(contact)
-        for child, slug in zip(contact.family.children, slugs, strict=True):
-            if child.birthday:
-                people.append((child.birthday, f"{slug}-", f"{child.name}'s birthday", child.name))
-    country = _country(book, contact)
-    for pdate, prefix, label, person in people:
-        for year in (today.year, today.year + 1):
-            occ = pdate.in_year(year)
-            if pdate.year is not None and year <= pdate.year:
-                continue  # the event itself, not an anniversary of it
-            due = _shifted(occ - dt.timedelta(days=trig.days_before), country, camp, occ)
-            last = occ
-            if camp.catch_up_days is not None:
-                last = min(last, due + dt.timedelta(days=camp.catch_up_days))
-            years = occasions.years_between(pdate.year, year)
-            occasion = Occasion(
-                "date", occ, label, f"{prefix}{year}", field=f, person=person, years=years
-            )
-            lead = f", {trig.days_before} days ahead" if trig.days_before else ""
-            turns = ""
-            if years is not None:
-                turns = f" (turns {years})" if "birthday" in f else f" ({years} years)"
-            reason = f"{label} on {fmt_day(occ)}{turns}{lead}"
-            yield _touch(camp, contact, occasion, due, last, reason)
-
-
-def _shifted(day: dt.date, country: str, camp: Campaign, not_after: dt.date | None) -> dt.date:
-    moved = occasions.shift_business(day, country, camp.business_days)
-    if not_after is not None and moved > not_after:
-        moved = occasions.shift_business(day, country, "previous")
-    return moved
-
-
-def _holiday_occasions(
-    book: Book, contact: Contact, camp: Campaign, trig: HolidayTrigger, today: dt.date
-) -> Iterator[Touch]:
-    country = trig.country or _country(book, contact)
-    days: set[dt.date] = set()
-    if trig.dates:  # explicit dates replace the package's (no second note on a near-miss date)
-        days = {d for d in trig.dates if today.year <= d.year <= today.year + 1}
-    else:
-        for year in (today.year, today.year + 1):
-            days.update(occasions.holiday_dates(trig.name, country, year, trig.categories))
-    for occ in sorted(days):
-        # the holiday's date comes from trigger.country; business days are the contact's own
-        due = _shifted(
-            occ - dt.timedelta(days=trig.days_before), _country(book, contact), camp, occ
-        )
-        last = occ
-        if camp.catch_up_days is not None:
-            last = min(last, due + dt.timedelta(days=camp.catch_up_days))
-        occasion = Occasion("holiday", occ, trig.name, occ.isoformat())
-        lead = f", {trig.days_before} days ahead" if trig.days_before else ""
-        yield _touch(camp, contact, occasion, due, last, f"{trig.name} on {fmt_day(occ)}{lead}")
-
-
-def _schedule_occasions(
-    book: Book, contact: Contact, camp: Campaign, trig: ScheduleTrigger, today: dt.date
-) -> Iterator[Touch]:
-    country = _country(book, contact)
-    catch_up = camp.catch_up_days if camp.catch_up_days is not None else DEFAULT_SCHEDULE_CATCH_UP
-    start = today - dt.timedelta(days=catch_up + 40)
-    for occ in occasions.schedule_days(trig.months, trig.day, start, today + dt.timedelta(days=40)):
-        due = _shifted(occ, country, camp, None)
-        last = due + dt.timedelta(days=catch_up)
-        following = occasions.schedule_days(
-            trig.months, trig.day, occ + dt.timedelta(days=1), occ + dt.timedelta(days=400)
-        )
-        if following:
-            # caught up until the next scheduled day, or until the next one is due if a
-            # business-day shift brings that earlier: one issue of a schedule at a time
-            next_due = _shifted(following[0], country, camp, None)
-            last = min(last, following[0] - dt.timedelta(days=1), next_due - dt.timedelta(days=1))
-        occasion = Occasion("schedule", occ, camp.title, occ.isoformat())
-        yield _touch(camp, contact, occasion, due, last, f"{camp.title}: scheduled {fmt_day(occ)}")
-
-
-def addresses(contact: Contact) -> frozenset[str]:
-    return frozenset(a.lower() for a in (contact.email.work, contact.email.personal) if a)
-
-
-def meetings_with(book: Book, contact: Contact) -> list[Any]:
-    """The meetings (from the meeting feeds) this contact attended, by any of their addresses."""
-    mine = addresses(contact)
-    return [m for m in book.meetings if mine & set(m.attendees)]
-
-
-def with_interactions(book: Book, history: History) -> Book:
-    """The book with what else is known to have happened with each person added to their
-    ``interactions``: meetings in the calendar feeds, meetings the ledger remembers, replies in a
-    sequence's conversation. Templates (``contact.last_interaction``) and the calendar's
-    cheat-sheet then see them like the interactions written in contacts.yaml."""
-    people = []
-    for contact in book.contacts:
-        extra = [
-            Interaction.model_construct(date=m.day, kind="meeting", summary=m.title or None)
-            for m in meetings_with(book, contact)
-        ]
-        extra += (history.seen or {}).get(contact.id, ())
-        extra += [
-            Interaction.model_construct(date=d, kind="email", summary="replied")
-            for d in history.reply_days(contact.id)
-        ]
-        have = {(i.date, i.kind, i.summary) for i in contact.interactions}
-        new = []
-        for i in extra:
-            if (i.date, i.kind, i.summary) not in have:
-                have.add((i.date, i.kind, i.summary))
-                new.append(i)
-        if new:
-            merged = tuple(sorted((*contact.interactions, *new), key=lambda i: i.date))
-            contact = contact.model_copy(update={"interactions": merged})
-        people.append(contact)
-    return replace(book, contacts=tuple(people))
-
-
-def last_touch(
-    contact: Contact, history: History, before: dt.date, book: Book | None = None
-) -> dt.date | None:
-    """The contact's latest touch of any kind up to ``before``: a draft, a logged interaction, a
-    reply, a meeting in the meeting feeds or one the ledger remembers from earlier nights."""
-    days = [d for d in history.touch_days(contact.id) if d <= before]
-    days += [d for d in history.reply_days(contact.id) if d <= before]  # they wrote to us
-    days += [d for d in history.seen_days(contact.id) if d <= before]  # met, now out of the feed
-    if book is not None:
-        days += [m.day for m in meetings_with(book, contact) if m.day <= before]
-    logged = contact.last_interaction(before)
-    if logged:
-        days.append(logged)
-    return max(days) if days else None
-
-
-def _interval_occasions(
-    book: Book,
-    contact: Contact,
-    camp: Campaign,
-    trig: IntervalTrigger,
-    today: dt.date,
-    history: History,
-) -> Iterator[Touch]:
-    last = last_touch(contact, history, today, book)
-    if last is None:
-        anchor = history.since or today
-        due = anchor
-        reason = f"no touch on record; keep in touch every {trig.days} days"
-    else:
-        due = last + dt.timedelta(days=trig.days)
-        # no "N days ago": a reason must not change from one night to the next (the calendar
-        # would see a changed event every night)
-        reason = f"last touch {last.isoformat()}, keep in touch every {trig.days} days"
-    country = _country(book, contact)
-    moved = _shifted(due, country, camp, None)
-    if last is not None and moved <= last:
-        # 'previous' must not bring it to or before the last touch: that key may be done
-        # already, and the keep-in-touch would never come again
-        moved = occasions.shift_business(due, country, "next")
-    due = moved
-    occasion = Occasion("interval", due, camp.title, due.isoformat(), last_touch=last)
-    yield _touch(camp, contact, occasion, due, today + FAR, reason)
-
-
-def _touch(
-    camp: Campaign, contact: Contact, occasion: Occasion, due: dt.date, last: dt.date, reason: str
-) -> Touch:
-    return Touch(
-        key=f"{camp.id}/{contact.id}/{occasion.ident}",
-        contact_id=contact.id,
-        campaign_id=camp.id,
-        occasion=occasion,
-        due=due,
-        last_day=last,
-        priority=camp.priority,
-        reason=reason,
-    )
-
-
-def occasions_for(
-    book: Book, contact: Contact, camp: Campaign, today: dt.date, history: History
-) -> Iterator[Touch]:
-    """Every touch this campaign could make for this contact around ``today`` (not filtered)."""
-    trig = camp.trigger
-    if isinstance(trig, DateTrigger):
-        yield from _date_occasions(book, contact, camp, trig, today)
-    elif isinstance(trig, HolidayTrigger):
-        yield from _holiday_occasions(book, contact, camp, trig, today)
-    elif isinstance(trig, ScheduleTrigger):
-        yield from _schedule_occasions(book, contact, camp, trig, today)
-    elif isinstance(trig, IntervalTrigger):
-        yield from _interval_occasions(book, contact, camp, trig, today, history)
-    elif isinstance(trig, AfterMeetingTrigger):
-        yield from _meeting_occasions(book, contact, camp, trig, today)
-    else:
-        yield from _content_occasions(book, contact, camp, trig, today, history)
-
-
-DEFAULT_THANKS_CATCH_UP = 2
-
-
-def _meeting_occasions(
-    book: Book, contact: Contact, camp: Campaign, trig: AfterMeetingTrigger, today: dt.date
-) -> Iterator[Touch]:
-    """A note after each meeting with this contact, the next (business) morning; a recurring
-    meeting only once (one key per series) unless the campaign asks for each occurrence."""
-    country = _country(book, contact)
-    catch_up = camp.catch_up_days if camp.catch_up_days is not None else DEFAULT_THANKS_CATCH_UP
-    series: dict[str, list[Touch]] = {}
-    for m in sorted(meetings_with(book, contact), key=lambda m: (m.start, m.key)):
-        once = m.recurring and not trig.each_occurrence
-        ident = "series-" + hashlib.sha1(m.series.encode()).hexdigest()[:10] if once else m.key
-        due = _step(m.day, trig.days_after, country, trig.business_days)
-        what = f"meeting '{m.title}'" if m.title else "untitled meeting"
-        occasion = Occasion("after_meeting", m.day, m.title or "meeting", ident, meeting=m)
-        touch = _touch(
-            camp,
-            contact,
-            occasion,
-            due,
-            due + dt.timedelta(days=catch_up),
-            f"{what} on {fmt_day(m.day)}",
-        )
-        if once:
-            series.setdefault(ident, []).append(touch)
-        else:
-            yield touch
-    for touches in series.values():
-        # one note per series (one key): after the occurrence whose window holds today, if any
-        yield next((t for t in touches if t.due <= today <= t.last_day), touches[0])
-
-
-def interests_of(contact: Contact) -> set[str]:
-    p = contact.profile
-    return {x.lower() for x in (*p.interests, *p.hobbies, *contact.tags)}
-
-
-def _content_occasions(
-    book: Book,
-    contact: Contact,
-    camp: Campaign,
-    trig: ContentTrigger,
-    today: dt.date,
-    history: History,
-) -> Iterator[Touch]:
-    """The freshest matching article this person has not had from this campaign, at the
-    campaign's cadence. An article dated after ``today`` is not published yet: it is not
-    available tonight (and does not hide the older ones)."""
-    from outreach.sources.articles import matches
-
-    prefix = f"{camp.id}/{contact.id}/"
-    shared = [d for k, d in (history.made_on or {}).items() if k.startswith(prefix)]
-    wanted = interests_of(contact)
-    fresh = [
-        a
-        for a in book.articles
-        if f"{prefix}{a.id}" not in history.done
-        and (a.date is None or 0 <= (today - a.date).days <= trig.max_age_days)
-        and matches(a, wanted)
-    ]
-    if not fresh:
-        return
-    best = max(fresh, key=lambda a: (a.date or dt.date.min, a.title, a.id))
-    due = max(shared) + dt.timedelta(days=trig.every_days) if shared else (history.since or today)
-    due = max(due, best.date) if best.date else due
-    occasion = Occasion("content", due, best.title, best.id, article=best)
-    tags = ", ".join(sorted(set(best.tags) & wanted)) or "their interests"
-    # shared while it is fresh (an undated article: always); then the next freshest is chosen
-    last = best.date + dt.timedelta(days=trig.max_age_days) if best.date else today + FAR
-    yield _touch(camp, contact, occasion, due, last, f"article '{best.title}' ({tags})")
-
-
-# --------------------------------------------------------------------------- the plan
-
-
-STEP_CATCH_UP = 14
-
-
-def step_number(key: str) -> int:
-    """1 for a first note, n for ``.../step-n``."""
-    last = key.rsplit("/", 1)[-1]
-    return int(last.removeprefix("step-")) if last.startswith("step-") else 1
-
-
-def first_key(key: str) -> str:
-    return "/".join(key.split("/")[:3])
-
-
-def step_key(first_key: str, step: int) -> str:
-    """The key of a sequence's later note: ``intro/jane-doe/2026-11-22/step-2``."""
-    return f"{first_key}/step-{step}"
+# --------------------------------------------------------------------------- sequences
 
 
 def _step_touches(book: Book, camp: Campaign, history: History, today: dt.date) -> list[Touch]:
     """The next note of every running sequence of this campaign: due ``after`` days past the
     previous one; none once the contact replied (where the mailbox can tell)."""
-    made = history.made_on or {}
     out: list[Touch] = []
-    prefix = f"{camp.id}/"
-    for key, day in made.items():
-        parts = key.split("/")
-        if not key.startswith(prefix) or len(parts) not in (3, 4):
+    for text, day in (history.made_on or {}).items():
+        key = TouchKey.read(text)
+        if key is None or key.campaign != camp.id:
             continue
-        first = "/".join(parts[:3])
-        number = int(parts[3].removeprefix("step-")) if len(parts) == 4 else 1
-        if first in history.stopped or number > len(camp.steps):
+        number = key.step
+        if str(key.first) in history.stopped or number > len(camp.steps):
             continue
         step = camp.steps[number - 1]
-        nxt = step_key(first, number + 1)
-        if nxt in history.done:
+        nxt = key.at_step(number + 1)
+        if str(nxt) in history.done:
             continue
         try:
-            contact = book.contact(parts[1])
+            contact = book.contact(key.contact)
         except KeyError:
             continue
         if not in_audience(contact, camp, book.settings.country) or draft_blocker(contact, camp):
             continue
         after = day + dt.timedelta(days=step.after)
-        due = _shifted(after, _country(book, contact), camp, None)
+        due = shifted(after, country_of(book, contact), camp, None)
         moved = f", moved to {fmt_day(due)}, a business day" if due != after else ""
         last = due + dt.timedelta(
             days=camp.catch_up_days if camp.catch_up_days is not None else STEP_CATCH_UP
         )
         if not due <= today <= last:
             continue
-        occasion = Occasion(
-            "step", due, f"{camp.title}, note {number + 1}", f"{parts[2]}/step-{number + 1}"
-        )
+        occasion = Occasion("step", due, f"{camp.title}, note {number + 1}", nxt.tail)
         out.append(
             Touch(
-                nxt,
+                str(nxt),
                 contact.id,
                 camp.id,
                 occasion,
@@ -498,9 +122,13 @@ def _step_touches(book: Book, camp: Campaign, history: History, today: dt.date) 
                 camp.priority,
                 f"note {number + 1} of {len(camp.steps) + 1}, {step.after} days after "
                 f"note {number} ({day.isoformat()}){moved}",
+                step=nxt.step,
             )
         )
     return out
+
+
+# --------------------------------------------------------------------------- the plan
 
 
 def candidates(book: Book, history: History, today: dt.date) -> tuple[list[Touch], list[Skip]]:
@@ -517,7 +145,7 @@ def candidates(book: Book, history: History, today: dt.date) -> tuple[list[Touch
             due_now = [
                 t
                 for t in occasions_for(book, contact, camp, today, history)
-                if t.due <= today <= t.last_day and t.key not in history.done
+                if t.due <= today <= t.last_day and not history.is_done(t)
             ]
             if not due_now:
                 continue
@@ -531,15 +159,11 @@ def candidates(book: Book, history: History, today: dt.date) -> tuple[list[Touch
             out_ids = {t.contact_id for t in out if t.campaign_id == camp.id}
             recent = today - dt.timedelta(days=camp.trigger.every_days)
             for contact in book.contacts:
-                prefix = f"{camp.id}/{contact.id}/"
                 if (
                     contact.id not in out_ids
                     and in_audience(contact, camp, book.settings.country)
                     and not draft_blocker(contact, camp)
-                    and not any(
-                        k.startswith(prefix) and d > recent
-                        for k, d in (history.made_on or {}).items()
-                    )
+                    and not any(d > recent for _, d in history.made_for(camp.id, contact.id))
                 ):
                     skipped.append(
                         Skip(contact.id, camp.id, "no unshared article matches their interests")
@@ -550,13 +174,13 @@ def candidates(book: Book, history: History, today: dt.date) -> tuple[list[Touch
 def _same_occasion_made(book: Book, t: Touch, other: str, history: History, today: dt.date) -> bool:
     """Whether ``other`` already had this touch's occasion from this campaign: the same key
     part, on the same date (two people's birthdays share the key part of the year)."""
-    key = f"{t.campaign_id}/{other}/{t.occasion.ident}"
-    if key not in history.done:
+    theirs = [str(replace(TouchKey.parse(k), contact=other)) for k in (t.key, *t.aliases)]
+    if not any(k in history.done for k in theirs):
         return False
     camp = book.campaign(t.campaign_id)
     for o in occasions_for(book, book.contact(other), camp, today, history):
-        if o.key == key:
-            return o.occasion.date == t.occasion.date
+        if o.key == theirs[0]:
+            return history.is_done(o) and o.occasion.date == t.occasion.date
     return False
 
 
@@ -674,7 +298,7 @@ def missed(book: Book, history: History, today: dt.date) -> tuple[Touch, ...]:
                 continue
             for probe in (first_gap, today):
                 for t in occasions_for(book, contact, camp, probe, history):
-                    if first_gap <= t.last_day <= last_gap and t.key not in history.done:
+                    if first_gap <= t.last_day <= last_gap and not history.is_done(t):
                         found.setdefault(t.key, t)
     return tuple(sorted(found.values(), key=lambda t: (t.last_day, t.key)))
 
@@ -684,8 +308,6 @@ def _article_notes(book: Book) -> tuple[str, ...]:
     campaigns = [c for c in book.campaigns if c.enabled and c.trigger.kind == "content"]
     if not campaigns or not book.articles:
         return ()
-    from outreach.sources.articles import matches
-
     people = [
         interests_of(c)
         for c in book.contacts
@@ -725,108 +347,3 @@ def plan_days(book: Book, history: History, *, today: dt.date, days: int) -> lis
         plans.append(p)
         history = with_made(history, p.touches, day)
     return plans
-
-
-# --------------------------------------------------------------------------- follow-ups
-
-
-@dataclass(frozen=True)
-class Scheduled:
-    """A follow-up event of one touch on one day: call Jane, write Sam's card, book the review."""
-
-    touch: Touch
-    followup: FollowUp
-    day: dt.date
-    draft: str  # "made" (in the ledger), "planned" (a run will make it), "none" (no draft)
-
-    @property
-    def key(self) -> str:
-        return f"{self.touch.key}#{self.followup.ident}"
-
-
-def _step(day: dt.date, days: int, country: str | None, business: bool) -> dt.date:
-    if not business:
-        return day + dt.timedelta(days=days)
-    step = 1 if days >= 0 else -1
-    for _ in range(abs(days)):
-        day += dt.timedelta(days=step)
-        while not occasions.is_business_day(day, country):
-            day += dt.timedelta(days=step)
-    return day
-
-
-def _occasions_around(
-    book: Book,
-    contact: Contact,
-    camp: Campaign,
-    history: History,
-    start: dt.date,
-    end: dt.date,
-    today: dt.date,
-) -> list[Touch]:
-    """Every touch of this campaign for this contact whose occasion falls near [start, end]."""
-    found: dict[str, Touch] = {}
-    if isinstance(camp.trigger, IntervalTrigger):
-        for t in occasions_for(book, contact, camp, today, history):
-            found[t.key] = t
-        prefix = f"{camp.id}/{contact.id}/"
-        for key in history.made_on or {}:
-            if key.startswith(prefix) and key not in found:
-                try:
-                    day = dt.date.fromisoformat(key[len(prefix) :])
-                except ValueError:
-                    continue
-                occasion = Occasion("interval", day, camp.title, day.isoformat())
-                found[key] = _touch(camp, contact, occasion, day, day, "keep in touch")
-        return list(found.values())
-    probe = start - dt.timedelta(days=60)
-    while probe <= end + dt.timedelta(days=30):
-        for t in occasions_for(book, contact, camp, probe, history):
-            found.setdefault(t.key, t)
-        probe += dt.timedelta(days=30)
-    return list(found.values())
-
-
-def followups(book: Book, history: History, *, today: dt.date) -> list[Scheduled]:
-    """The follow-up events whose day falls in the calendar's rolling window around ``today``.
-
-    Anchored on the occasion, an event exists whether or not there is a draft (a card for someone
-    who wants no email). Anchored on the draft, it follows the night the draft was made; no draft
-    made, no event.
-    Do-not-contact is absolute here too.
-    """
-    cal = book.settings.calendar
-    start = today - dt.timedelta(days=cal.past_days)
-    end = today + dt.timedelta(days=cal.future_days)
-    made = history.made_on or {}
-    out: list[Scheduled] = []
-    for camp in book.campaigns:
-        if not camp.enabled or not camp.followups:
-            continue
-        for contact in book.contacts:
-            if (
-                not in_audience(contact, camp, book.settings.country)
-                or contact.preferences.do_not_contact
-            ):
-                continue
-            can_draft = camp.template is not None and draft_blocker(contact, camp) is None
-            country = _country(book, contact)
-            for touch in _occasions_around(book, contact, camp, history, start, end, today):
-                if touch.key in made:
-                    draft = "made"
-                elif can_draft and touch.last_day >= today:
-                    draft = "planned"
-                else:
-                    draft = "none"
-                for fu in camp.followups:
-                    if fu.anchor == "draft":
-                        if draft != "made":
-                            continue  # "call a week after the note": only once there is a note
-                        base = made[touch.key]
-                    else:
-                        base = touch.occasion.date
-                    day = _step(base, fu.offset_days, country, fu.business_days)
-                    if start <= day <= end:
-                        out.append(Scheduled(touch, fu, day, draft))
-    out.sort(key=lambda s: (s.day, s.key))
-    return out

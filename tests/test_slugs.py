@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
 import pytest
 
+from outreach.idents import article_id, meeting_key
 from outreach.paths import resolve
+from outreach.planner import child_slugs
 from outreach.slugs import legacy_slug, slug
+from tests.factories import contact
 
 
 @pytest.mark.parametrize(
@@ -40,6 +44,17 @@ def test_the_legacy_slug_is_what_earlier_keys_used() -> None:
     """Earlier releases lost letters that have no accent to drop: only to find their keys."""
     assert legacy_slug("Søren") == "sren"
     assert legacy_slug("Sofía") == slug("Sofía")
+
+
+@pytest.mark.parametrize("text", ["Søren", "Straße", "Иван", "Zoë", "Jo Ann", "山田"])
+def test_children_meetings_and_articles_use_the_one_slug(text: str) -> None:
+    """A child's part of a touch key, a meeting key's title part and an article id's path part
+    are the same slug of the same text."""
+    kid = contact(family={"children": [{"name": text, "birthday": "2015-05-03"}]})
+    assert child_slugs(kid) == [slug(text)]
+    day = dt.date(2026, 11, 20)
+    assert meeting_key(day, text, "uid").startswith(f"2026-11-20-{slug(text)}-")
+    assert article_id(f"https://news.example/{text}").startswith(f"news.example-{slug(text)}-")
 
 
 def test_a_relative_path_is_relative_to_the_folder_not_to_cron(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ applies to (with samples for what a contact's data cannot show), and every follo
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from outreach import planner, render
@@ -57,7 +57,7 @@ def check(root: Path, *, today: dt.date, warn: Warn = ignore) -> CheckReport:
                         first = compose(book, env, touch, today)
                         rendered += 1
                         for n in range(2, len(camp.steps) + 2):  # a sequence's later notes
-                            step = replace(touch, key=planner.step_key(touch.key, n))
+                            step = touch.as_step(n)
                             compose(book, env, step, today, Thread(first.subject, ()))
                             rendered += 1
                     for fu in camp.followups:

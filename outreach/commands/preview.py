@@ -17,6 +17,7 @@ from outreach.executor import Made, execute
 from outreach.ledger import Ledger
 from outreach.message import Draft
 from outreach.model import History, Touch
+from outreach.touchkey import TouchKey
 
 
 @dataclass(frozen=True)
@@ -69,12 +70,11 @@ def preview(root: Path, *, today: dt.date, key: str | None, warn: Warn = ignore)
 
 
 def _find_key(book: Book, key: str, today: dt.date) -> list[Touch]:
-    parts = key.split("/")
-    if len(parts) != 3:
+    wanted = TouchKey.read(key)
+    if wanted is None or wanted.step != 1:
         return []
-    camp_id, contact_id, _ = parts
     try:
-        camp, contact = book.campaign(camp_id), book.contact(contact_id)
+        camp, contact = book.campaign(wanted.campaign), book.contact(wanted.contact)
     except KeyError:
         return []
     for t in planner.occasions_for(book, contact, camp, today, History()):

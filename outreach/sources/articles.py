@@ -14,18 +14,21 @@ article twice to one person" can be keyed on it.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
-import unicodedata
 import urllib.parse
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from outreach import yamlsrc
 from outreach.config import validate
 from outreach.errors import Problem
+from outreach.idents import SLUG_MAX as SLUG_MAX
+from outreach.idents import article_id as article_id  # domain: ids go in touch keys
+from outreach.idents import normalize_url as normalize_url
+from outreach.idents import without_utm as _without_utm
 from outreach.library import HINTS, LibraryEntry
+from outreach.matching import matches as matches  # domain: the planner decides who gets what
 from outreach.sources.bounds import FeedLimits
 from outreach.sources.fetch import cache_paths
 from outreach.yamlsrc import Loc, Source, format_loc
@@ -34,7 +37,6 @@ LIBRARY_KEY = "articles"
 ALLOWED_KEYS = tuple(LibraryEntry.model_fields)  # url, title, note, tags, date
 FEED_LIMITS = FeedLimits()
 MAX_FEED_BYTES = FEED_LIMITS.bytes
-SLUG_MAX = 60
 
 
 
@@ -71,87 +73,12 @@ class ArticlesReport:
 # --------------------------------------------------------------------------- URLs and ids
 
 
-def _without_utm(query: str) -> str:
-    pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
-    kept = [(k, v) for k, v in pairs if not k.lower().startswith("utm_")]
-    if len(kept) == len(pairs):
-        return query  # untouched: keep the original spelling
-    return urllib.parse.urlencode(kept)
 
 
 def clean_url(url: str) -> str:
     """The URL to share: as given, without ``utm_*`` tracking parameters."""
     parts = urllib.parse.urlsplit(url.strip())
     return urllib.parse.urlunsplit(parts._replace(query=_without_utm(parts.query)))
-
-
-def normalize_url(url: str) -> str:
-    """Scheme and host lowercased, default port, fragment, ``utm_*`` and trailing slash dropped."""
-    parts = urllib.parse.urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if parts.port is not None and (scheme, parts.port) not in (("http", 80), ("https", 443)):
-        host = f"{host}:{parts.port}"
-    path = parts.path.rstrip("/")
-    return urllib.parse.urlunsplit((scheme, host, path, _without_utm(parts.query), ""))
-
-
-def _slug(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-
-
-def article_id(url: str) -> str:
-    """``<host without www>-<last path segments>`` (at most 60 characters) ``-<6 hex of sha1>``.
-
-    The hash is of the normalized URL, so the id is the same for every spelling of one address
-    and differs for two addresses whose readable part happens to be the same."""
-    normal = normalize_url(url)
-    parts = urllib.parse.urlsplit(normal)
-    host = (parts.hostname or "").removeprefix("www.")
-    host = re.sub(r"[^a-z0-9.-]+", "-", host).strip("-.")[:SLUG_MAX] or "article"
-    segments = [
-        _slug(re.sub(r"\.(html?|php|aspx?)$", "", urllib.parse.unquote(s), flags=re.IGNORECASE))
-        for s in parts.path.split("/")
-    ]
-    segments = [s for s in segments if s]
-    room = SLUG_MAX - len(host) - 1
-    tail = ""
-    for seg in reversed(segments):
-        candidate = f"{seg}-{tail}" if tail else seg
-        if len(candidate) <= room:
-            tail = candidate
-            continue
-        if not tail and room > 0:
-            tail = seg[-room:].strip("-")  # the end of a long slug tells the most
-        break
-    base = f"{host}-{tail}" if tail else host
-    digest = hashlib.sha1(normal.encode("utf-8")).hexdigest()[:6]
-    return f"{base}-{digest}"
-
-
-# --------------------------------------------------------------------------- matching
-
-
-def _words(text: str) -> tuple[str, ...]:
-    return tuple(re.findall(r"\w+", text.casefold()))
-
-
-def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
-    n = len(needle)
-    return any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))
-
-
-def matches(article: Article, interests: Collection[str]) -> bool:
-    """True when a tag of the article is one of ``interests`` (case-insensitive), or a whole-word
-    run inside one: tag ``trucks`` or ``electric trucks`` matches interest ``Electric trucks``,
-    tag ``art`` does not match ``martial arts``."""
-    wanted = [w for w in (_words(i) for i in interests) if w]
-    for tag in article.tags:
-        words = _words(tag)
-        if words and any(_contains(w, words) for w in wanted):
-            return True
-    return False
 
 
 # --------------------------------------------------------------------------- the library

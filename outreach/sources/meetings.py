@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import re
-import unicodedata
 import warnings as pywarnings
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -35,7 +33,9 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
+from outreach.idents import meeting_key as meeting_key  # domain: it goes in touch keys
 from outreach.paths import resolve
+from outreach.slugs import legacy_slug
 from outreach.sources import icstext, recurrence
 from outreach.sources.bounds import Budget, CalendarLimits, Overrun, size_text
 from outreach.sources.fetch import describe_source, fetch
@@ -267,15 +267,11 @@ def _parse(body: bytes, window: Window, budget: Budget) -> tuple[list[Any], tupl
 
 
 def slug(title: str, limit: int = 40) -> str:
-    """``Q4 Review — Müller & Co.`` -> ``q4-review-muller-co``: ascii, lowercase, dashes."""
-    folded = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    text = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
-    return text[:limit].rstrip("-") or "meeting"
-
-
-def meeting_key(day: dt.date, title: str, uid: str) -> str:
-    """The stable key of one occurrence: its local day, its title and its series."""
-    return f"{day.isoformat()}-{slug(title)}-{hashlib.sha256(uid.encode()).hexdigest()[:6]}"
+    """``Q4 Review — Müller & Co.`` -> ``q4-review-muller-co``: the title part of the keys earlier
+    releases made (``Straße`` -> ``strae``, ``会议`` -> ``meeting``); new keys use
+    ``outreach.slugs.slug`` (``strasse``, ``huiyi``), and ``outreach.idents.meeting_aliases``
+    gives this spelling of a key, to recognise one already recorded."""
+    return legacy_slug(title, limit=limit, empty="meeting")
 
 
 def _keyed(found: Iterable[Found]) -> tuple[Meeting, ...]:

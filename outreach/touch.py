@@ -1,0 +1,148 @@
+"""The planner's values: an occasion, a touch planned for it, a touch that waits, and the history
+of what was made (as the ledger knows it).
+
+Domain: made by the planner and the ledger, read by the renderer, the feed and the commands. A
+touch's key is written by :class:`outreach.touchkey.TouchKey`; a touch whose key an earlier
+release spelled differently (a slug that changed) carries that spelling in ``aliases``, and
+counts as made when either is recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from outreach.touchkey import TouchKey
+
+if TYPE_CHECKING:
+    from outreach.model import Interaction
+
+
+@dataclass(frozen=True)
+class Occasion:
+    """What a touch is about: a birthday, a holiday, a quarter, a quiet spell."""
+
+    kind: str  # the trigger kind: date, holiday, schedule, interval
+    date: dt.date  # the occasion itself (the birthday, the holiday, the schedule day)
+    label: str  # "birthday", "Thanksgiving Day", "Sam's birthday", "quarterly update"
+    ident: str  # the part of the touch key that names the occasion
+    field: str | None = None
+    person: str | None = None  # whose occasion: the contact, the spouse or a child's name
+    years: int | None = None  # age / years married / years at the company, when known
+    last_touch: dt.date | None = None  # interval triggers: the touch this one follows
+    meeting: Any = None  # after_meeting: the sources.meetings.Meeting
+    article: Any = None  # content: the sources.articles.Article
+
+
+@dataclass(frozen=True)
+class Touch:
+    """One planned act for one contact from one campaign on one occasion."""
+
+    key: str  # str(TouchKey): what the ledger records and the Message-ID derives from
+    contact_id: str
+    campaign_id: str
+    occasion: Occasion
+    due: dt.date  # first day it may be made (lead time and business days applied)
+    last_day: dt.date  # last day it may still be made (catch-up ends here)
+    priority: int
+    reason: str
+    step: int = 1  # a sequence's note number: 1 for a first note (the key's ``/step-n``)
+    aliases: tuple[str, ...] = ()  # the same touch's key as an earlier release spelled it
+
+    def late_days(self, today: dt.date) -> int:
+        return max(0, (today - self.due).days)
+
+    @property
+    def first_key(self) -> str:
+        """The key of the sequence's first note (the key itself for a first note)."""
+        return self.key if self.step == 1 else str(TouchKey.parse(self.key).first)
+
+    def as_step(self, step: int) -> Touch:
+        """This touch as note ``step`` of its sequence (same occasion, the step's key)."""
+        key = TouchKey.parse(self.key).at_step(step)
+        return replace(self, key=str(key), step=step, aliases=())
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """A touch due today that waits: a higher-priority touch, the cool-down or the cap."""
+
+    touch: Touch
+    why: str
+
+
+@dataclass(frozen=True)
+class History:
+    """What the ledger knows, as the planner needs it.
+
+    ``done``: keys that must never be made again (drafted, or deleted by the user).
+    ``touched``: per contact, the days on which a touch of any kind was made (one entry per touch).
+    """
+
+    done: frozenset[str] = frozenset()
+    touched: dict[str, tuple[dt.date, ...]] | None = None
+    since: dt.date | None = None  # the first night the ledger saw (anchors "no touch yet")
+    made_on: dict[str, dt.date] | None = None  # drafted keys -> the night they were made
+    stopped: frozenset[str] = frozenset()  # first-step keys of sequences a reply stopped
+    replies: dict[str, tuple[dt.date, ...]] | None = None  # per contact: days they wrote to us
+    # per contact: interactions seen in outside sources (meetings in the calendar feeds),
+    # remembered by the ledger after they leave the source's window
+    seen: dict[str, tuple[Interaction, ...]] | None = None
+    run_days: tuple[dt.date, ...] = ()  # the nights a run was made, oldest first
+
+    def last_run_before(self, day: dt.date) -> dt.date | None:
+        earlier = [d for d in self.run_days if d < day]
+        return max(earlier) if earlier else None
+
+    def reply_days(self, contact_id: str) -> tuple[dt.date, ...]:
+        return (self.replies or {}).get(contact_id, ())
+
+    def seen_days(self, contact_id: str) -> tuple[dt.date, ...]:
+        return tuple(i.date for i in (self.seen or {}).get(contact_id, ()))
+
+    def touch_days(self, contact_id: str) -> tuple[dt.date, ...]:
+        return (self.touched or {}).get(contact_id, ())
+
+    def is_done(self, touch: Touch) -> bool:
+        """Whether the touch must not be made again: its key, or an earlier spelling of it, is
+        recorded as done."""
+        if touch.key in self.done:
+            return True
+        return bool(touch.aliases) and any(a in self.done for a in touch.aliases)
+
+    def made_day(self, touch: Touch) -> dt.date | None:
+        """The night the touch's draft was made (under its key or an earlier spelling), if any."""
+        made = self.made_on or {}
+        for key in (touch.key, *touch.aliases):
+            if key in made:
+                return made[key]
+        return None
+
+    def made_for(self, campaign_id: str, contact_id: str) -> tuple[tuple[TouchKey, dt.date], ...]:
+        """The drafted keys of this campaign for this contact, with the night each was made."""
+        return self._made_by_pair.get((campaign_id, contact_id), ())
+
+    def done_for(self, campaign_id: str, contact_id: str) -> frozenset[str]:
+        """What follows the contact in this campaign's done keys for this contact: ``2026``,
+        ``2026-11-22/step-2`` (``TouchKey.tail``)."""
+        return self._done_by_pair.get((campaign_id, contact_id), frozenset())
+
+    @cached_property
+    def _done_by_pair(self) -> dict[tuple[str, str], frozenset[str]]:
+        pairs: dict[tuple[str, str], set[str]] = {}
+        for text in self.done:
+            key = TouchKey.read(text)
+            if key is not None:
+                pairs.setdefault((key.campaign, key.contact), set()).add(key.tail)
+        return {pair: frozenset(tails) for pair, tails in pairs.items()}
+
+    @cached_property
+    def _made_by_pair(self) -> dict[tuple[str, str], tuple[tuple[TouchKey, dt.date], ...]]:
+        pairs: dict[tuple[str, str], list[tuple[TouchKey, dt.date]]] = {}
+        for text, day in (self.made_on or {}).items():
+            key = TouchKey.read(text)
+            if key is not None:
+                pairs.setdefault((key.campaign, key.contact), []).append((key, day))
+        return {pair: tuple(made) for pair, made in pairs.items()}

@@ -1,0 +1,368 @@
+"""The triggers: which touches each campaign could make for a contact, and when.
+
+Part of the planner. One function per trigger kind (a date in the contact's life, a holiday, a
+schedule, keeping in touch, after a meeting, an article to share) gives the touches with their
+window (``due`` .. ``last_day``), before any filter: ``occasions_for`` around one night,
+``occasions_between`` for every night of a span at once (the calendar's follow-ups).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import chain, pairwise
+
+from outreach import occasions
+from outreach.audience import last_touch, meetings_with
+from outreach.book import Book
+from outreach.idents import article_aliases, meeting_aliases
+from outreach.matching import interests_of, matches
+from outreach.model import (
+    AfterMeetingTrigger,
+    Campaign,
+    Contact,
+    ContentTrigger,
+    DateTrigger,
+    HolidayTrigger,
+    IntervalTrigger,
+    PartialDate,
+    ScheduleTrigger,
+)
+from outreach.slugs import legacy_slug, slug
+from outreach.touch import History, Occasion, Touch
+from outreach.touchkey import TouchKey
+
+DEFAULT_SCHEDULE_CATCH_UP = 14
+DEFAULT_THANKS_CATCH_UP = 2
+FAR = dt.timedelta(days=3650)
+MAX_GAP = 30  # occasions_between: the most days between two nights it is asked about
+
+
+@functools.lru_cache(maxsize=4096)
+def fmt_day(day: dt.date) -> str:
+    """``Sun 22 Nov``: how reasons name a day."""
+    return f"{day:%a} {day.day} {day:%b}"
+
+
+def _child_slugs(contact: Contact, slugger: Callable[..., str]) -> list[str]:
+    children = contact.family.children
+    slugs = [slugger(c.name, empty="x") for c in children]
+    names = [c.name for c in children]
+    out = []
+    for child, part in zip(children, slugs, strict=True):
+        if slugs.count(part) > 1:
+            tell = child.name if names.count(child.name) == 1 else f"{child.name}|{child.birthday}"
+            part = f"{part}-{hashlib.sha1(tell.encode()).hexdigest()[:4]}"
+        out.append(part)
+    return out
+
+
+def child_slugs(contact: Contact) -> list[str]:
+    """Each child's part of a touch key: the slug of the name ("Sam" -> "sam"); children whose
+    names give the same slug ("Jo Ann" and "Jo-Ann") also get a few hex digits of their exact
+    name, so the keys stay apart, do not depend on the order of the list, and survive a
+    corrected birthday (only two children with the very same name also need the birthday)."""
+    return _child_slugs(contact, slug)
+
+
+def country_of(book: Book, contact: Contact) -> str:
+    return contact.country or book.settings.country
+
+
+def shifted(day: dt.date, country: str, camp: Campaign, not_after: dt.date | None) -> dt.date:
+    moved = occasions.shift_business(day, country, camp.business_days)
+    if not_after is not None and moved > not_after:
+        moved = occasions.shift_business(day, country, "previous")
+    return moved
+
+
+def make_touch(
+    camp: Campaign,
+    contact: Contact,
+    occasion: Occasion,
+    due: dt.date,
+    last: dt.date,
+    reason: str,
+    old_idents: Iterable[str] = (),
+) -> Touch:
+    """The touch for ``occasion``; ``old_idents``: its key part as earlier releases made it."""
+    olds = [i for i in old_idents if i != occasion.ident]
+    aliases = tuple(str(TouchKey(camp.id, contact.id, i)) for i in olds) if olds else ()
+    return Touch(
+        key=str(TouchKey(camp.id, contact.id, occasion.ident)),
+        contact_id=contact.id,
+        campaign_id=camp.id,
+        occasion=occasion,
+        due=due,
+        last_day=last,
+        priority=camp.priority,
+        reason=reason,
+        aliases=aliases,
+    )
+
+
+# --------------------------------------------------------------------------- the six triggers
+
+
+def _date_occasions(
+    book: Book, contact: Contact, camp: Campaign, trig: DateTrigger, years: range
+) -> Iterator[Touch]:
+    # date, ident prefix, label, person, the ident prefix earlier releases made
+    people: list[tuple[PartialDate, str, str, str | None, str]] = []
+    f = trig.field
+    if f == "birthday" and contact.dates.birthday:
+        people.append((contact.dates.birthday, "", "birthday", None, ""))
+    elif f == "wedding" and contact.dates.wedding:
+        people.append((contact.dates.wedding, "", "wedding anniversary", None, ""))
+    elif f == "client_since" and contact.dates.client_since:
+        d = contact.dates.client_since
+        people.append((PartialDate(d.month, d.day, d.year), "", "client anniversary", None, ""))
+    elif f == "work_anniversary" and contact.start_date:
+        d = contact.start_date
+        people.append((PartialDate(d.month, d.day, d.year), "", "work anniversary", None, ""))
+    elif f == "spouse.birthday" and contact.family.spouse and contact.family.spouse.birthday:
+        s = contact.family.spouse
+        assert s.birthday is not None
+        people.append((s.birthday, "spouse-", f"{s.name}'s birthday", s.name, "spouse-"))
+    elif f == "children.birthday":
+        kids = contact.family.children
+        olds = _child_slugs(contact, legacy_slug)
+        for child, part, old in zip(kids, child_slugs(contact), olds, strict=True):
+            if child.birthday:
+                label = f"{child.name}'s birthday"
+                people.append((child.birthday, f"{part}-", label, child.name, f"{old}-"))
+    country = country_of(book, contact)
+    for pdate, prefix, label, person, old in people:
+        for year in years:
+            occ = pdate.in_year(year)
+            if pdate.year is not None and year <= pdate.year:
+                continue  # the event itself, not an anniversary of it
+            due = shifted(occ - dt.timedelta(days=trig.days_before), country, camp, occ)
+            last = occ
+            if camp.catch_up_days is not None:
+                last = min(last, due + dt.timedelta(days=camp.catch_up_days))
+            n = occasions.years_between(pdate.year, year)
+            occasion = Occasion(
+                "date", occ, label, f"{prefix}{year}", field=f, person=person, years=n
+            )
+            lead = f", {trig.days_before} days ahead" if trig.days_before else ""
+            turns = ""
+            if n is not None:
+                turns = f" (turns {n})" if "birthday" in f else f" ({n} years)"
+            reason = f"{label} on {fmt_day(occ)}{turns}{lead}"
+            yield make_touch(camp, contact, occasion, due, last, reason, (f"{old}{year}",))
+
+
+def _holiday_occasions(
+    book: Book, contact: Contact, camp: Campaign, trig: HolidayTrigger, years: range
+) -> Iterator[Touch]:
+    country = trig.country or country_of(book, contact)
+    days: set[dt.date] = set()
+    if trig.dates:  # explicit dates replace the package's (no second note on a near-miss date)
+        days = {d for d in trig.dates if d.year in years}
+    else:
+        for year in years:
+            days.update(occasions.holiday_dates(trig.name, country, year, trig.categories))
+    for occ in sorted(days):
+        # the holiday's date comes from trigger.country; business days are the contact's own
+        due = shifted(
+            occ - dt.timedelta(days=trig.days_before), country_of(book, contact), camp, occ
+        )
+        last = occ
+        if camp.catch_up_days is not None:
+            last = min(last, due + dt.timedelta(days=camp.catch_up_days))
+        occasion = Occasion("holiday", occ, trig.name, occ.isoformat())
+        lead = f", {trig.days_before} days ahead" if trig.days_before else ""
+        yield make_touch(camp, contact, occasion, due, last, f"{trig.name} on {fmt_day(occ)}{lead}")
+
+
+def _schedule_occasions(
+    book: Book,
+    contact: Contact,
+    camp: Campaign,
+    trig: ScheduleTrigger,
+    first: dt.date,
+    last_night: dt.date,
+) -> Iterator[Touch]:
+    country = country_of(book, contact)
+    catch_up = camp.catch_up_days if camp.catch_up_days is not None else DEFAULT_SCHEDULE_CATCH_UP
+    start = first - dt.timedelta(days=catch_up + 40)
+    end = last_night + dt.timedelta(days=40)
+    for occ in occasions.schedule_days(trig.months, trig.day, start, end):
+        due = shifted(occ, country, camp, None)
+        last = due + dt.timedelta(days=catch_up)
+        following = occasions.schedule_days(
+            trig.months, trig.day, occ + dt.timedelta(days=1), occ + dt.timedelta(days=400)
+        )
+        if following:
+            # caught up until the next scheduled day, or until the next one is due if a
+            # business-day shift brings that earlier: one issue of a schedule at a time
+            next_due = shifted(following[0], country, camp, None)
+            last = min(last, following[0] - dt.timedelta(days=1), next_due - dt.timedelta(days=1))
+        occasion = Occasion("schedule", occ, camp.title, occ.isoformat())
+        reason = f"{camp.title}: scheduled {fmt_day(occ)}"
+        yield make_touch(camp, contact, occasion, due, last, reason)
+
+
+def _interval_occasions(
+    book: Book,
+    contact: Contact,
+    camp: Campaign,
+    trig: IntervalTrigger,
+    today: dt.date,
+    history: History,
+) -> Iterator[Touch]:
+    last = last_touch(contact, history, today, book)
+    if last is None:
+        anchor = history.since or today
+        due = anchor
+        reason = f"no touch on record; keep in touch every {trig.days} days"
+    else:
+        due = last + dt.timedelta(days=trig.days)
+        # no "N days ago": a reason must not change from one night to the next (the calendar
+        # would see a changed event every night)
+        reason = f"last touch {last.isoformat()}, keep in touch every {trig.days} days"
+    country = country_of(book, contact)
+    moved = shifted(due, country, camp, None)
+    if last is not None and moved <= last:
+        # 'previous' must not bring it to or before the last touch: that key may be done
+        # already, and the keep-in-touch would never come again
+        moved = occasions.shift_business(due, country, "next")
+    due = moved
+    occasion = Occasion("interval", due, camp.title, due.isoformat(), last_touch=last)
+    yield make_touch(camp, contact, occasion, due, today + FAR, reason)
+
+
+def _meeting_occasions(
+    book: Book, contact: Contact, camp: Campaign, trig: AfterMeetingTrigger, today: dt.date
+) -> Iterator[Touch]:
+    """A note after each meeting with this contact, the next (business) morning; a recurring
+    meeting only once (one key per series) unless the campaign asks for each occurrence."""
+    country = country_of(book, contact)
+    catch_up = camp.catch_up_days if camp.catch_up_days is not None else DEFAULT_THANKS_CATCH_UP
+    series: dict[str, list[Touch]] = {}
+    for m in sorted(meetings_with(book, contact), key=lambda m: (m.start, m.key)):
+        once = m.recurring and not trig.each_occurrence
+        ident = "series-" + hashlib.sha1(m.series.encode()).hexdigest()[:10] if once else m.key
+        due = occasions.add_days(m.day, trig.days_after, country, trig.business_days)
+        what = f"meeting '{m.title}'" if m.title else "untitled meeting"
+        occasion = Occasion("after_meeting", m.day, m.title or "meeting", ident, meeting=m)
+        touch = make_touch(
+            camp,
+            contact,
+            occasion,
+            due,
+            due + dt.timedelta(days=catch_up),
+            f"{what} on {fmt_day(m.day)}",
+            () if once else meeting_aliases(m),
+        )
+        if once:
+            series.setdefault(ident, []).append(touch)
+        else:
+            yield touch
+    for touches in series.values():
+        # one note per series (one key): after the occurrence whose window holds today, if any
+        yield next((t for t in touches if t.due <= today <= t.last_day), touches[0])
+
+
+def _content_occasions(
+    book: Book,
+    contact: Contact,
+    camp: Campaign,
+    trig: ContentTrigger,
+    nights: Sequence[dt.date],
+    history: History,
+) -> Iterator[Touch]:
+    """On each of ``nights``: the freshest matching article this person has not had from this
+    campaign, at the campaign's cadence. An article dated after the night is not published yet:
+    it is not available that night (and does not hide the older ones)."""
+    shared = [d for _, d in history.made_for(camp.id, contact.id)]
+    done = history.done_for(camp.id, contact.id)
+    wanted = interests_of(contact)
+    unshared = [a for a in book.articles if not any(i in done for i in (a.id, *article_aliases(a)))]
+    fits: dict[int, bool] = {}  # matches() once per article, whatever the number of nights
+
+    def fit(n: int) -> bool:
+        if n not in fits:
+            fits[n] = matches(unshared[n], wanted)
+        return fits[n]
+
+    for today in nights:
+        fresh = [
+            a
+            for n, a in enumerate(unshared)
+            if (a.date is None or 0 <= (today - a.date).days <= trig.max_age_days) and fit(n)
+        ]
+        if not fresh:
+            continue
+        best = max(fresh, key=lambda a: (a.date or dt.date.min, a.title, a.id))
+        since = history.since or today
+        due = max(shared) + dt.timedelta(days=trig.every_days) if shared else since
+        due = max(due, best.date) if best.date else due
+        occasion = Occasion("content", due, best.title, best.id, article=best)
+        tags = ", ".join(sorted(set(best.tags) & wanted)) or "their interests"
+        # shared while it is fresh (an undated article: always); then the next freshest is chosen
+        last = best.date + dt.timedelta(days=trig.max_age_days) if best.date else today + FAR
+        reason = f"article '{best.title}' ({tags})"
+        yield make_touch(camp, contact, occasion, due, last, reason, article_aliases(best))
+
+
+# --------------------------------------------------------------------------- the queries
+
+
+def occasions_for(
+    book: Book, contact: Contact, camp: Campaign, today: dt.date, history: History
+) -> Iterator[Touch]:
+    """Every touch this campaign could make for this contact around ``today`` (not filtered)."""
+    trig = camp.trigger
+    years = range(today.year, today.year + 2)
+    if isinstance(trig, DateTrigger):
+        yield from _date_occasions(book, contact, camp, trig, years)
+    elif isinstance(trig, HolidayTrigger):
+        yield from _holiday_occasions(book, contact, camp, trig, years)
+    elif isinstance(trig, ScheduleTrigger):
+        yield from _schedule_occasions(book, contact, camp, trig, today, today)
+    elif isinstance(trig, IntervalTrigger):
+        yield from _interval_occasions(book, contact, camp, trig, today, history)
+    elif isinstance(trig, AfterMeetingTrigger):
+        yield from _meeting_occasions(book, contact, camp, trig, today)
+    else:
+        yield from _content_occasions(book, contact, camp, trig, (today,), history)
+
+
+def occasions_between(
+    book: Book, contact: Contact, camp: Campaign, history: History, nights: Sequence[dt.date]
+) -> list[Touch]:
+    """Every touch ``occasions_for`` gives on any of ``nights`` (in order, at most ``MAX_GAP``
+    days apart), the earliest night's where two nights give one key; in one pass per trigger
+    rather than one per night (the years, or the schedule's days, that the nights' windows
+    cover together)."""
+    if not nights:
+        return []
+    if any(not 0 < (b - a).days <= MAX_GAP for a, b in pairwise(nights)):
+        raise ValueError(f"nights must be in order, at most {MAX_GAP} days apart")
+    first, last = nights[0], nights[-1]
+    trig = camp.trigger
+    years = range(first.year, last.year + 2)
+    touches: Iterable[Touch]
+    if isinstance(trig, DateTrigger):
+        touches = _date_occasions(book, contact, camp, trig, years)
+    elif isinstance(trig, HolidayTrigger):
+        touches = _holiday_occasions(book, contact, camp, trig, years)
+    elif isinstance(trig, ScheduleTrigger):
+        touches = _schedule_occasions(book, contact, camp, trig, first, last)
+    elif isinstance(trig, AfterMeetingTrigger):
+        # every meeting on every night; a series' note is the one the first night chooses
+        touches = _meeting_occasions(book, contact, camp, trig, first)
+    elif isinstance(trig, ContentTrigger):
+        touches = _content_occasions(book, contact, camp, trig, nights, history)
+    else:  # keeping in touch depends on the night itself
+        touches = chain.from_iterable(
+            occasions_for(book, contact, camp, night, history) for night in nights
+        )
+    found: dict[str, Touch] = {}
+    for t in touches:
+        found.setdefault(t.key, t)
+    return list(found.values())
