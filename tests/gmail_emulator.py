@@ -337,7 +337,11 @@ class GmailEmulator:
       scopes              scopes granted by the token endpoint (enforced only with require_auth)
       slow_seconds        how long a "slow" fault stalls before answering (default 6)
       lost_rate           probability that a successful drafts.create loses its reply
-      quota_per_minute    units per user per rolling minute (default 6000; None = unlimited)
+      quota_per_minute    units per user in any sliding `quota_window` (default 6000; None =
+                          unlimited); beyond it a request (each batch part) gets 429
+                          rateLimitExceeded and is not charged, as Google does
+      quota_window        the length of that sliding window in seconds (default 60: Google's
+                          minute; tests use a short one, e.g. 60 units per 2 s)
       max_concurrent      simultaneous API requests allowed (default None = unlimited)
       clock               monotonic clock used for the quota window (replace to fast-forward)
       email               the mailbox address, returned by getProfile
@@ -345,15 +349,25 @@ class GmailEmulator:
                           unreachable while the API answers (default None)
       on_request          called with (method, path) for every request, before its reply goes
                           out, in the server's thread: e.g. to go down in the middle of a run
+
+    Counters (read-only): `sent_429` every 429 answer sent (each batch part and each outer batch
+    counts one: quota, concurrency cap, injected faults), `quota_429` those of the sliding quota.
     """
 
-    def __init__(self, *, email: str = "me@example.com") -> None:
+    def __init__(
+        self,
+        *,
+        email: str = "me@example.com",
+        quota_per_minute: int | None = 6000,
+        quota_window: float = 60.0,
+    ) -> None:
         self.email = email
         self.require_auth = False
         self.scopes: set[str] = {COMPOSE}
         self.slow_seconds: float = 6.0
         self.lost_rate: float = 0.0
-        self.quota_per_minute: int | None = 6000
+        self.quota_per_minute: int | None = quota_per_minute
+        self.quota_window: float = quota_window
         self.max_concurrent: int | None = None
         self.clock: Callable[[], float] = time.monotonic
         self.token_down: str | None = None
@@ -379,6 +393,9 @@ class GmailEmulator:
         self._injected: list[tuple[str, str]] = []
         self._window: deque[tuple[float, int]] = deque()
         self._units_used = 0
+        self._window_units = 0  # the units in _window
+        self._sent_429 = 0
+        self._quota_429 = 0
         self._in_flight = 0
         self._requests: list[tuple[str, str]] = []
         self._log: list[dict[str, Any]] = []
@@ -651,6 +668,24 @@ class GmailEmulator:
             return self._units_used
 
     @property
+    def sent_429(self) -> int:
+        """429 answers sent since start, for any cause (each batch part and outer batch: one)."""
+        with self._lock:
+            return self._sent_429
+
+    @property
+    def quota_429(self) -> int:
+        """429 answers sent because the sliding-window quota was spent (batch parts each count)."""
+        with self._lock:
+            return self._quota_429
+
+    def _counted(self, reply: _Reply) -> _Reply:
+        if reply.status == 429:
+            with self._lock:
+                self._sent_429 += 1
+        return reply
+
+    @property
     def tokens_issued(self) -> int:
         with self._lock:
             return self._tokens_issued
@@ -752,16 +787,19 @@ class GmailEmulator:
             return None
 
     def _charge(self, method_id: str) -> bool:
-        """Charge the quota; False when the rolling minute is already spent."""
+        """Charge the quota; False when the sliding window (the last `quota_window` seconds,
+        this instant included) cannot take the request's units."""
         units = UNITS.get(method_id, 0)
         with self._lock:
             now = self.clock()
-            while self._window and self._window[0][0] <= now - 60:
-                self._window.popleft()
-            spent = sum(u for _, u in self._window)
-            if self.quota_per_minute is not None and spent + units > self.quota_per_minute:
+            while self._window and self._window[0][0] <= now - self.quota_window:
+                self._window_units -= self._window.popleft()[1]
+            quota = self.quota_per_minute
+            if quota is not None and self._window_units + units > quota:
+                self._quota_429 += 1  # _api counts it in sent_429
                 return False
             self._window.append((now, units))
+            self._window_units += units
             self._units_used += units
             return True
 
@@ -796,6 +834,9 @@ class GmailEmulator:
 
     def _api(self, req: _Request, *, in_batch: bool = False, over_cap: bool = False) -> _Reply:
         """One API call, top-level or a batch part: auth, faults, quota, then the handler."""
+        return self._counted(self._call(req, in_batch=in_batch, over_cap=over_cap))
+
+    def _call(self, req: _Request, *, in_batch: bool, over_cap: bool) -> _Reply:
         route = _route(req.method, req.path)
         self._record(req, in_batch=in_batch, api=route[0] if route else None)
         if route is None:
@@ -1353,6 +1394,7 @@ class _Handler(BaseHTTPRequestHandler):
                     )
                 else:
                     reply = gm._batch(req, others)
+                gm._counted(reply)
             else:
                 reply = gm._api(req, over_cap=over)
             if reply.after == "slow":

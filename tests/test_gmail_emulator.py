@@ -362,8 +362,56 @@ def test_quota_per_minute(gm: GmailEmulator, gmail: Any) -> None:
     assert err.value.resp.status == 429
     assert error_reason(err.value) == "rateLimitExceeded"
     assert gm.units_used == 20
+    assert (gm.quota_429, gm.sent_429) == (1, 1)
     now[0] += 61
     assert create(gmail, mime(3))["id"] == "r0003"
+
+
+def test_the_quota_window_slides(gmail: Any) -> None:
+    """60 units per 2 s: six creates at t=0 and t=1 (three each) fill it; at t=2 the three of
+    t=0 have left the window and three more fit, not six (a sliding window, not a reset)."""
+    now = [1000.0]
+    with GmailEmulator(quota_per_minute=60, quota_window=2.0) as gm:
+        gm.clock = lambda: now[0]
+        service = build_service(gm)
+        for n in range(3):
+            create(service, mime(n))
+        now[0] += 1
+        for n in range(3, 6):
+            create(service, mime(n))
+        with pytest.raises(HttpError):
+            create(service, mime(6))
+        now[0] += 1
+        for n in range(6, 9):
+            create(service, mime(n))
+        with pytest.raises(HttpError) as err:
+            create(service, mime(9))
+        assert err.value.resp.status == 429
+        assert (gm.quota_429, gm.sent_429, gm.units_used) == (2, 2, 90)
+
+
+def test_each_batch_part_is_charged_and_counted(gm: GmailEmulator, gmail: Any) -> None:
+    """A batch of 10 creates against 50 units left: five are made, five get 429 (each counted);
+    an injected 429 on the outer batch counts too, but not as the quota's."""
+    gm.quota_per_minute = 50
+    errors: list[int] = []
+
+    def callback(request_id: str, response: Any, exception: Exception | None) -> None:
+        if isinstance(exception, HttpError):
+            errors.append(exception.resp.status)
+
+    batch = gmail.new_batch_http_request(callback=callback)
+    for n in range(10):
+        batch.add(gmail.users().drafts().create(userId="me", body={"message": {"raw": b64(mime(n))}}))
+    batch.execute()
+    assert errors == [429] * 5
+    assert (gm.quota_429, gm.sent_429, len(gm.drafts)) == (5, 5, 5)
+    gm.fail_next(429, "rateLimitExceeded", method="batch")
+    batch = gmail.new_batch_http_request(callback=callback)
+    batch.add(gmail.users().drafts().list(userId="me"))
+    with pytest.raises(HttpError):
+        batch.execute()
+    assert (gm.quota_429, gm.sent_429) == (5, 6)
 
 
 def test_unknown_path_is_a_json_404(gm: GmailEmulator) -> None:
