@@ -3,8 +3,10 @@
 * The client is built offline from the discovery document the package ships, with its ``rootUrl``
   set to ``gmail.api_root``: JSON calls, media uploads and batches all go there (a Workspace proxy
   or a local emulator can stand in for Google).
-* Requests are paced to ``gmail.quota_per_minute`` (drafts.create costs 10 units, drafts.list 5)
-  and sent in batches of at most ``gmail.batch_size`` (Google advises no more than 50).
+* Requests are paced to ``gmail.quota_per_minute`` as Google counts it, in any sliding minute
+  (:mod:`outreach.drafts.gmail_pace`; drafts.create costs 10 units, each part of a batch too,
+  drafts.list 5), and sent in batches of at most ``gmail.batch_size`` (Google advises no more
+  than 50; fewer when the quota could not hold that many).
 * 429, rate-limit 403s, 5xx, timeouts and dropped connections are retried with exponential
   backoff and jitter, inside batches too (the library does not retry those). 400 and other 403s
   fail only their draft.
@@ -34,6 +36,7 @@ from typing import Any
 
 from outreach.drafts import BaseStore, Capabilities, Stored, ThreadMessage
 from outreach.drafts.gmail_http import Breaker, guarded_http_class
+from outreach.drafts.gmail_pace import WINDOW_SECONDS, SlidingWindow
 from outreach.errors import AuthError, MailboxUnreachable, StoreError
 from outreach.message import Draft
 from outreach.model import GmailSettings
@@ -43,40 +46,13 @@ RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "backendError"}
 BACKOFF_CAP = 64.0
 
 
-class Pacer:
-    """A token bucket of quota units per minute: ``take(n)`` waits until n units are free."""
-
-    def __init__(
-        self, per_minute: int, clock: Callable[[], float], sleep: Callable[[float], None]
-    ) -> None:
-        self.rate = per_minute / 60.0
-        self.capacity = float(per_minute)
-        self.level = float(per_minute)
-        self.clock = clock
-        self.sleep = sleep
-        self.last = clock()
-        self.waited = 0.0
-
-    def take(self, units: int) -> None:
-        units = min(units, int(self.capacity))
-        while True:
-            now = self.clock()
-            self.level = min(self.capacity, self.level + (now - self.last) * self.rate)
-            self.last = now
-            if self.level >= units:
-                self.level -= units
-                return
-            wait = (units - self.level) / self.rate
-            self.waited += wait
-            self.sleep(wait)
-
-
 class _Outcome:
     """What became of one request: a result, a retryable fault, a final error, or unknown."""
 
     def __init__(self) -> None:
         self.result: Any = None
         self.retry: str | None = None  # a fault worth another try
+        self.limited = False  # that fault is a rate limit (429, a rate-limit 403)
         self.error: StoreError | None = None  # final for this draft
         self.unknown = False  # the request may have been carried out: look before retrying
 
@@ -94,6 +70,7 @@ def _classify(exc: BaseException, outcome: _Outcome) -> None:
             )
         if status == 429 or status >= 500 or (status == 403 and reason in RATE_REASONS):
             outcome.retry = f"{status} {reason or ''}".strip()
+            outcome.limited = status == 429 or status == 403
             outcome.unknown = status >= 500  # a 5xx may still have created the draft
             return
         what = {
@@ -165,6 +142,7 @@ class GmailStore(BaseStore):
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
         rng: random.Random | None = None,
+        window: float = WINDOW_SECONDS,
     ) -> None:
         import google_auth_httplib2
 
@@ -173,7 +151,9 @@ class GmailStore(BaseStore):
         self.settings = settings
         self.sleep: Callable[[float], None] = sleep or (lambda seconds: time.sleep(seconds))
         self.rng = rng or random.Random()
-        self.pacer = Pacer(settings.quota_per_minute, clock or time.monotonic, self.sleep)
+        self.pacer = SlidingWindow(
+            settings.quota_per_minute, clock or time.monotonic, self.sleep, window=window
+        )
         self.retries = 0  # how many retries this store made (for reports and tests)
         self.credentials = credentials or auth.load_credentials(settings, root)
         self.breaker = Breaker(settings.timeout_seconds)
@@ -235,26 +215,34 @@ class GmailStore(BaseStore):
 
     # ----------------------------------------------------------------- helpers
 
-    def _backoff(self, attempt: int) -> None:
+    def _backoff(self, attempt: int, limited_since: float | None) -> None:
+        """Exponential backoff with jitter before retry ``attempt + 1``. Before the last one, when
+        rate limits have been answered since ``limited_since``, at least until a whole quota
+        window has gone by since: whatever filled the mailbox's quota has left it by then."""
         delay = min(BACKOFF_CAP, 2.0**attempt) * (0.5 + self.rng.random())
+        if limited_since is not None and attempt + 1 == self.settings.max_retries:
+            delay = max(delay, limited_since + self.pacer.window - self.pacer.clock())
         self.retries += 1
         self.sleep(delay)
 
     def _call(self, make: Callable[[], Any], units: int) -> Any:
         """One request, paced and retried; raises StoreError when it keeps failing."""
         last = ""
+        limited: float | None = None  # when the first rate limit of this request was answered
         for attempt in range(self.settings.max_retries + 1):
             if attempt:
-                self._backoff(attempt - 1)
-            self.pacer.take(units)
+                self._backoff(attempt - 1, limited)
             outcome = _Outcome()
-            try:
-                return make().execute(num_retries=0)
-            except Exception as exc:
-                _classify(exc, outcome)
+            with self.pacer.spend(units):
+                try:
+                    return make().execute(num_retries=0)
+                except Exception as exc:
+                    _classify(exc, outcome)
             if outcome.error is not None:
                 raise outcome.error
             last = outcome.retry or "unknown"
+            if outcome.limited and limited is None:
+                limited = self.pacer.clock()
         raise StoreError(
             f"Gmail kept failing ({last})",
             "the next run tries again; check Gmail's status if this persists",
@@ -287,11 +275,12 @@ class GmailStore(BaseStore):
         todo = list(range(len(drafts)))
         check: set[int] = set()  # outcome unknown: ask Gmail before creating again
         last: dict[int, str] = {}
+        limited: float | None = None  # when the first rate limit of this call was answered
         for attempt in range(self.settings.max_retries + 1):
             if not todo:
                 break
             if attempt:
-                self._backoff(attempt - 1)
+                self._backoff(attempt - 1, limited)
             for i in sorted(check & set(todo)):
                 try:
                     found = self.find(drafts[i].message_id)
@@ -304,14 +293,21 @@ class GmailStore(BaseStore):
                     todo.remove(i)
             check -= set(results)
             again: list[int] = []
-            for start in range(0, len(todo), self.batch_size):
-                chunk = todo[start : start + self.batch_size]
+            waiting = list(todo)
+            while waiting:
+                # as many as the quota has room for now (a batch at most): never idle while
+                # there is room, never a request that must wait for more than it needs
+                self.pacer.wait(COST["create"])
+                fit = min(self.batch_size, self.pacer.fits(COST["create"]))
+                chunk, waiting = waiting[:fit], waiting[fit:]
                 for i, outcome in zip(chunk, self._batch([drafts[i] for i in chunk]), strict=True):
                     if outcome.error is not None:
                         results[i] = outcome.error
                     elif outcome.retry is not None:
                         again.append(i)
                         last[i] = outcome.retry
+                        if outcome.limited and limited is None:
+                            limited = self.pacer.clock()
                         if outcome.unknown:
                             check.add(i)
                     else:
@@ -381,8 +377,11 @@ class GmailStore(BaseStore):
     def _batch(self, chunk: list[Draft]) -> list[_Outcome]:
         """One batch request (a single create goes alone); an outcome per draft."""
         outcomes = [_Outcome() for _ in chunk]
+        with self.pacer.spend(COST["create"] * len(chunk)):
+            return self._send(chunk, outcomes)
+
+    def _send(self, chunk: list[Draft], outcomes: list[_Outcome]) -> list[_Outcome]:
         drafts_api = self.service.users().drafts()
-        self.pacer.take(COST["create"] * len(chunk))
         if len(chunk) == 1:
             try:
                 outcomes[0].result = drafts_api.create(
