@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from outreach.drafts.gmail import COST, GmailStore
-from outreach.drafts.gmail_pace import EDGE, SlidingWindow
+from outreach.drafts.gmail_pace import EDGE, SlidingWindow, SpentFile
 from outreach.message import Draft
 from outreach.model import GmailSettings
 
@@ -255,3 +255,44 @@ def test_rate_limits_to_the_last_retry_still_wait_out_a_window(
     assert not isinstance(result, Exception), result
     assert s.retries == 2 and gm.quota_429 == 2
     assert 1060.0 <= clock.now < 1060.0 + 1.0
+
+
+def test_a_run_right_after_another_knows_what_it_spent(tmp_path: Path, gm: GmailEmulator) -> None:
+    """The quota a run spent is remembered beside the token file: a second run started at once
+    waits for it to leave the window instead of meeting 429s."""
+    clock = FakeTime()
+    gm.clock = clock
+    gm.quota_per_minute = 100
+    first = store(tmp_path, gm, 100, clock=clock, sleep=clock.sleep)
+    first.create_many(drafts(10))  # the whole minute, at t = 1000
+    assert (tmp_path / "token.quota.json").is_file()
+    second = store(tmp_path, gm, 100, clock=clock, sleep=clock.sleep)
+    (result,) = second.create_many([drafts(11)[10]])
+    assert not isinstance(result, Exception), result
+    assert (gm.sent_429, second.retries) == (0, 0)
+    assert 1060.0 <= clock.now <= 1061.0 + EDGE  # what it spent, and a second of margin
+
+
+@pytest.mark.parametrize("text", ["", "{", '{"spent": [["x", 1]]}', '{"spent": 3}', "[]"])
+def test_a_damaged_spent_file_is_taken_as_nothing_spent(tmp_path: Path, text: str) -> None:
+    """The file is a hint: whatever is in it, a run starts (and the 429 backoff covers the rest)."""
+    path = tmp_path / "token.quota.json"
+    path.write_text(text)
+    clock = FakeTime()
+    assert SpentFile(path, clock, time.time).load(60.0) == []
+    assert SpentFile(tmp_path / "missing.json", clock, time.time).load(60.0) == []
+
+
+def test_spent_units_come_back_on_the_next_clock(tmp_path: Path) -> None:
+    """Saved on one process's clock, read on another's: the same age (and a second of margin);
+    what has left the window is not kept, and a time in the future (the wall clock went back)
+    counts as now."""
+    wall = [5000.0]
+    a = FakeTime(10.0)
+    limiter = SlidingWindow(100, a, a.sleep, window=60.0, used=[(5.0, 30), (9.0, 20), (-70.0, 5)])
+    SpentFile(tmp_path / "q.json", a, lambda: wall[0]).save(limiter)
+    b = FakeTime(700.0)
+    wall[0] += 2
+    assert SpentFile(tmp_path / "q.json", b, lambda: wall[0]).load(60.0) == [(694.0, 30), (698.0, 20)]
+    wall[0] -= 100
+    assert SpentFile(tmp_path / "q.json", b, lambda: wall[0]).load(60.0) == [(701.0, 30), (701.0, 20)]

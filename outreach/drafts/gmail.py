@@ -26,17 +26,18 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import json
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from outreach.drafts import BaseStore, Capabilities, Stored, ThreadMessage
 from outreach.drafts.gmail_http import Breaker, guarded_http_class
-from outreach.drafts.gmail_pace import WINDOW_SECONDS, SlidingWindow
+from outreach.drafts.gmail_pace import WINDOW_SECONDS, SlidingWindow, SpentFile
 from outreach.errors import AuthError, MailboxUnreachable, StoreError
 from outreach.message import Draft
 from outreach.model import GmailSettings
@@ -151,8 +152,12 @@ class GmailStore(BaseStore):
         self.settings = settings
         self.sleep: Callable[[float], None] = sleep or (lambda seconds: time.sleep(seconds))
         self.rng = rng or random.Random()
+        clock = clock or time.monotonic
+        token = auth.token_path(settings, root)
+        self.spent = SpentFile(token.with_name(token.stem + ".quota.json"), clock, time.time)
+        used = self.spent.load(window)  # a run just before may have spent some of the window
         self.pacer = SlidingWindow(
-            settings.quota_per_minute, clock or time.monotonic, self.sleep, window=window
+            settings.quota_per_minute, clock, self.sleep, window=window, used=used
         )
         self.retries = 0  # how many retries this store made (for reports and tests)
         self.credentials = credentials or auth.load_credentials(settings, root)
@@ -215,6 +220,14 @@ class GmailStore(BaseStore):
 
     # ----------------------------------------------------------------- helpers
 
+    @contextlib.contextmanager
+    def _spending(self, units: int) -> Iterator[None]:
+        """A request paced to the quota; what it spent is then remembered for the next run."""
+        with self.pacer.spend(units):
+            yield
+        if units:
+            self.spent.save(self.pacer)
+
     def _backoff(self, attempt: int, limited_since: float | None) -> None:
         """Exponential backoff with jitter before retry ``attempt + 1``. Before the last one, when
         rate limits have been answered since ``limited_since``, at least until a whole quota
@@ -233,7 +246,7 @@ class GmailStore(BaseStore):
             if attempt:
                 self._backoff(attempt - 1, limited)
             outcome = _Outcome()
-            with self.pacer.spend(units):
+            with self._spending(units):
                 try:
                     return make().execute(num_retries=0)
                 except Exception as exc:
@@ -377,7 +390,7 @@ class GmailStore(BaseStore):
     def _batch(self, chunk: list[Draft]) -> list[_Outcome]:
         """One batch request (a single create goes alone); an outcome per draft."""
         outcomes = [_Outcome() for _ in chunk]
-        with self.pacer.spend(COST["create"] * len(chunk)):
+        with self._spending(COST["create"] * len(chunk)):
             return self._send(chunk, outcomes)
 
     def _send(self, chunk: list[Draft], outcomes: list[_Outcome]) -> list[_Outcome]:

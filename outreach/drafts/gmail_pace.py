@@ -10,19 +10,25 @@ request (429 ``rateLimitExceeded``) when the units of the last 60 s would go ove
   ``quota`` units of this store's requests;
 * ``spend(units)`` waits exactly until enough of the oldest units have left the window (no token
   bucket that starts full, no fixed sleeps), then counts the request in;
-* a run starts knowing of nothing spent (``used`` can say otherwise): another client of the same
-  mailbox, or a run right before this one, can still get a 429, which the store backs off from.
+* a run starts knowing what the store spent in the last window, also in a run just before
+  (:class:`SpentFile`, beside the token file); another client of the same mailbox can still
+  cause a 429, which the store backs off from.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 #: Google counts quota per user per minute
 WINDOW_SECONDS = 60.0
 EDGE = 1e-6  # seconds
+LOAD_MARGIN = 1.0  # seconds: times another process wrote are taken this much later (two clocks)
 
 
 class SlidingWindow:
@@ -93,3 +99,44 @@ class SlidingWindow:
             if self.log and self.log[-1][0] > now:  # a clock that went back: keep the log sorted
                 now = self.log[-1][0]
             self.log.append((now, units))
+
+
+class SpentFile:
+    """What the store spent in the last window, kept beside the mailbox's token file so that a run
+    right after another (of this book or another using the same mailbox) starts knowing it.
+
+    Wall-clock times on disk (a monotonic clock means nothing to the next process), read back
+    onto the limiter's clock; a time in the future (the wall clock went back) counts as now. A
+    hint only: written by rename without fsync, and a file that is missing, unreadable or
+    damaged is taken as nothing spent (the 429 backoff covers what it does not know). Times
+    read back are taken ``LOAD_MARGIN`` later than written: reading two clocks is not exact."""
+
+    def __init__(self, path: Path, clock: Callable[[], float], wall: Callable[[], float]) -> None:
+        self.path = path
+        self.clock = clock
+        self.wall = wall
+
+    def load(self, window: float) -> list[tuple[float, int]]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            spent = [(float(t), int(u)) for t, u in data["spent"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            return []
+        now, wall = self.clock(), self.wall()
+        return [
+            (min(now, now - (wall - t)) + LOAD_MARGIN, u)
+            for t, u in spent
+            if wall - t + LOAD_MARGIN < window and u > 0
+        ]
+
+    def save(self, limiter: SlidingWindow) -> None:
+        now, wall = self.clock(), self.wall()
+        limiter.used(now)  # drop what has left the window
+        spent = [[round(wall - (now - t), 3), u] for t, u in limiter.log]
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(json.dumps({"window": limiter.window, "spent": spent}), "utf-8")
+            os.replace(tmp, self.path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
