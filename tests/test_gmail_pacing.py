@@ -129,6 +129,16 @@ def test_what_was_used_before_counts() -> None:
     assert clock.now == pytest.approx(1050.0, abs=10 * EDGE)
 
 
+def test_a_token_refresh_never_waits() -> None:
+    """A request that costs nothing (a token refresh) goes at once, even with the window over
+    full (a run before had a larger quota)."""
+    clock = FakeTime()
+    limiter = SlidingWindow(50, clock, clock.sleep, window=60.0, used=[(999.0, 80)])
+    with limiter.spend(0):
+        pass
+    assert clock.now == 1000.0
+
+
 def test_a_request_larger_than_the_quota_is_refused() -> None:
     """No wait could ever let more units than the quota through: that is a bug, said at once."""
     clock = FakeTime()

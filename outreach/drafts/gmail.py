@@ -6,10 +6,13 @@
 * Requests are paced to ``gmail.quota_per_minute`` as Google counts it, in any sliding minute
   (:mod:`outreach.drafts.gmail_pace`; drafts.create costs 10 units, each part of a batch too,
   drafts.list 5), and sent in batches of at most ``gmail.batch_size`` (Google advises no more
-  than 50; fewer when the quota could not hold that many).
+  than 50; as many as the quota has room for when it has less). What a run spent in the last
+  minute is kept beside the token file (``<token>.quota.json``), for a run right after it.
 * 429, rate-limit 403s, 5xx, timeouts and dropped connections are retried with exponential
-  backoff and jitter, inside batches too (the library does not retry those). 400 and other 403s
-  fail only their draft.
+  backoff and jitter, inside batches too (the library does not retry those); when rate limits
+  last to the last retry, it waits until a whole quota window has passed since the first (what
+  another client of the mailbox spent has left it by then). 400 and other 403s fail only their
+  draft.
 * When the outcome of a create is unknown (a timeout, a lost reply), the store asks Gmail for the
   Message-ID (``drafts.list q=rfc822msgid:``) before creating again: never two drafts for a touch.
 * An expired or revoked refresh token stops the run with :class:`AuthError` (exit code 5).
