@@ -109,7 +109,7 @@ def test_reconcile_recovers_by_message_id_and_watches_only_where_declared(tmp_pa
     ledger.conn.execute("UPDATE touches SET thread_id = 't-1'")  # as if it had a conversation
     ledger.mark_pending(touches[1], "<lost@x>", TODAY, "Hi")
     refusing = Refusing()
-    refusing.drafts = {"<lost@x>": done.made[0].draft}
+    refusing.drafts = {"<lost@x>": done.made[0].touch.key}
     assert reconcile(b, refusing, ledger, TODAY) == [touches[1].key]
     assert ledger.get(touches[1].key).status == "drafted"  # type: ignore[union-attr]
     ledger.close()
@@ -195,6 +195,5 @@ def test_run_and_dry_run_report_the_same_drafts(tmp_path: Path) -> None:
     day = dt.date(2026, 11, 22)
     dry = commands.run(root, today=day, dry_run=True, limit=3)
     real = commands.run(root, today=day, limit=3)
-    assert [(m.touch.key, m.draft.message_id) for m in dry.made] == [
-        (m.touch.key, m.draft.message_id) for m in real.made]
+    assert [(m.key, m.message_id) for m in dry.made] == [(m.key, m.message_id) for m in real.made]
     assert (dry.limited, dry.exit_code, real.exit_code) == (1, 0, 0)
