@@ -189,12 +189,15 @@ class Ledger:
         done: set[str] = set()
         touched: dict[str, list[dt.date]] = {}
         made_on: dict[str, dt.date] = {}
+        days: dict[str, dt.date] = {}  # a night's drafts share their day: parse it once
         for key, contact, made in self.conn.execute(
             "SELECT key, contact, made_on FROM touches WHERE status = 'drafted'"
         ):
             done.add(key)
             if made is not None:
-                day = dt.date.fromisoformat(made)
+                day = days.get(made)
+                if day is None:
+                    day = days[made] = dt.date.fromisoformat(made)
                 touched.setdefault(contact, []).append(day)
                 made_on[key] = day
         run_days = tuple(
@@ -331,6 +334,27 @@ class Ledger:
             (key,),
         ).fetchone()
         return (str(r[0]), r[1]) if r else None
+
+    @_guarded
+    def drafts_for(self, keys: Iterable[str], since: dt.date) -> list[Row]:
+        """The drafted rows the calendar shows: those of ``keys`` (the touches of its follow-up
+        events) and those made on or after ``since`` (its review events), not every draft ever
+        made."""
+        wanted = sorted(set(keys))
+        rows = {
+            r[0]: Row(*r)
+            for r in self.conn.execute(
+                f"SELECT {_ROW} FROM touches WHERE status = 'drafted' AND made_on >= ?",
+                (since.isoformat(),),
+            )
+        }
+        for start in range(0, len(wanted), 500):
+            part = [k for k in wanted[start : start + 500] if k not in rows]
+            if part:
+                marks = ", ".join("?" * len(part))
+                sql = f"SELECT {_ROW} FROM touches WHERE status = 'drafted' AND key IN ({marks})"
+                rows.update((r[0], Row(*r)) for r in self.conn.execute(sql, part))
+        return [rows[k] for k in sorted(rows)]
 
     @_guarded
     def watched(self, since: dt.date) -> list[Row]:
