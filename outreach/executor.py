@@ -4,11 +4,16 @@
 * :func:`reconcile`, before planning: a crash's leftovers are cleaned up, a draft written just
   before a crash is found by its Message-ID and recorded, and (where the store can read
   conversations) what became of recent drafts is recorded: sent, deleted, replied to.
-* :func:`execute`: compose each touch (threaded into its sequence's conversation, see
-  :class:`Threads`), record it ``pending`` with its Message-ID, hand the batch to the store, and
-  record it ``drafted``. A touch tried before is looked up first: it may exist although we never
-  heard back. A store failure (the mailbox refused our token, or cannot be reached) fails the
-  touch; the store itself raises what ends the night.
+* :func:`execute`: in chunks of the store's ``batch_size``, compose each touch (threaded into
+  its sequence's conversation, see :class:`Threads`), record the chunk ``pending`` with the
+  Message-IDs in one transaction, hand it to the store at once, and record it ``drafted`` in one
+  transaction. A touch tried before is looked up first (by key and Message-ID): it may exist
+  although we never heard back. A store failure (the mailbox refused our token, or cannot be
+  reached) fails the touch; the store itself raises what ends the night.
+
+Crash points (:mod:`outreach.faults`) mark each moment of a chunk: ``after-pending``, then the
+store's own (the ``dir`` store: ``after-file`` per file, ``after-sync``), ``after-write`` per
+stored draft, ``before-drafted``.
 
 It asks stores only what :class:`outreach.drafts.DraftStore` declares.
 """
@@ -42,6 +47,34 @@ class Made:
     recovered: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Drafted:
+    """What a run reports of a draft it made: the message itself is not kept."""
+
+    key: str
+    to: str
+    subject: str
+    reason: str
+    late_days: int
+    ref: str
+    message_id: str
+    recovered: bool = False
+
+    @classmethod
+    def of(cls, made: Made, today: dt.date) -> Drafted:
+        t, d = made.touch, made.draft
+        return cls(
+            t.key,
+            d.to,
+            d.subject,
+            t.reason,
+            t.late_days(today),
+            made.ref,
+            d.message_id,
+            made.recovered,
+        )
+
+
 @dataclass(frozen=True)
 class Failed:
     touch: Touch
@@ -50,9 +83,12 @@ class Failed:
 
 @dataclass
 class Executed:
-    """What :func:`execute` did, in the order of the touches it was given."""
+    """What :func:`execute` did, in the order of the touches it was given (``results`` stays
+    empty when they were handed to ``each``)."""
 
     results: list[Made | Failed] = field(default_factory=list)
+    made_count: int = 0
+    failed_count: int = 0
 
     @property
     def made(self) -> list[Made]:
@@ -81,40 +117,59 @@ def failure_problem(book: Book, touch: Touch, exc: RenderError, what: str = "") 
 
 class Threads:
     """Where a sequence's later note goes: into its first note's conversation, under its subject.
-    The first notes are those the ledger holds, and those composed earlier in the same plan (a
-    ``plan --days`` run makes first notes on coming nights)."""
+    The first notes are those the ledger holds (looked up by key when a later note needs one, so
+    a night reads only those), and those composed earlier in the same plan (a ``plan --days``
+    run makes first notes on coming nights)."""
 
-    def __init__(self, book: Book, firsts: dict[str, tuple[str, str | None]]) -> None:
+    def __init__(
+        self,
+        book: Book,
+        firsts: dict[str, tuple[str, str | None]],
+        lookup: Callable[[str], tuple[str, str | None] | None] | None = None,
+    ) -> None:
         self.book = book
         self.firsts = firsts  # first-note key -> (subject, the mailbox's thread id)
+        self.lookup = lookup  # the ledger, for a first note not in ``firsts``
 
     @classmethod
     def of_ledger(cls, book: Book, ledger: Ledger | None) -> Threads:
+        """Looking up the ledger's first notes as they are needed."""
         sequences = {c.id for c in book.campaigns if c.steps}
-        rows = ledger.rows("drafted") if ledger is not None and sequences else []
-        return cls(
-            book,
-            {
-                r.key: (r.subject, r.thread_id)
-                for r in rows
-                if r.subject and r.campaign in sequences
-            },
-        )
+        lookup = ledger.first_note if ledger is not None and sequences else None
+        return cls(book, {}, lookup)
 
     @classmethod
     def read(cls, book: Book) -> Threads:
-        """From the ledger opened read-only (``plan``)."""
+        """From the ledger opened read-only (``plan``): its first notes, read at once."""
         ledger = Ledger.open_readonly(book.path(book.settings.state))
+        if ledger is None:
+            return cls(book, {})
         try:
-            return cls.of_ledger(book, ledger)
+            sequences = {c.id for c in book.campaigns if c.steps}
+            rows = ledger.rows("drafted") if sequences else []
+            return cls(
+                book,
+                {
+                    r.key: (r.subject, r.thread_id)
+                    for r in rows
+                    if r.subject and r.campaign in sequences
+                },
+            )
         finally:
-            if ledger is not None:
-                ledger.close()
+            ledger.close()
+
+    def first(self, key: str) -> tuple[str, str | None] | None:
+        found = self.firsts.get(key)
+        if found is None and self.lookup is not None:
+            found = self.lookup(key)
+            if found is not None:
+                self.firsts[key] = found
+        return found
 
     def thread(self, touch: Touch) -> Thread | None:
         if touch.step == 1:
             return None
-        first = self.firsts.get(touch.first_key)
+        first = self.first(touch.first_key)
         if first is None:
             return None
         return thread_for(self.book, touch.key, first[0], first[1])
@@ -122,7 +177,7 @@ class Threads:
     def compose(self, env: render.Environment, touch: Touch, today: dt.date) -> Draft:
         """The draft of ``touch``, threaded; a first note is remembered for its later notes."""
         draft = compose(self.book, env, touch, today, self.thread(touch))
-        if touch.step == 1:
+        if touch.step == 1:  # being drafted: not in the ledger as drafted
             self.firsts.setdefault(touch.key, (draft.subject, None))
         return draft
 
@@ -133,12 +188,14 @@ class Threads:
 def reconcile(book: Book, store: DraftStore, ledger: Ledger, today: dt.date) -> list[str]:
     """Make the ledger agree with the store before planning; the keys recovered after a crash."""
     store.clean()
-    recovered = []
-    # Recovery: a draft written just before a crash is found by its Message-ID and recorded.
-    for row in ledger.rows("pending"):
-        if row.message_id and (found := store.find(row.message_id)) is not None:
-            ledger.mark_drafted(row.key, found.ref, found.thread_id)
-            recovered.append(row.key)
+    # Recovery: a draft written just before a crash is found by its key and Message-ID.
+    found = [
+        (row.key, hit.ref, hit.thread_id)
+        for row in ledger.rows("pending")
+        if row.message_id and (hit := store.find_for(row.key, row.message_id)) is not None
+    ]
+    ledger.record_drafted(found)
+    recovered = [key for key, _, _ in found]
     if store.capabilities.conversations:
         watch(book, ledger, store, today)
     return recovered
@@ -150,14 +207,8 @@ def watch(book: Book, ledger: Ledger, store: DraftStore, today: dt.date) -> None
     sender = book.settings.sender.email.lower()
     since = today - dt.timedelta(days=WATCH_DAYS)
     by_thread: dict[str, list[Row]] = {}
-    for r in ledger.rows("drafted"):
-        if (
-            r.thread_id
-            and r.outcome != "deleted"
-            and r.made_on
-            and dt.date.fromisoformat(r.made_on) >= since
-        ):
-            by_thread.setdefault(str(r.thread_id), []).append(r)
+    for r in ledger.watched(since):  # only the recent drafts with a conversation
+        by_thread.setdefault(str(r.thread_id), []).append(r)
     for thread_id, group in sorted(by_thread.items()):
         try:
             messages = store.conversation(thread_id) or []
@@ -191,53 +242,96 @@ def execute(
     *,
     today: dt.date,
     progress: Progress | None = None,
+    each: Callable[[Made | Failed], None] | None = None,
 ) -> Executed:
-    """Draft ``touches`` into ``store``, recording each in ``ledger``, as one recorded run."""
+    """Draft ``touches`` into ``store``, recording each in ``ledger``, as one recorded run, in
+    chunks of the store's ``batch_size`` (:func:`draft_chunk`). With ``each``, every result is
+    handed to it as it comes and none is kept (a night of 10,000 drafts keeps no message)."""
     done = Executed()
     run_id = ledger.start_run(today, store.name)
     env = render.environment(book.templates_dir, book.root)
     threads = Threads.of_ledger(book, ledger)
     size = max(1, store.capabilities.batch_size)
-
-    def store_failed(touch: Touch, exc: OutreachError) -> None:
-        problem = Problem(store.where, None, touch.key, exc.message, exc.hint)
-        ledger.mark_failed(touch, str(problem), today)
-        done.results.append(Failed(touch, problem))
-
     for start in range(0, len(touches), size):
         if progress:
             progress(start, len(touches))
-        ready: list[tuple[Touch, Draft]] = []
-        for touch in touches[start : start + size]:
-            try:
-                draft = threads.compose(env, touch, today)
-            except RenderError as exc:
-                problem = failure_problem(book, touch, exc)
-                ledger.mark_failed(touch, str(problem), today)
-                done.results.append(Failed(touch, problem))
-                continue
-            prior = ledger.get(touch.key)
-            ledger.mark_pending(touch, draft.message_id, today, draft.subject)
-            if prior is not None:  # tried before: it may exist although we never heard back
-                try:
-                    existing = store.find(draft.message_id)
-                except StoreError as exc:  # AuthError and MailboxUnreachable end the night
-                    store_failed(touch, exc)
-                    continue
-                if existing is not None:
-                    ledger.mark_drafted(touch.key, existing.ref, existing.thread_id)
-                    done.results.append(Made(touch, draft, existing.ref, recovered=True))
-                    continue
-            ready.append((touch, draft))
-        results = store.create_many([d for _, d in ready]) if ready else []
-        for (touch, draft), result in zip(ready, results, strict=True):
-            if isinstance(result, OutreachError):
-                store_failed(touch, result)
-                continue
-            crash_point("after-write")
-            ledger.mark_drafted(touch.key, result.ref, result.thread_id)
-            done.results.append(Made(touch, draft, result.ref))
+        chunk = touches[start : start + size]
+        for result in draft_chunk(book, env, threads, chunk, store, ledger, today):
+            if isinstance(result, Made):
+                done.made_count += 1
+            else:
+                done.failed_count += 1
+            if each is None:
+                done.results.append(result)
+            else:
+                each(result)
     if progress:
         progress(len(touches), len(touches))
-    ledger.finish_run(run_id, len(done.made), len(done.failed))
+    ledger.finish_run(run_id, done.made_count, done.failed_count)
     return done
+
+
+def draft_chunk(
+    book: Book,
+    env: render.Environment,
+    threads: Threads,
+    chunk: Sequence[Touch],
+    store: DraftStore,
+    ledger: Ledger,
+    today: dt.date,
+) -> list[Made | Failed]:
+    """One chunk, exactly once: compose it; record it pending in one transaction (those that
+    cannot be composed failed in the same one); look up those tried before (the draft may exist
+    although we never heard back); hand the rest to the store at once; record the outcome in one
+    transaction. A kill at any point leaves rows pending whose drafts the next run finds by
+    Message-ID, or writes. The results, in the order of ``chunk``."""
+    results: list[Made | Failed | None] = [None] * len(chunk)
+    composed: list[tuple[int, Touch, Draft]] = []
+    broken: list[tuple[Touch, str]] = []
+    for i, touch in enumerate(chunk):
+        try:
+            draft = threads.compose(env, touch, today)
+        except RenderError as exc:
+            problem = failure_problem(book, touch, exc)
+            broken.append((touch, str(problem)))
+            results[i] = Failed(touch, problem)
+            continue
+        composed.append((i, touch, draft))
+    tried = ledger.recorded(t.key for _, t, _ in composed)
+    ledger.record_pending(
+        [(t, d.message_id, d.subject) for _, t, d in composed], broken, today=today
+    )
+    crash_point("after-pending")
+    drafted: list[tuple[str, str, str | None]] = []
+    failed: list[tuple[Touch, str]] = []
+
+    def store_failed(i: int, touch: Touch, exc: OutreachError) -> None:
+        problem = Problem(store.where, None, touch.key, exc.message, exc.hint)
+        failed.append((touch, str(problem)))
+        results[i] = Failed(touch, problem)
+
+    ready: list[tuple[int, Touch, Draft]] = []
+    for i, touch, draft in composed:
+        if touch.key in tried:  # tried before: it may exist although we never heard back
+            try:
+                existing = store.find_for(touch.key, draft.message_id)
+            except StoreError as exc:  # AuthError and MailboxUnreachable end the night
+                store_failed(i, touch, exc)
+                continue
+            if existing is not None:
+                drafted.append((touch.key, existing.ref, existing.thread_id))
+                results[i] = Made(touch, draft, existing.ref, recovered=True)
+                continue
+        ready.append((i, touch, draft))
+    outcomes = store.create_many([d for _, _, d in ready]) if ready else []
+    for (i, touch, draft), result in zip(ready, outcomes, strict=True):
+        if isinstance(result, OutreachError):
+            store_failed(i, touch, result)
+            continue
+        crash_point("after-write")
+        drafted.append((touch.key, result.ref, result.thread_id))
+        results[i] = Made(touch, draft, result.ref)
+    crash_point("before-drafted")
+    if drafted or failed:
+        ledger.record_drafted(drafted, failed)
+    return [r for r in results if r is not None]

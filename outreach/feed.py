@@ -209,8 +209,13 @@ def followup_event(
     )
 
 
+REVIEW_LINES = 50  # drafts a night's review event names; "… and N more" after them
+
+
 def review_events(book: Book, drafts: list[DraftInfo], *, today: dt.date) -> list[EventSpec]:
-    """One event per night that made drafts: look at them in the morning."""
+    """One event per night that made drafts: look at them in the morning. It names the first
+    :data:`REVIEW_LINES` by key and counts the rest (10,000 lines would be 600 KB that no
+    calendar shows)."""
     cal = book.settings.calendar
     if cal.review_drafts is None:
         return []
@@ -227,13 +232,15 @@ def review_events(book: Book, drafts: list[DraftInfo], *, today: dt.date) -> lis
     for day, items in sorted(by_day.items()):
         items.sort(key=lambda d: d.key)
         lines = []
-        for d in items:
+        for d in items[:REVIEW_LINES]:
             try:
                 name = book.contact(d.contact_id).name.full
             except KeyError:
                 name = d.contact_id
             lines.append(f"- {name}: {d.subject or d.key}")
         n = len(items)
+        if n > REVIEW_LINES:
+            lines.append(f"… and {n - REVIEW_LINES} more")
         when = dt.datetime.combine(day, dt.time(hour, minute), tz).astimezone(UTC)
         where = f"They are in {folder}." if book.settings.drafts.backend == "dir" else ""
         description = "\n".join(

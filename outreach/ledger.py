@@ -15,12 +15,14 @@ import contextlib
 import datetime as dt
 import functools
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
 from outreach import statefile
+from outreach.ledger_sql import _FAILED, _PENDING, _failed_args, _pending_args
+from outreach.ledger_sql import MIGRATIONS as MIGRATIONS
 from outreach.model import History, Interaction, Touch
 from outreach.statefile import LedgerBusy as LedgerBusy
 from outreach.statefile import LedgerDiskError as LedgerDiskError
@@ -29,71 +31,6 @@ from outreach.statefile import RunLock as RunLock
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-MIGRATIONS: tuple[str, ...] = (
-    # 1: touches and runs
-    """
-    CREATE TABLE touches (
-        key        TEXT PRIMARY KEY,
-        contact    TEXT NOT NULL,
-        campaign   TEXT NOT NULL,
-        occasion   TEXT NOT NULL,
-        due        TEXT NOT NULL,
-        status     TEXT NOT NULL CHECK (status IN ('pending', 'drafted', 'failed')),
-        message_id TEXT,
-        ref        TEXT,
-        made_on    TEXT,
-        attempts   INTEGER NOT NULL DEFAULT 0,
-        error      TEXT
-    );
-    CREATE INDEX touches_contact ON touches (contact, status);
-    CREATE TABLE runs (
-        id        INTEGER PRIMARY KEY,
-        run_date  TEXT NOT NULL,
-        backend   TEXT NOT NULL,
-        made      INTEGER NOT NULL DEFAULT 0,
-        failed    INTEGER NOT NULL DEFAULT 0,
-        finished  INTEGER NOT NULL DEFAULT 0
-    );
-    """,
-    # 2: the subject of each draft (shown in the calendar), and what the feed published
-    """
-    ALTER TABLE touches ADD COLUMN subject TEXT;
-    ALTER TABLE touches ADD COLUMN reason TEXT;
-    CREATE TABLE events (
-        uid      TEXT PRIMARY KEY,
-        digest   TEXT NOT NULL,
-        sequence INTEGER NOT NULL,
-        changed  TEXT NOT NULL
-    );
-    """,
-    # 3: mailbox conversations: the thread of each draft, what became of it, replies
-    """
-    ALTER TABLE touches ADD COLUMN thread_id TEXT;
-    ALTER TABLE touches ADD COLUMN outcome TEXT;
-    ALTER TABLE touches ADD COLUMN outcome_on TEXT;
-    CREATE TABLE replies (
-        first_key TEXT NOT NULL,
-        contact   TEXT NOT NULL,
-        day       TEXT NOT NULL,
-        PRIMARY KEY (first_key, day)
-    );
-    """,
-    # 4: interactions seen in outside sources (meetings in the calendar feeds), remembered after
-    # they leave the source's window so that a person's last touch never moves backwards
-    """
-    CREATE TABLE seen (
-        contact TEXT NOT NULL,
-        day     TEXT NOT NULL,
-        kind    TEXT NOT NULL,
-        source  TEXT NOT NULL,
-        ref     TEXT NOT NULL,
-        summary TEXT,
-        PRIMARY KEY (contact, source, ref)
-    );
-    CREATE INDEX seen_contact ON seen (contact, day);
-    """,
-)
 
 
 @dataclass(frozen=True)
@@ -247,25 +184,27 @@ class Ledger:
 
     @_guarded
     def history(self) -> History:
-        done = frozenset(
-            k for (k,) in self.conn.execute("SELECT key FROM touches WHERE status = 'drafted'")
-        )
+        """What the planner needs of the ledger (:class:`outreach.model.History`)."""
+        # one pass over the drafted rows gives what was done, who was touched when, and when
+        done: set[str] = set()
         touched: dict[str, list[dt.date]] = {}
-        for contact, made_on in self.conn.execute(
-            "SELECT contact, made_on FROM touches WHERE status = 'drafted' AND made_on IS NOT NULL"
+        made_on: dict[str, dt.date] = {}
+        days: dict[str, dt.date] = {}  # a night's drafts share their day: parse it once
+        for key, contact, made in self.conn.execute(
+            "SELECT key, contact, made_on FROM touches WHERE status = 'drafted'"
         ):
-            touched.setdefault(contact, []).append(dt.date.fromisoformat(made_on))
+            done.add(key)
+            if made is not None:
+                day = days.get(made)
+                if day is None:
+                    day = days[made] = dt.date.fromisoformat(made)
+                touched.setdefault(contact, []).append(day)
+                made_on[key] = day
         run_days = tuple(
             dt.date.fromisoformat(d)
             for (d,) in self.conn.execute("SELECT DISTINCT run_date FROM runs ORDER BY run_date")
         )
         first = run_days[0].isoformat() if run_days else None
-        made_on = {
-            key: dt.date.fromisoformat(day)
-            for key, day in self.conn.execute(
-                "SELECT key, made_on FROM touches WHERE status = 'drafted' AND made_on IS NOT NULL"
-            )
-        }
         replies: dict[str, list[dt.date]] = {}
         stopped: set[str] = set()
         for first_key, contact, day in self.conn.execute(
@@ -283,7 +222,7 @@ class Ledger:
                 )
             )
         return History(
-            done=done,
+            done=frozenset(done),
             touched={k: tuple(sorted(v)) for k, v in touched.items()},
             since=dt.date.fromisoformat(first) if first else None,
             made_on=made_on,
@@ -332,37 +271,104 @@ class Ledger:
     @_guarded
     def mark_pending(self, touch: Touch, message_id: str, today: dt.date, subject: str) -> None:
         """Record the intent to write a draft, before the store is asked to."""
-        with self._tx() as c:
-            c.execute(
-                "INSERT INTO touches (key, contact, campaign, occasion, due, status, message_id, "
-                "made_on, attempts, subject, reason) "
-                "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, 1, ?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET status = 'pending', "
-                "message_id = excluded.message_id, subject = excluded.subject, "
-                "reason = excluded.reason, "
-                "made_on = excluded.made_on, attempts = touches.attempts + 1, error = NULL "
-                "WHERE touches.status != 'drafted'",
-                (
-                    touch.key,
-                    touch.contact_id,
-                    touch.campaign_id,
-                    touch.occasion.date.isoformat(),
-                    touch.due.isoformat(),
-                    message_id,
-                    today.isoformat(),
-                    subject,
-                    touch.reason,
-                ),
-            )
+        self.record_pending([(touch, message_id, subject)], today=today)
 
     @_guarded
     def mark_drafted(self, key: str, ref: str, thread_id: str | None = None) -> None:
+        self.record_drafted([(key, ref, thread_id)])
+
+    @_guarded
+    def record_pending(
+        self,
+        pending: Sequence[tuple[Touch, str, str]],
+        failed: Sequence[tuple[Touch, str]] = (),
+        *,
+        today: dt.date,
+    ) -> None:
+        """A chunk's intent, in one transaction, before the store is asked to write it:
+        ``(touch, message_id, subject)`` pending, and the touches that could not be composed
+        failed ``(touch, error)``."""
+        if not pending and not failed:
+            return
         with self._tx() as c:
-            c.execute(
+            c.executemany(_PENDING, [_pending_args(t, m, s, today) for t, m, s in pending])
+            c.executemany(_FAILED, [_failed_args(t, e) for t, e in failed])
+
+    @_guarded
+    def record_drafted(
+        self,
+        drafted: Sequence[tuple[str, str, str | None]],
+        failed: Sequence[tuple[Touch, str]] = (),
+    ) -> None:
+        """A chunk's outcome, in one transaction, once the store holds its drafts:
+        ``(key, ref, thread_id)`` drafted, and the touches the store could not take failed."""
+        if not drafted and not failed:
+            return
+        with self._tx() as c:
+            c.executemany(
                 "UPDATE touches SET status = 'drafted', ref = ?, thread_id = ?, error = NULL "
                 "WHERE key = ?",
-                (ref, thread_id, key),
+                [(ref, thread_id, key) for key, ref, thread_id in drafted],
             )
+            c.executemany(_FAILED, [_failed_args(t, e) for t, e in failed])
+
+    @_guarded
+    def recorded(self, keys: Iterable[str]) -> set[str]:
+        """Which of ``keys`` have a row already (tried before: pending or failed)."""
+        wanted = list(keys)
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            marks = ", ".join("?" * len(part))
+            sql = f"SELECT key FROM touches WHERE key IN ({marks})"
+            found.update(k for (k,) in self.conn.execute(sql, part))
+        return found
+
+    @_guarded
+    def first_note(self, key: str) -> tuple[str, str | None] | None:
+        """A drafted first note's subject and conversation (a sequence's later note goes
+        there); None when it was not drafted or has no subject."""
+        r = self.conn.execute(
+            "SELECT subject, thread_id FROM touches WHERE key = ? AND status = 'drafted' "
+            "AND subject IS NOT NULL AND subject != ''",
+            (key,),
+        ).fetchone()
+        return (str(r[0]), r[1]) if r else None
+
+    @_guarded
+    def drafts_for(self, keys: Iterable[str], since: dt.date) -> list[Row]:
+        """The drafted rows the calendar shows: those of ``keys`` (the touches of its follow-up
+        events) and those made on or after ``since`` (its review events), not every draft ever
+        made."""
+        wanted = sorted(set(keys))
+        rows = {
+            r[0]: Row(*r)
+            for r in self.conn.execute(
+                f"SELECT {_ROW} FROM touches WHERE status = 'drafted' AND made_on >= ?",
+                (since.isoformat(),),
+            )
+        }
+        for start in range(0, len(wanted), 500):
+            part = [k for k in wanted[start : start + 500] if k not in rows]
+            if part:
+                marks = ", ".join("?" * len(part))
+                sql = f"SELECT {_ROW} FROM touches WHERE status = 'drafted' AND key IN ({marks})"
+                rows.update((r[0], Row(*r)) for r in self.conn.execute(sql, part))
+        return [rows[k] for k in sorted(rows)]
+
+    @_guarded
+    def watched(self, since: dt.date) -> list[Row]:
+        """The drafted rows made on or after ``since`` with a conversation, not deleted: what
+        watching the mailbox looks at (not the whole history)."""
+        return [
+            Row(*r)
+            for r in self.conn.execute(
+                f"SELECT {_ROW} FROM touches WHERE status = 'drafted' AND thread_id IS NOT NULL "
+                "AND thread_id != '' AND made_on >= ? "
+                "AND (outcome IS NULL OR outcome != 'deleted') ORDER BY key",
+                (since.isoformat(),),
+            )
+        ]
 
     @_guarded
     def set_outcome(self, key: str, outcome: str, day: dt.date) -> None:
@@ -400,23 +406,8 @@ class Ledger:
     @_guarded
     def mark_failed(self, touch: Touch, error: str, today: dt.date) -> None:
         with self._tx() as c:
-            c.execute(
-                "INSERT INTO touches (key, contact, campaign, occasion, due, status, made_on, "
-                "attempts, error) VALUES (?, ?, ?, ?, ?, 'failed', NULL, 1, ?) "
-                "ON CONFLICT (key) DO UPDATE SET status = 'failed', error = excluded.error, "
-                "attempts = touches.attempts "
-                "+ CASE WHEN touches.status = 'pending' THEN 0 ELSE 1 END "
-                "WHERE touches.status != 'drafted'",
-                (
-                    touch.key,
-                    touch.contact_id,
-                    touch.campaign_id,
-                    touch.occasion.date.isoformat(),
-                    touch.due.isoformat(),
-                    error,
-                ),
-            )
-            del today
+            c.execute(_FAILED, _failed_args(touch, error))
+        del today
 
     # ----------------------------------------------------------------- the calendar feed
 

@@ -188,9 +188,9 @@ def _run(report: RunReport, verbose: bool) -> None:
             say(f"recovered {key} (written before a crash)")
         for m in report.made:
             tag = "would draft" if dry_run else ("found" if m.recovered else "drafted")
-            say(f"{tag} {m.touch.key} -> {m.draft.to}: {m.draft.subject}")
-            late = m.touch.late_days(report.today)
-            say(f"    why: {m.touch.reason}" + (f" ({_days(late)} late)" if late else ""))
+            say(f"{tag} {m.key} -> {m.to}: {m.subject}")
+            late = m.late_days
+            say(f"    why: {m.reason}" + (f" ({_days(late)} late)" if late else ""))
         if report.plan is not None:
             for d in report.plan.deferred:
                 say(f"waits {d.touch.key}: {d.why}")

@@ -109,7 +109,7 @@ def test_reconcile_recovers_by_message_id_and_watches_only_where_declared(tmp_pa
     ledger.conn.execute("UPDATE touches SET thread_id = 't-1'")  # as if it had a conversation
     ledger.mark_pending(touches[1], "<lost@x>", TODAY, "Hi")
     refusing = Refusing()
-    refusing.drafts = {"<lost@x>": done.made[0].draft}
+    refusing.drafts = {"<lost@x>": done.made[0].touch.key}
     assert reconcile(b, refusing, ledger, TODAY) == [touches[1].key]
     assert ledger.get(touches[1].key).status == "drafted"  # type: ignore[union-attr]
     ledger.close()
@@ -195,6 +195,43 @@ def test_run_and_dry_run_report_the_same_drafts(tmp_path: Path) -> None:
     day = dt.date(2026, 11, 22)
     dry = commands.run(root, today=day, dry_run=True, limit=3)
     real = commands.run(root, today=day, limit=3)
-    assert [(m.touch.key, m.draft.message_id) for m in dry.made] == [
-        (m.touch.key, m.draft.message_id) for m in real.made]
+    assert [(m.key, m.message_id) for m in dry.made] == [(m.key, m.message_id) for m in real.made]
     assert (dry.limited, dry.exit_code, real.exit_code) == (1, 0, 0)
+
+
+class KeyedOnly(MemoryStore):
+    """A memory store that must only be asked find_for (by key), never find."""
+
+    def find(self, message_id: str) -> Stored | None:
+        raise AssertionError("a night asked the store to look everywhere")
+
+    def find_for(self, key: str, message_id: str) -> Stored | None:
+        return Stored(message_id, f"memory:{message_id}") if self.drafts.get(message_id) == key else None
+
+
+def test_a_night_records_each_chunk_in_two_transactions_and_looks_up_by_key(tmp_path: Path) -> None:
+    """Five touches in chunks of two: each chunk is recorded pending in one transaction and
+    drafted in one (with the run's start and end: 2 + 3 + 3 commits); a pending row is recovered
+    and a touch tried before is looked up by key and Message-ID, never by a scan of the store."""
+    b, touches = birthdays(tmp_path)
+    ledger = Ledger.open(tmp_path / "state.db")
+    commits: list[str] = []
+    ledger.conn.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+    store = Batches()
+    execute(b, touches, store, ledger, today=TODAY)
+    assert len(commits) == 8
+    assert {r.status for r in ledger.rows()} == {"drafted"}
+    ledger.close()
+    (tmp_path / "again").mkdir()
+    b, touches = birthdays(tmp_path / "again", 3)
+    ledger = Ledger.open(tmp_path / "again.db")
+    keyed = KeyedOnly()
+    done = execute(b, touches[:1], MemoryStore(), ledger, today=TODAY)
+    ledger.conn.execute("UPDATE touches SET status = 'pending'")  # as if killed before drafted
+    keyed.drafts = {done.made[0].draft.message_id: touches[0].key}
+    ledger.mark_failed(touches[1], "no room", TODAY)  # tried before, not written
+    assert reconcile(b, keyed, ledger, TODAY) == [touches[0].key]
+    again = execute(b, touches[1:], keyed, ledger, today=TODAY)
+    assert [type(r) for r in again.results] == [Made, Made]
+    assert {r.status for r in ledger.rows()} == {"drafted"}
+    ledger.close()

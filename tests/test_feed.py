@@ -407,3 +407,29 @@ def test_a_followup_title_a_contact_cannot_fill_is_reported(tmp_path: Path) -> N
     assert result.stderr.startswith(
         "campaigns.yaml:9: birthday/harold-jensen/2026: a value in {{ }} is None (missing) for this "
         "contact (contact harold-jensen at contacts.yaml:2)")
+
+
+def test_a_night_of_many_drafts_is_reviewed_in_fifty_lines_and_a_count(tmp_path: Path) -> None:
+    """The 'Review N drafts' event of a big night names the first 50 drafts by key and says how
+    many more there are, whatever order the ledger gave them in (the same bytes every time); a
+    night of exactly 50 names them all."""
+    import random
+
+    from factories import book, campaign, contact
+
+    from outreach import feed
+
+    people = [contact(f"p{i:03d}-doe") for i in range(120)]
+    b = book(people, [campaign()], root=tmp_path)
+    made = [feed.DraftInfo(f"birthday/p{i:03d}-doe/2026", f"p{i:03d}-doe", f"Hi P{i:03d}", None,
+                           D("2026-11-22")) for i in range(120)]
+    shuffled = random.Random(3).sample(made, len(made))
+    (event,) = feed.review_events(b, shuffled, today=D("2026-11-22"))
+    lines = event.description.splitlines()
+    assert event.summary == "Review 120 drafts"
+    assert lines[0].startswith("120 drafts made on ")
+    assert lines[1:52] == [*(f"- P{i:03d} Doe: Hi P{i:03d}" for i in range(50)), "… and 70 more"]
+    assert lines[52:] == ["", f"They are in {tmp_path / 'drafts'}."]
+    assert feed.review_events(b, list(reversed(made)), today=D("2026-11-22")) == [event]
+    (fifty,) = feed.review_events(b, made[:50], today=D("2026-11-22"))
+    assert len(fifty.description.splitlines()) == 53 and "more" not in fifty.description

@@ -261,3 +261,56 @@ def test_plan_makes_no_folder_for_a_ledger_that_is_not_there(tmp_path: Path) -> 
     """Reading a ledger that does not exist yet is None, with no side effect."""
     assert Ledger.open_readonly(tmp_path / ".outreach" / "state.db") is None
     assert not (tmp_path / ".outreach").exists()
+
+
+def _drafted(ledger: Ledger, key: str, made_on: str, thread_id: str | None = None,
+             outcome: str | None = None) -> None:
+    ledger.conn.execute(
+        "INSERT INTO touches (key, contact, campaign, occasion, due, status, message_id, ref, "
+        "made_on, subject, thread_id, outcome) VALUES (?, 'ann-doe', 'kit', ?, ?, 'drafted', ?, "
+        "?, ?, 'Hi', ?, ?)",
+        (key, made_on, made_on, f"<{key}@x>", f"/d/{key}.eml", made_on, thread_id, outcome))
+
+
+def test_a_night_reads_the_drafts_it_shows_and_watches_not_all_of_history(tmp_path: Path) -> None:
+    """What the calendar shows is the drafts of its follow-ups' keys and those made since its
+    window opens; what watching the mailbox reads is the recent drafts with a conversation, not
+    deleted. Older drafts are not read."""
+    ledger = Ledger.open(tmp_path / "state.db")
+    for n in range(30):
+        _drafted(ledger, f"kit/ann-doe/old-{n:02d}", "2025-01-05", thread_id=f"t{n}")
+    _drafted(ledger, "kit/ann-doe/followed", "2025-02-01")
+    _drafted(ledger, "kit/ann-doe/recent", "2026-11-20", thread_id="t-r")
+    _drafted(ledger, "kit/ann-doe/gone", "2026-11-21", thread_id="t-g", outcome="deleted")
+    _drafted(ledger, "kit/ann-doe/no-thread", "2026-11-21")
+    shown = ledger.drafts_for(["kit/ann-doe/followed", "kit/ann-doe/never"], dt.date(2026, 11, 8))
+    assert [r.key for r in shown] == [
+        "kit/ann-doe/followed", "kit/ann-doe/gone", "kit/ann-doe/no-thread", "kit/ann-doe/recent"]
+    assert [r.key for r in ledger.watched(dt.date(2026, 9, 22))] == ["kit/ann-doe/recent"]
+    ledger.close()
+
+
+def test_a_chunk_is_recorded_in_one_transaction_each_way(tmp_path: Path) -> None:
+    """record_pending writes a chunk's pending rows and its failures at once; record_drafted
+    marks them drafted (or failed) at once; recorded tells which keys were tried before. A
+    drafted row is never set back to pending or failed."""
+    from factories import book, campaign, contact
+
+    from outreach.model import History
+    from outreach.planner import plan
+
+    people = [contact(f"p{i}-doe", dates={"birthday": "--04-12"}) for i in range(3)]
+    day = dt.date(2026, 4, 12)
+    a, b, c = plan(book(people, [campaign()]), History(), today=day).touches
+    ledger = Ledger.open(tmp_path / "state.db")
+    commits: list[str] = []
+    ledger.conn.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+    assert ledger.recorded([a.key, b.key, c.key]) == set()
+    ledger.record_pending([(a, "<a@x>", "Hi A"), (b, "<b@x>", "Hi B")], [(c, "broken")], today=day)
+    assert ledger.recorded([a.key, b.key, c.key, "x/y/z"]) == {a.key, b.key, c.key}
+    ledger.record_drafted([(a.key, "/d/a.eml", None)], [(b, "no room")])
+    ledger.record_pending([(a, "<a2@x>", "Hi again")], today=day)
+    assert len(commits) == 3
+    assert {r.key: (r.status, r.message_id, r.attempts) for r in ledger.rows()} == {
+        a.key: ("drafted", "<a@x>", 1), b.key: ("failed", "<b@x>", 1), c.key: ("failed", None, 1)}
+    ledger.close()

@@ -175,3 +175,51 @@ def test_the_dir_store_is_checked_when_it_is_opened(tmp_path: Path) -> None:
     with pytest.raises(FolderUnusable):
         open_store("dir", tmp_path, "drafts", settings().gmail)
     assert isinstance(open_store("dir", tmp_path, "elsewhere", settings().gmail), DirStore)
+
+
+def test_created_drafts_are_found_by_key_and_message_id(store: DraftStore, tmp_path: Path) -> None:
+    """find_for (what a night asks) finds a created draft by its touch's key and Message-ID, and
+    nothing under another Message-ID."""
+    a, b = drafts(tmp_path)
+    stored = store.create(a)
+    assert store.find_for(a.key, a.message_id) == stored
+    assert store.find_for(b.key, b.message_id) is None
+    assert store.find_for(a.key, b.message_id) is None
+
+
+def test_the_dir_store_looks_for_a_touch_in_its_own_file_only(tmp_path: Path) -> None:
+    """find_for reads the one file the key names, never the rest of the folder: a copy of the
+    draft under another name is not it (and thousands of old drafts cost nothing); a file under
+    the key's name that holds another Message-ID is not it either."""
+    import shutil
+
+    from outreach.drafts.dir import file_name
+
+    a, b = drafts(tmp_path)
+    folder = tmp_path / "drafts"
+    DirStore(folder).create(a)
+    shutil.move(folder / file_name(a.key), folder / "renamed-by-hand.eml")
+    fresh = DirStore(folder)
+    assert fresh.find_for(a.key, a.message_id) is None
+    assert fresh.find(a.message_id) is not None  # the whole-folder scan still sees it
+    shutil.copy(folder / "renamed-by-hand.eml", folder / file_name(b.key))
+    assert DirStore(folder).find_for(b.key, b.message_id) is None
+
+
+def test_the_dir_store_takes_chunks_and_syncs_each_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dir store declares chunks of 50; create_many writes each draft of a chunk and syncs
+    the folder once for all of them (create on its own syncs at once)."""
+    from outreach.drafts import dir as dirstore
+
+    synced: list[int] = []
+    real = dirstore.sync_folder
+    monkeypatch.setattr(dirstore, "sync_folder", lambda f, p: (synced.append(len(p)), real(f, p)))
+    store = DirStore(tmp_path / "drafts")
+    assert store.capabilities.batch_size == dirstore.CHUNK == 50
+    batch = drafts(tmp_path, 4)
+    store.create_many(batch[:3])
+    store.create(batch[3])
+    assert synced == [3, 1]
+    assert len(list((tmp_path / "drafts").glob("*.eml"))) == 4

@@ -15,7 +15,7 @@ from outreach.commands.common import Warn, ignore, load_with_sources, remember_m
 from outreach.drafts import DraftStore
 from outreach.drafts.memory import MemoryStore
 from outreach.errors import EXIT_OK, EXIT_TOUCH_FAILED
-from outreach.executor import Failed, Made, Progress, execute, reconcile
+from outreach.executor import Drafted, Failed, Made, Progress, execute, reconcile
 from outreach.ledger import Ledger, RunLock
 from outreach.model import Touch
 
@@ -26,7 +26,7 @@ class RunReport:
     backend: str
     dry_run: bool
     where: str
-    made: list[Made] = field(default_factory=list)
+    made: list[Drafted] = field(default_factory=list)  # what the report prints of each draft
     failed: list[Failed] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)
     plan: planner.Plan | None = None
@@ -99,8 +99,14 @@ def _night(
     book = planner.with_interactions(book, history)
     report.plan = planner.plan(book, history, today=today)
     touches, report.limited = limited(list(report.plan.touches), limit)
-    done = execute(book, touches, store, ledger, today=today, progress=progress)
-    report.made, report.failed = done.made, done.failed
+
+    def each(result: Made | Failed) -> None:  # keep what the report prints, not the message
+        if isinstance(result, Made):
+            report.made.append(Drafted.of(result, today))
+        else:
+            report.failed.append(result)
+
+    execute(book, touches, store, ledger, today=today, progress=progress, each=each)
     return report
 
 

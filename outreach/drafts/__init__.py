@@ -4,7 +4,8 @@
 store, and :class:`Capabilities` what a store may lack. The executor asks the protocol only,
 never a store's type or name, so a new store is one module here plus a line in
 :func:`open_store`. :class:`BaseStore` gives the defaults of a store that can do nothing more
-than find and create (no batches, no conversations, nothing to check or clean).
+than find and create (no batches, no conversations, nothing to check or clean; ``find_for``
+asks ``find``).
 
 Every store answers one question and does one thing: is a draft with this Message-ID already
 there (crash recovery asks before writing again), and create these drafts. No store sends mail.
@@ -38,8 +39,9 @@ class Capabilities:
     """What a store can do beyond finding and creating drafts. The executor reads these and
     never probes a store's attributes or type."""
 
-    #: how many drafts one ``create_many`` call sends together (1: the store has no batches);
-    #: the executor composes and records that many before each call
+    #: how many drafts one ``create_many`` call takes together (1: the store has no batches);
+    #: the executor composes that many, records them pending in one transaction, calls
+    #: ``create_many`` once, and records the outcome in one transaction (a chunk)
     batch_size: int = 1
     #: ``conversation()`` can tell what became of a draft (sent, deleted unsent) and whether the
     #: contact replied (Gmail with ``reply_detection``); without it nothing is watched
@@ -89,13 +91,20 @@ class DraftStore(Protocol):
         tried before: the draft may exist although we never heard back)."""
         ...
 
+    def find_for(self, key: str, message_id: str) -> Stored | None:
+        """The stored draft of the touch ``key`` with this Message-ID, if there is one. What a
+        night asks (recovering pending rows, a touch tried before): a store whose place for a
+        draft follows from its key looks there only, so a night does not grow with history."""
+        ...
+
     def create(self, draft: Draft) -> Stored:
         """Store the draft; raises :class:`outreach.errors.StoreError` when it cannot."""
         ...
 
     def create_many(self, drafts: Sequence[Draft]) -> list[Stored | StoreError]:
-        """Store several drafts (a batch where the store has one); one result per draft, in
-        order: where it went, or why it could not be stored."""
+        """Store several drafts (a batch or a chunk where the store has one); one result per
+        draft, in order: where it went, or why it could not be stored. When it returns, what it
+        stored is kept (on disk, in the mailbox): the executor records it drafted then."""
         ...
 
     def conversation(self, thread_id: str) -> list[ThreadMessage] | None:
@@ -138,6 +147,10 @@ class BaseStore:
 
     def find(self, message_id: str) -> Stored | None:
         raise NotImplementedError
+
+    def find_for(self, key: str, message_id: str) -> Stored | None:
+        """By default the key tells nothing: ask :meth:`find`."""
+        return self.find(message_id)
 
     def create(self, draft: Draft) -> Stored:
         raise NotImplementedError

@@ -1,8 +1,12 @@
 """The ``dir`` store: one RFC 5322 ``.eml`` file per draft in a folder.
 
-File names derive from the touch key, so the same touch always lands on the same name. Files are
-written to a temporary name, flushed to disk, then renamed: a crash leaves either the whole draft
-or none of it. ``X-Unsent: 1`` makes Outlook and others open the file as a draft to edit.
+File names derive from the touch key, so the same touch always lands on the same name, and
+finding a touch's draft reads that one file (never the whole folder: a night costs the same after
+years of drafts). Files are written to a temporary name, then renamed: a crash leaves either the
+whole draft or none of it. A chunk of drafts (:attr:`CHUNK`, the executor records each chunk
+pending before and drafted after) is made durable at once, the files and the folder in one sync,
+instead of one file and one folder sync per draft. ``X-Unsent: 1`` makes Outlook and others open
+the file as a draft to edit.
 
 A folder that cannot hold any draft at all (a file where it should be, no right to write) is one
 line and exit 2 before the run records anything (:meth:`DirStore.check`); a draft that cannot be
@@ -11,19 +15,25 @@ written later (a full disk) fails its touch only, and the next run retries it.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import re
+import sys
+from collections.abc import Sequence
 from email.parser import BytesHeaderParser
-from email.policy import SMTP
 from pathlib import Path
 
-from outreach.drafts import BaseStore, Stored
+from outreach.drafts import BaseStore, Capabilities, Stored
 from outreach.errors import EXIT_INVALID, OutreachError, StoreError
-from outreach.fsutil import write_atomic
+from outreach.faults import crash_point
+from outreach.fsutil import fsync_dir
 from outreach.message import Draft
 
 _TMP_PREFIX = ".tmp-"
 _HINT = "set drafts.dir in outreach.yaml to a folder you can write in"
+_ROOM = "check that the drafts folder is writable and the disk has room"
+CHUNK = 50  # drafts made durable together (one sync of the files and the folder)
 
 
 class FolderUnusable(OutreachError):
@@ -37,16 +47,73 @@ def file_name(key: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", key.replace("/", "--")) + ".eml"
 
 
+def write_atomic(path: Path, data: bytes, *, prefix: str) -> None:
+    """Put ``data`` at ``path`` whole: a temporary name in the same folder, then a rename, so a
+    reader (or a kill -9) sees the whole draft or none. Not synced to disk here: the store syncs
+    a chunk's files and folder at once (:func:`sync_folder`). Raises OSError; the temporary file
+    is removed on failure."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f"{prefix}{path.name}.{os.getpid()}"
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise
+
+
+def _syncfs() -> object | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+
+
+_SYNCFS = _syncfs()
+
+
+def sync_folder(folder: Path, paths: Sequence[Path]) -> None:
+    """Make the files at ``paths`` and their names in ``folder`` durable. On Linux one
+    ``syncfs`` of the folder's file system does it (one journal commit for the chunk);
+    elsewhere each file is fsynced, then the folder. Raises OSError."""
+    if _SYNCFS is not None:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            if _SYNCFS(fd) != 0:  # type: ignore[operator]
+                err = ctypes.get_errno()
+                raise OSError(err, os.strerror(err), str(folder))
+        finally:
+            os.close(fd)
+        return
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    fsync_dir(folder)
+
+
 class DirStore(BaseStore):
     name = "dir"
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._index: dict[str, Path] | None = None
+        self._chunk: list[Path] | None = None  # the files create_many has yet to sync
 
     @property
     def where(self) -> str:
         return str(self.folder)
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """Chunks of :data:`CHUNK` drafts, synced to disk together."""
+        return Capabilities(batch_size=CHUNK)
 
     def check(self) -> None:
         """Before anything is recorded: the folder is one that can be written in, or one that
@@ -81,17 +148,13 @@ class DirStore(BaseStore):
             )
 
     def _scan(self) -> dict[str, Path]:
+        """Every draft in the folder by Message-ID: only for :meth:`find` without a key (a
+        night never needs it: :meth:`find_for` reads the touch's own file)."""
         if self._index is None:
             index: dict[str, Path] = {}
-            parser = BytesHeaderParser(policy=SMTP)
             if self.folder.is_dir():
                 for path in sorted(self.folder.glob("*.eml")):
-                    try:
-                        with path.open("rb") as fh:
-                            headers = parser.parse(fh)
-                    except OSError:
-                        continue
-                    mid = str(headers.get("Message-ID", "")).strip()
+                    mid = _message_id(path)
                     if mid:
                         index[mid] = path
             self._index = index
@@ -99,11 +162,21 @@ class DirStore(BaseStore):
 
     def find(self, message_id: str) -> Stored | None:
         path = self._scan().get(message_id)
-        if path is not None and path.exists():
+        if path is not None and _message_id(path) == message_id:
+            return Stored(message_id, str(path))
+        return None
+
+    def find_for(self, key: str, message_id: str) -> Stored | None:
+        """The draft of ``key`` is at the file its key names: that file, if it holds this
+        Message-ID."""
+        path = self.folder / file_name(key)
+        if _message_id(path) == message_id:
             return Stored(message_id, str(path))
         return None
 
     def create(self, draft: Draft) -> Stored:
+        """Write the draft whole; on its own it is synced at once, in :meth:`create_many` with
+        the rest of its chunk."""
         msg = draft.message
         if "X-Unsent" not in msg:
             msg["X-Unsent"] = "1"
@@ -111,19 +184,60 @@ class DirStore(BaseStore):
         target = self.folder / file_name(draft.key)
         try:
             write_atomic(target, data, prefix=_TMP_PREFIX)
+            if self._chunk is None:
+                sync_folder(self.folder, [target])
         except OSError as exc:
-            raise StoreError(
-                f"cannot write {target}: {exc.strerror or exc}",
-                "check that the drafts folder is writable and the disk has room",
-            ) from None
-        self._scan()[draft.message_id] = target
+            raise StoreError(f"cannot write {target}: {exc.strerror or exc}", _ROOM) from None
+        if self._index is not None:
+            self._index[draft.message_id] = target
+        if self._chunk is not None:
+            self._chunk.append(target)
         return Stored(draft.message_id, str(target))
+
+    def create_many(self, drafts: Sequence[Draft]) -> list[Stored | StoreError]:
+        """Write each draft of the chunk, then sync them and the folder once. A sync that fails
+        fails the whole chunk (it cannot say which file it could not keep); their files are
+        removed, and the next run writes them again."""
+        self._chunk = []
+        out: list[Stored | StoreError] = []
+        try:
+            for draft in drafts:
+                try:
+                    out.append(self.create(draft))
+                except StoreError as exc:
+                    out.append(exc)
+                crash_point("after-file")
+            written = self._chunk
+        finally:
+            self._chunk = None
+        if written:
+            try:
+                sync_folder(self.folder, written)
+            except OSError as exc:
+                for path in written:
+                    with contextlib.suppress(OSError):
+                        path.unlink()
+                error = StoreError(f"cannot sync {self.folder}: {exc.strerror or exc}", _ROOM)
+                return [error if isinstance(r, Stored) else r for r in out]
+            crash_point("after-sync")
+        return out
 
     def clean(self) -> None:
         """Remove temporary files left by a crash (only this store's own prefix)."""
         if self.folder.is_dir():
             for tmp in self.folder.glob(f"{_TMP_PREFIX}*"):
                 tmp.unlink(missing_ok=True)
+
+
+def _message_id(path: Path) -> str:
+    """The Message-ID in the headers of the file at ``path`` ("" when there is none, or no
+    such file)."""
+    try:
+        with path.open("rb") as fh:
+            headers = BytesHeaderParser().parse(fh)
+    except OSError:
+        return ""
+    return str(headers.get("Message-ID", "")).strip()
 
 
 def _read_only(path: Path) -> bool:
