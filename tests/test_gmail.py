@@ -208,8 +208,9 @@ def test_requests_are_paced_to_the_quota(tmp_path: Path, gm: GmailEmulator) -> N
 
 
 def test_a_run_killed_part_way_then_rerun_never_duplicates(tmp_path: Path, gm: GmailEmulator) -> None:
-    """SIGKILL right after Gmail created a draft and before the ledger recorded it: the next run
-    finds it by Message-ID and records it; every touch has exactly one draft."""
+    """SIGKILL right after Gmail created a batch of drafts and before the ledger recorded it (the
+    batch is one chunk: recorded pending, then drafted, each in one transaction): the next run
+    finds each by Message-ID and records it; every touch has exactly one draft."""
     root = gmail_folder(tmp_path, gm, 12, batch_size=5)
     proc = subprocess.run([sys.executable, "-m", "outreach", "-C", str(root), "run", "--date", DATE],
                           env={**os.environ, "OUTREACH_CRASH_AT": "after-write:3"},
@@ -218,7 +219,7 @@ def test_a_run_killed_part_way_then_rerun_never_duplicates(tmp_path: Path, gm: G
     assert len(gm.drafts_by_message_id()) == 5  # the first batch reached Gmail
     code, out, _ = run(root, DATE, "-v")
     assert code == 0
-    assert sum(1 for line in out.splitlines() if line.startswith("recovered ")) == 3
+    assert sum(1 for line in out.splitlines() if line.startswith("recovered ")) == 5
     assert_exactly_once(gm, 12)
 
 

@@ -552,17 +552,18 @@ def test_a_ledger_that_fills_the_disk_mid_run_stops_with_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The ledger cannot grow any more part-way through the night (SQLite: database or disk is
-    full): one line, exit 1. Every draft on disk is recorded (as drafted, or as pending if the
-    disk filled between writing it and recording it), nothing is recorded that is not on disk,
-    and the next run finds the pending one by its Message-ID and makes the rest, each once."""
-    root = folder(tmp_path, n=40)
+    full): one line, exit 1. The night is recorded in chunks: every chunk the ledger could take
+    is recorded drafted, at most one is left pending (the disk filled between writing it and
+    recording it), every draft on disk is recorded, nothing is recorded that is not on disk, and
+    the next run finds the pending ones by key and Message-ID and makes the rest, each once."""
+    root = folder(tmp_path, n=120, limits={"nightly_cap": 200})
     assert cli(root, "run", "--date", EARLIER)[0] == 0
     connect = statefile.connect
 
     def small_disk(path: Path) -> sqlite3.Connection:
         conn = connect(path)
         (pages,) = conn.execute("PRAGMA page_count").fetchone()
-        conn.execute(f"PRAGMA max_page_count = {pages + 1}")
+        conn.execute(f"PRAGMA max_page_count = {pages + 8}")  # room for a chunk, not three
         return conn
 
     monkeypatch.setattr(statefile, "connect", small_disk)
@@ -575,14 +576,15 @@ def test_a_ledger_that_fills_the_disk_mid_run_stops_with_one_line(
     )
     recorded = rows(root)
     statuses = [s for s, _ in recorded.values()]
-    assert 0 < statuses.count("drafted") < 40 and statuses.count("pending") <= 1
+    drafted, pending = statuses.count("drafted"), statuses.count("pending")
+    assert 0 < drafted < 120 and drafted % dirstore.CHUNK == 0 and pending <= dirstore.CHUNK
     on_disk = {p.name for p in emls(root)}
     assert {Path(str(ref)).name for s, ref in recorded.values() if s == "drafted"} <= on_disk
     assert {dirstore.file_name(k) for k in recorded} >= on_disk
     monkeypatch.setattr(statefile, "connect", connect)
     assert cli(root, "run")[:2] == (0, "")
-    assert {s for s, _ in rows(root).values()} == {"drafted"} and len(rows(root)) == 40
+    assert {s for s, _ in rows(root).values()} == {"drafted"} and len(rows(root)) == 120
     ids = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)["Message-ID"]
            for p in emls(root)]
-    assert len(ids) == len(set(ids)) == 40
+    assert len(ids) == len(set(ids)) == 120
 

@@ -29,9 +29,14 @@ class CalendarReport:
         return EXIT_TOUCH_FAILED if self.problems else EXIT_OK
 
 
-def _draft_infos(ledger: Ledger) -> list[DraftInfo]:
+def _draft_infos(
+    book: Book, ledger: Ledger, scheduled: list[planner.Scheduled], today: dt.date
+) -> list[DraftInfo]:
+    """The drafts the feed shows: those of its follow-ups and those its review events list (made
+    since the window opens), not every draft ever made."""
+    since = today - dt.timedelta(days=book.settings.calendar.past_days)
     out = []
-    for r in ledger.rows("drafted"):
+    for r in ledger.drafts_for((s.touch.key for s in scheduled), since):
         if r.made_on:
             made_on = dt.date.fromisoformat(r.made_on)
             out.append(
@@ -51,7 +56,8 @@ def write_calendar(
     history = ledger.history()
     book = planner.with_interactions(book, history)
     scheduled = planner.followups(book, history, today=today)
-    specs, problems = feed.events(book, env, scheduled, _draft_infos(ledger), today=today)
+    drafts = _draft_infos(book, ledger, scheduled, today)
+    specs, problems = feed.events(book, env, scheduled, drafts, today=today)
     records, changed = feed.publish(specs, ledger.published(), now=now)
     result = feed.serialize(book, specs, records, today=today)
     ledger.save_published(changed)
