@@ -141,3 +141,11 @@ def test_reserved_names_are_those_email_validator_refuses() -> None:
         assert plain_address(f"jane@mail.{name}") is None
         with pytest.raises(EmailNotValidError):
             validate_email(f"jane@mail.{name}", check_deliverability=False)
+
+
+def test_country_codes_are_those_holidays_lists() -> None:
+    """The country check reads the holidays registry: the same codes as
+    ``holidays.list_supported_countries()``, aliases included."""
+    import holidays
+
+    assert fields.country_codes() == frozenset(holidays.list_supported_countries())
