@@ -118,16 +118,17 @@ def load_book(root: Path) -> Book:
 
 def shared_addresses(src: Source, contacts: list[tuple[int, Contact]]) -> tuple[Problem, ...]:
     """Each address (any case) that a contact shares with an earlier one under another id."""
-    first: dict[str, tuple[str, int | None]] = {}
+    first: dict[str, tuple[str, int, str]] = {}
     out: list[Problem] = []
     for i, person in contacts:
         for which in ("work", "personal"):
             address = getattr(person.email, which)
             if not address:
                 continue
-            line = src.line_of(("contacts", i, "email", which))
-            owner, where = first.setdefault(address.lower(), (person.id, line))
-            if owner != person.id:
+            owner, j, was = first.setdefault(address.lower(), (person.id, i, which))
+            if owner != person.id:  # the lines are looked up only now: a problem to report
+                line = src.line_of(("contacts", i, "email", which))
+                where = src.line_of(("contacts", j, "email", was))
                 out.append(
                     Problem(
                         src.name,
@@ -159,9 +160,8 @@ def load_logged(
             )
         ]
     out: dict[str, list[Interaction]] = {}
-    for i, item in enumerate(src.data):
-        sub = Source(name, item, {loc[1:]: ln for loc, ln in src.lines.items() if loc[:1] == (i,)})
-        entry, errs = validate(LoggedInteraction, sub)
+    for i in range(len(src.data)):
+        entry, errs = validate(LoggedInteraction, src.within((i,)))
         reported = {p.line for p in problems}  # e.g. an impossible date, said once already
         problems += [
             Problem(p.file, p.line, f"[{i}]" + (f".{p.path}" if p.path else ""), p.message, p.hint)
@@ -283,4 +283,3 @@ def check_campaign_references(book: Book, indices: list[int]) -> list[Problem]:
                     )
                 )
     return problems
-

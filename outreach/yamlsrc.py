@@ -14,12 +14,13 @@ from __future__ import annotations
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from outreach import yamlfast
 from outreach.errors import Problem
 from outreach.yamlbuild import EXPANSION_FLOOR as EXPANSION_FLOOR
 from outreach.yamlbuild import EXPANSION_PER_NODE as EXPANSION_PER_NODE
@@ -43,22 +44,75 @@ _YAML_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 _MAY_READ = "check that it is a file you may read"
 
 
-@dataclass
 class Source:
-    """A loaded YAML document: its data and the line (1-based) of each location in it."""
+    """A loaded YAML document: its data and the line (1-based) of each location in it.
 
-    name: str
-    data: Any
-    lines: dict[Loc, int] = field(default_factory=dict)
+    ``lines`` may be given, or left to ``known``: the lines of the top two levels, kept when the
+    document was read the fast way, and what finds all of them (by reading the document again
+    with :mod:`outreach.yamlbuild`), called the first time a deeper line is asked for: to report
+    a problem."""
+
+    def __init__(
+        self,
+        name: str,
+        data: Any,
+        lines: dict[Loc, int] | None = None,
+        *,
+        known: tuple[dict[Loc, int], Callable[[], dict[Loc, int]]] | None = None,
+    ) -> None:
+        self.name, self.data = name, data
+        self._lines = lines if lines is not None or known is not None else {}
+        self._known = known
+
+    @property
+    def lines(self) -> dict[Loc, int]:
+        """Every location's line (found now if it was not yet)."""
+        if self._lines is None:
+            assert self._known is not None
+            self._lines = self._known[1]()
+            self._known = None
+        return self._lines
+
+    def _lookup(self, loc: Loc) -> int | None:
+        if self._lines is None and self._known is not None and len(loc) <= yamlfast.SHALLOW:
+            return self._known[0].get(loc)
+        return self.lines.get(loc)
 
     def line_of(self, loc: Loc) -> int | None:
         """The line of ``loc`` or of its nearest ancestor that has one."""
+        return self._nearest(loc, 0)
+
+    def _nearest(self, loc: Loc, floor: int) -> int | None:
         while True:
-            if loc in self.lines:
-                return self.lines[loc]
-            if not loc:
+            line = self._lookup(loc)
+            if line is not None:
+                return line
+            if len(loc) <= floor:
                 return None
             loc = loc[:-1]
+
+    def within(self, prefix: Loc) -> Source:
+        """The value at ``prefix`` as a source of its own (its locations start there)."""
+        return _Within(self, prefix)
+
+
+class _Within(Source):
+    """Part of a source: its lines are the parent's, found when asked for."""
+
+    def __init__(self, parent: Source, prefix: Loc) -> None:
+        data = parent.data
+        for part in prefix:
+            data = data[part]
+        super().__init__(parent.name, data, {})
+        self._parent, self._prefix = parent, prefix
+
+    @property
+    def lines(self) -> dict[Loc, int]:
+        n, prefix = len(self._prefix), self._prefix
+        return {loc[n:]: ln for loc, ln in self._parent.lines.items() if loc[:n] == prefix}
+
+    def line_of(self, loc: Loc) -> int | None:
+        return self._parent._nearest((*self._prefix, *loc), len(self._prefix))
 
 
 def _editor_lines(text: str) -> list[int] | None:
@@ -169,7 +223,7 @@ def loads(text: str, name: str) -> tuple[Source, list[Problem]]:
     """Parse YAML text into a :class:`Source`. A document that cannot be read at all (a syntax
     error, a character YAML refuses, an alias loop or bomb, nesting too deep) gives no data and
     one problem."""
-    if not text.strip():
+    if not text or text.isspace():
         return Source(name, None), [
             Problem(name, 1, "", "the file is empty", "see the README for an example")
         ]
@@ -177,6 +231,19 @@ def loads(text: str, name: str) -> tuple[Source, list[Problem]]:
     if bad is not None:
         return Source(name, None), [bad]
     line_map = _editor_lines(text)
+    fast = yamlfast.build(_Loader(text), line_map)
+    if fast is not None:
+        data, shallow = fast
+
+        def every_line() -> dict[Loc, int]:
+            return _build(text, name, line_map)[0].lines
+
+        return Source(name, data, known=(shallow, every_line)), []
+    return _build(text, name, line_map)
+
+
+def _build(text: str, name: str, line_map: list[int] | None) -> tuple[Source, list[Problem]]:
+    """The document built with :class:`outreach.yamlbuild.Builder`: every line, every problem."""
     loader = _Loader(text)
     try:
         events: list[Any] = []
