@@ -18,6 +18,7 @@ from outreach.contacts import Contact, Interaction, LoggedInteraction
 from outreach.errors import InvalidInput, Problem
 from outreach.paths import resolve
 from outreach.settings import Settings
+from outreach.snapshot import Snapshot
 from outreach.validation import validate as validate
 from outreach.validation import validate_items as validate_items
 from outreach.yamlsrc import Loc, Source, format_loc
@@ -46,8 +47,15 @@ def load_settings(root: Path) -> tuple[Settings | None, Source, list[Problem]]:
     return settings, source, problems
 
 
-def load_book(root: Path) -> Book:
-    """Load and validate every file. Raises :class:`InvalidInput` with all problems found."""
+SNAPSHOT_FILE = "book.snapshot"
+
+
+def load_book(root: Path, *, keep_snapshot: bool = False) -> Book:
+    """Load and validate every file. Raises :class:`InvalidInput` with all problems found.
+
+    The YAML files whose bytes the snapshot beside the ledger knows are not parsed again (their
+    values are validated all the same); ``keep_snapshot`` (a run) writes it when a file changed
+    and the book has no problem."""
     settings, settings_src, problems = load_settings(root)
     if settings is None:
         raise InvalidInput(problems)
@@ -56,14 +64,15 @@ def load_book(root: Path) -> Book:
     def rel(p: str) -> Path:
         return resolve(root, p)
 
-    contacts_src, errs = yamlsrc.load(rel(settings.contacts), settings.contacts)
+    snap = Snapshot.open(rel(settings.state).parent / SNAPSHOT_FILE)
+    contacts_src, errs = yamlsrc.load(rel(settings.contacts), settings.contacts, snapshot=snap)
     problems += errs
     sources[settings.contacts] = contacts_src
     contacts: list[tuple[int, Contact]] = []
     if contacts_src.data is not None:
         contacts, errs = validate_items(Contact, contacts_src, "contacts", errs)
         problems += errs
-    campaigns_src, errs = yamlsrc.load(rel(settings.campaigns), settings.campaigns)
+    campaigns_src, errs = yamlsrc.load(rel(settings.campaigns), settings.campaigns, snapshot=snap)
     problems += errs
     sources[settings.campaigns] = campaigns_src
     campaigns: list[tuple[int, Campaign]] = []
@@ -98,7 +107,11 @@ def load_book(root: Path) -> Book:
                 seen[ident] = i
 
     logged, errs = load_logged(
-        rel(settings.interactions), settings.interactions, {c.id for _, c in contacts}, sources
+        rel(settings.interactions),
+        settings.interactions,
+        {c.id for _, c in contacts},
+        sources,
+        snap,
     )
     problems += errs
     people = tuple(
@@ -113,6 +126,8 @@ def load_book(root: Path) -> Book:
     problems += check_campaign_references(book, [i for i, _ in campaigns])
     if problems:
         raise InvalidInput([*shared, *problems])  # contacts.yaml comes before campaigns.yaml
+    if keep_snapshot:
+        snap.save()  # best effort: a snapshot that cannot be written costs the next night time
     return book
 
 
@@ -142,10 +157,10 @@ def shared_addresses(src: Source, contacts: list[tuple[int, Contact]]) -> tuple[
 
 
 def load_logged(
-    path: Path, name: str, ids: set[str], sources: dict[str, Source]
+    path: Path, name: str, ids: set[str], sources: dict[str, Source], snap: Snapshot | None = None
 ) -> tuple[dict[str, list[Interaction]], list[Problem]]:
     """The interactions `outreach log` appended (optional file): contact id -> interactions."""
-    src, problems = yamlsrc.load(path, name, required=False)
+    src, problems = yamlsrc.load(path, name, required=False, snapshot=snap)
     if src.data is None:
         return {}, problems
     sources[name] = src

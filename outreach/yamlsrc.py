@@ -22,6 +22,7 @@ import yaml
 
 from outreach import yamlfast
 from outreach.errors import Problem
+from outreach.snapshot import Snapshot, digest
 from outreach.yamlbuild import EXPANSION_FLOOR as EXPANSION_FLOOR
 from outreach.yamlbuild import EXPANSION_PER_NODE as EXPANSION_PER_NODE
 from outreach.yamlbuild import MAX_DEPTH as MAX_DEPTH
@@ -170,14 +171,25 @@ def _read(path: Path, display: str, required: bool) -> tuple[bytes | None, list[
 
 
 def load(
-    path: Path, name: str | None = None, *, required: bool = True
+    path: Path, name: str | None = None, *, required: bool = True, snapshot: Snapshot | None = None
 ) -> tuple[Source, list[Problem]]:
     """Load one YAML file; returns the source and the problems found (empty on success). A file
-    that is missing (and not ``required``) gives no data and no problem."""
+    that is missing (and not ``required``) gives no data and no problem. With a ``snapshot``, a
+    file whose bytes it knows is not parsed again, and one read the fast way is put in it."""
     display = name or path.name
     raw, problems = _read(path, display, required)
     if raw is None:
         return Source(display, None), problems
+    sha = digest(raw) if snapshot is not None else ""
+    kept = snapshot.get(display, sha) if snapshot is not None else None
+    if kept is not None:
+        data, shallow = kept
+
+        def every_line() -> dict[Loc, int]:
+            text = raw.decode("utf-8-sig")
+            return _build(text, display, _editor_lines(text))[0].lines
+
+        return Source(display, data, known=(shallow, every_line)), []
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -186,7 +198,10 @@ def load(
         return Source(display, None), [
             Problem(display, line, "", message, "save the file as UTF-8 in your editor")
         ]
-    return loads(text, display)
+    source, problems = loads(text, display)
+    if snapshot is not None and source._known is not None:  # read the fast way
+        snapshot.put(display, sha, source.data, source._known[0])
+    return source, problems
 
 
 def _unreadable(name: str, line_map: list[int] | None, exc: Exception) -> Problem:
