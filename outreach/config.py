@@ -128,6 +128,7 @@ def load_book(root: Path, *, keep_snapshot: bool = False) -> Book:
         raise InvalidInput([*shared, *problems])  # contacts.yaml comes before campaigns.yaml
     if keep_snapshot:
         snap.save()  # best effort: a snapshot that cannot be written costs the next night time
+    sources[settings.contacts] = contacts_src.lines_only()  # the values are in book.contacts
     return book
 
 

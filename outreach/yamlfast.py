@@ -28,6 +28,17 @@ _NO_KEY: Any = object()
 _PLAIN_KEY = (str, int, bool, float, dt.date)
 
 
+_KNOWN = 1 << 16  # plain scalars whose values are remembered (the repeated ones come early)
+
+
+class _AnyStart(dict[Any, Any]):
+    def __contains__(self, key: object) -> bool:
+        return True
+
+
+_ANY = _AnyStart()
+
+
 class _GiveUp(Exception):
     """Something the full builder must see."""
 
@@ -54,6 +65,9 @@ def _build(loader: Any, line_map: list[int] | None) -> tuple[Any, dict[Loc, int]
     mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
     resolve, construct = loader.resolve, loader.construct_object
     known: dict[str, Any] = {}  # plain scalar text -> its value (immutable: str, int, date...)
+    starts = loader.yaml_implicit_resolvers  # first character -> the resolvers that may match
+    if None in starts:  # a resolver for any first character: always ask  # pragma: no cover
+        starts = _ANY
     lines: dict[Loc, int] = {}
     stack: list[Any] = []  # the lists and mappings being built
     pending: list[Any] = []  # per mapping on the stack: its key waiting for a value
@@ -69,8 +83,8 @@ def _build(loader: Any, line_map: list[int] | None) -> tuple[Any, dict[Loc, int]
             text = ev.value
             if ev.tag is not None and ev.tag != "!":
                 raise _GiveUp
-            if not ev.implicit[0]:
-                value: Any = text  # quoted: text
+            if not ev.implicit[0] or text[:1] not in starts:
+                value: Any = text  # quoted, or no resolver looks at text starting so: text
             elif text in known:
                 value = known[text]
             else:
@@ -82,7 +96,8 @@ def _build(loader: Any, line_map: list[int] | None) -> tuple[Any, dict[Loc, int]
                     if tag == _STR
                     else construct(yaml.ScalarNode(tag, text, ev.start_mark, ev.end_mark))
                 )
-                known[text] = value
+                if len(known) < _KNOWN:
+                    known[text] = value
             opened = None
         elif kind is mapping_start or kind is sequence_start:
             if ev.anchor is not None or len(stack) + 1 >= MAX_DEPTH:

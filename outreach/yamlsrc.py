@@ -92,6 +92,11 @@ class Source:
                 return None
             loc = loc[:-1]
 
+    def lines_only(self) -> Source:
+        """The same lines without the data (kept by a book once its contacts are validated: the
+        lines of a problem found later, without the memory of every value as read)."""
+        return Source(self.name, None, self._lines, known=self._known)
+
     def within(self, prefix: Loc) -> Source:
         """The value at ``prefix`` as a source of its own (its locations start there)."""
         return _Within(self, prefix)
