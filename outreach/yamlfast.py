@@ -65,6 +65,7 @@ def _build(loader: Any, line_map: list[int] | None) -> tuple[Any, dict[Loc, int]
     mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
     resolve, construct = loader.resolve, loader.construct_object
     known: dict[str, Any] = {}  # plain scalar text -> its value (immutable: str, int, date...)
+    same: dict[str, str] = {}
     starts = loader.yaml_implicit_resolvers  # first character -> the resolvers that may match
     if None in starts:  # a resolver for any first character: always ask  # pragma: no cover
         starts = _ANY
@@ -84,7 +85,14 @@ def _build(loader: Any, line_map: list[int] | None) -> tuple[Any, dict[Loc, int]
             if ev.tag is not None and ev.tag != "!":
                 raise _GiveUp
             if not ev.implicit[0] or text[:1] not in starts:
-                value: Any = text  # quoted, or no resolver looks at text starting so: text
+                # quoted, or no resolver looks at text starting so: text, one object for each
+                # text repeated (a company, a title, a tag): less memory for the values and the
+                # models that hold them
+                value: Any = same.get(text)
+                if value is None:
+                    value = text
+                    if len(same) < _KNOWN:
+                        same[text] = text
             elif text in known:
                 value = known[text]
             else:
