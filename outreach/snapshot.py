@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,8 @@ class Snapshot:
             return cls(path)
         try:
             with os.fdopen(fd, "rb") as fh:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):  # a pipe or a device: not read
+                    return cls(path)
                 head = fh.readline(4096)
                 body = fh.read(_MAX_BYTES)
             stamp = json.loads(head)

@@ -177,3 +177,17 @@ def test_a_file_no_longer_read_leaves_the_snapshot(tmp_path: Path) -> None:
     (root / "interactions.yaml").unlink()
     load_book(root, keep_snapshot=True)
     assert set(Snapshot.open(_snapshot(root)).files) == {"contacts.yaml", "campaigns.yaml"}
+
+
+def test_a_snapshot_that_is_a_link_or_a_pipe_is_not_read(tmp_path: Path) -> None:
+    """A link (never followed) or a pipe where the snapshot goes is ignored, without blocking."""
+    import os
+
+    root = _folder(tmp_path)
+    (root / ".outreach").mkdir()
+    _snapshot(root).symlink_to("/dev/zero")
+    assert Snapshot.open(_snapshot(root)).files == {}
+    _snapshot(root).unlink()
+    os.mkfifo(_snapshot(root))
+    assert Snapshot.open(_snapshot(root)).files == {}
+    assert [c.id for c in load_book(root).contacts] == ["jane-doe", "bob-roe"]
