@@ -245,7 +245,7 @@ class Campaign(Strict):
         examples=[{"kind": "date", "field": "birthday"}],
     )
     audience: Audience = Field(
-        Audience(), description="who gets it: all optional; empty means everyone"
+        default_factory=Audience, description="who gets it: all optional; empty means everyone"
     )
     priority: int = Field(
         50, ge=0, le=1000, description="0-1000, the higher wins a day", examples=[90]

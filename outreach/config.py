@@ -18,6 +18,7 @@ from outreach.contacts import Contact, Interaction, LoggedInteraction
 from outreach.errors import InvalidInput, Problem
 from outreach.paths import resolve
 from outreach.settings import Settings
+from outreach.snapshot import Snapshot
 from outreach.validation import validate as validate
 from outreach.validation import validate_items as validate_items
 from outreach.yamlsrc import Loc, Source, format_loc
@@ -46,8 +47,15 @@ def load_settings(root: Path) -> tuple[Settings | None, Source, list[Problem]]:
     return settings, source, problems
 
 
-def load_book(root: Path) -> Book:
-    """Load and validate every file. Raises :class:`InvalidInput` with all problems found."""
+SNAPSHOT_FILE = "book.snapshot"
+
+
+def load_book(root: Path, *, keep_snapshot: bool = False) -> Book:
+    """Load and validate every file. Raises :class:`InvalidInput` with all problems found.
+
+    The YAML files whose bytes the snapshot beside the ledger knows are not parsed again (their
+    values are validated all the same); ``keep_snapshot`` (a run) writes it when a file changed
+    and the book has no problem."""
     settings, settings_src, problems = load_settings(root)
     if settings is None:
         raise InvalidInput(problems)
@@ -56,14 +64,15 @@ def load_book(root: Path) -> Book:
     def rel(p: str) -> Path:
         return resolve(root, p)
 
-    contacts_src, errs = yamlsrc.load(rel(settings.contacts), settings.contacts)
+    snap = Snapshot.open(rel(settings.state).parent / SNAPSHOT_FILE)
+    contacts_src, errs = yamlsrc.load(rel(settings.contacts), settings.contacts, snapshot=snap)
     problems += errs
     sources[settings.contacts] = contacts_src
     contacts: list[tuple[int, Contact]] = []
     if contacts_src.data is not None:
         contacts, errs = validate_items(Contact, contacts_src, "contacts", errs)
         problems += errs
-    campaigns_src, errs = yamlsrc.load(rel(settings.campaigns), settings.campaigns)
+    campaigns_src, errs = yamlsrc.load(rel(settings.campaigns), settings.campaigns, snapshot=snap)
     problems += errs
     sources[settings.campaigns] = campaigns_src
     campaigns: list[tuple[int, Campaign]] = []
@@ -98,7 +107,11 @@ def load_book(root: Path) -> Book:
                 seen[ident] = i
 
     logged, errs = load_logged(
-        rel(settings.interactions), settings.interactions, {c.id for _, c in contacts}, sources
+        rel(settings.interactions),
+        settings.interactions,
+        {c.id for _, c in contacts},
+        sources,
+        snap,
     )
     problems += errs
     people = tuple(
@@ -113,21 +126,25 @@ def load_book(root: Path) -> Book:
     problems += check_campaign_references(book, [i for i, _ in campaigns])
     if problems:
         raise InvalidInput([*shared, *problems])  # contacts.yaml comes before campaigns.yaml
+    if keep_snapshot:
+        snap.save()  # best effort: a snapshot that cannot be written costs the next night time
+    sources[settings.contacts] = contacts_src.lines_only()  # the values are in book.contacts
     return book
 
 
 def shared_addresses(src: Source, contacts: list[tuple[int, Contact]]) -> tuple[Problem, ...]:
     """Each address (any case) that a contact shares with an earlier one under another id."""
-    first: dict[str, tuple[str, int | None]] = {}
+    first: dict[str, tuple[str, int, str]] = {}
     out: list[Problem] = []
     for i, person in contacts:
         for which in ("work", "personal"):
             address = getattr(person.email, which)
             if not address:
                 continue
-            line = src.line_of(("contacts", i, "email", which))
-            owner, where = first.setdefault(address.lower(), (person.id, line))
-            if owner != person.id:
+            owner, j, was = first.setdefault(address.lower(), (person.id, i, which))
+            if owner != person.id:  # the lines are looked up only now: a problem to report
+                line = src.line_of(("contacts", i, "email", which))
+                where = src.line_of(("contacts", j, "email", was))
                 out.append(
                     Problem(
                         src.name,
@@ -141,10 +158,10 @@ def shared_addresses(src: Source, contacts: list[tuple[int, Contact]]) -> tuple[
 
 
 def load_logged(
-    path: Path, name: str, ids: set[str], sources: dict[str, Source]
+    path: Path, name: str, ids: set[str], sources: dict[str, Source], snap: Snapshot | None = None
 ) -> tuple[dict[str, list[Interaction]], list[Problem]]:
     """The interactions `outreach log` appended (optional file): contact id -> interactions."""
-    src, problems = yamlsrc.load(path, name, required=False)
+    src, problems = yamlsrc.load(path, name, required=False, snapshot=snap)
     if src.data is None:
         return {}, problems
     sources[name] = src
@@ -159,9 +176,8 @@ def load_logged(
             )
         ]
     out: dict[str, list[Interaction]] = {}
-    for i, item in enumerate(src.data):
-        sub = Source(name, item, {loc[1:]: ln for loc, ln in src.lines.items() if loc[:1] == (i,)})
-        entry, errs = validate(LoggedInteraction, sub)
+    for i in range(len(src.data)):
+        entry, errs = validate(LoggedInteraction, src.within((i,)))
         reported = {p.line for p in problems}  # e.g. an impossible date, said once already
         problems += [
             Problem(p.file, p.line, f"[{i}]" + (f".{p.path}" if p.path else ""), p.message, p.hint)
@@ -283,4 +299,3 @@ def check_campaign_references(book: Book, indices: list[int]) -> list[Problem]:
                     )
                 )
     return problems
-

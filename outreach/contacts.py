@@ -114,9 +114,7 @@ class Profile(Strict):
 class Preferences(Strict):
     email_ok: bool = Field(True, description="false: no drafts (cards and calls only)")
     do_not_contact: bool = Field(False, description="true: nothing, ever")
-    handwritten: bool = Field(
-        False, description="prefers handwritten notes (audience.handwritten)"
-    )
+    handwritten: bool = Field(False, description="prefers handwritten notes (audience.handwritten)")
 
 
 InteractionKind = Literal["meeting", "call", "email", "note", "gift", "visit", "other"]
@@ -143,7 +141,7 @@ class Contact(Strict):
         examples=["jane-doe"],
     )
     name: Name = Field(description="each on one line (names end up in subjects)")
-    email: Emails = Field(Emails(), description="where drafts go")
+    email: Emails = Field(default_factory=Emails, description="where drafts go")
     company: HeaderText | None = Field(None, description="their company", examples=["Acme Corp"])
     title: Text | None = Field(None, description="their job title", examples=["CFO"])
     start_date: dt.date | None = Field(
@@ -157,17 +155,15 @@ class Contact(Strict):
         description="ISO code, for holidays (default: the settings' country)",
         examples=["US"],
     )
-    tags: tuple[Text, ...] = Field(
-        (), description="for audience.tags", examples=[["golf", "vip"]]
-    )
+    tags: tuple[Text, ...] = Field((), description="for audience.tags", examples=[["golf", "vip"]])
     tier: Text | None = Field(None, description="for audience.tiers", examples=["A"])
-    stage: Stage | None = Field(
-        None, description="for audience.stages", examples=["customer"]
+    stage: Stage | None = Field(None, description="for audience.stages", examples=["customer"])
+    dates: Dates = Field(default_factory=Dates, description="the days date triggers greet")
+    family: Family = Field(default_factory=Family, description="the people close to them")
+    profile: Profile = Field(default_factory=Profile, description="what templates can talk about")
+    preferences: Preferences = Field(
+        default_factory=Preferences, description="what they want from you"
     )
-    dates: Dates = Field(Dates(), description="the days date triggers greet")
-    family: Family = Field(Family(), description="the people close to them")
-    profile: Profile = Field(Profile(), description="what templates can talk about")
-    preferences: Preferences = Field(Preferences(), description="what they want from you")
     notes: Prose | None = Field(
         None, description="free text, any lines", examples=["Met at the 2024 CFO Forum."]
     )

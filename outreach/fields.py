@@ -9,6 +9,7 @@ greeting or a touch key cannot hold; the error types (``slug``, ``email``, ...) 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -62,10 +63,54 @@ def _slug(value: str) -> str:
     return value
 
 
+# The addresses nearly every book holds: ASCII dot-atom before the @, ASCII host labels after it.
+# email_validator gives each of them back unchanged (the host lowercased), so the check below
+# answers for them without it; everything else (Unicode, Punycode, quotes, reserved names, the
+# mailbox names RFC 2142 lowercases, lengths near a limit) goes to email_validator, which decides.
+_ATEXT = r"[A-Za-z0-9_!#$%&'*+\-/=?^`{|}~]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PLAIN_ADDRESS = re.compile(rf"({_ATEXT}(?:\.{_ATEXT})*)@((?:{_LABEL}\.)+{_LABEL})", re.ASCII)
+_RFC2142 = frozenset(
+    [
+        "info",
+        "marketing",
+        "sales",
+        "support",
+        "abuse",
+        "noc",
+        "security",
+        "postmaster",
+        "hostmaster",
+        "usenet",
+        "news",
+        "webmaster",
+        "www",
+        "uucp",
+        "ftp",
+    ]
+)
+_RESERVED_HOSTS = ("arpa", "invalid", "local", "localhost", "onion", "test")
+
+
+def plain_address(value: str) -> str | None:
+    """The normalized form of a common address (as email_validator gives it), or None when
+    email_validator must decide. Never says yes to an address email_validator refuses."""
+    m = _PLAIN_ADDRESS.fullmatch(value)
+    if m is None or len(value) > 254 or "--" in value or m.group(1).lower() in _RFC2142:
+        return None
+    host = m.group(2).lower()
+    if not "a" <= host[-1] <= "z" or host.rpartition(".")[2] in _RESERVED_HOSTS:
+        return None
+    return f"{m.group(1)}@{host}"
+
+
 def _email(value: str) -> str:
     """The normalized address (NFC; the domain lowercased, in Unicode: 'probe@bücher.example'
     also for 'probe@xn--bcher-kva.example'). A local part outside ASCII needs SMTPUTF8, which
     drafts do not use."""
+    plain = plain_address(value)
+    if plain is not None:
+        return plain
     from email_validator import EmailNotValidError, validate_email
 
     _no_crlf(value)
@@ -84,6 +129,7 @@ def _email(value: str) -> str:
     return found.normalized
 
 
+@functools.lru_cache(maxsize=1024)
 def _timezone(value: str) -> str:
     try:
         ZoneInfo(value)
@@ -94,11 +140,23 @@ def _timezone(value: str) -> str:
     return value
 
 
-def _country(value: str) -> str:
-    import holidays
+@functools.cache
+def country_codes() -> frozenset[str]:
+    """The country codes (and aliases) the holidays package knows: its registry, without
+    importing a module per country as ``holidays.list_supported_countries()`` does (0.1 s)."""
+    try:
+        from holidays.registry import EntityLoader
 
+        return frozenset(EntityLoader.get_country_codes(True))
+    except (ImportError, AttributeError, TypeError):  # pragma: no cover - another holidays
+        import holidays
+
+        return frozenset(holidays.list_supported_countries())
+
+
+def _country(value: str) -> str:
     code = value.upper()
-    if code not in holidays.list_supported_countries():
+    if code not in country_codes():
         raise PydanticCustomError(
             "country", "'{value}' is not a known country code", {"value": value}
         )
@@ -202,7 +260,9 @@ YearOptionalDate = Annotated[
 class Strict(BaseModel):
     """Base of every YAML-facing model: frozen, unknown keys forbidden."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True
+    )
 
 
 def http_url(value: Any) -> Any:

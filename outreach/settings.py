@@ -148,9 +148,7 @@ class Settings(Strict):
         description="IANA name; the drafts' Date header is 07:00 here",
         examples=["America/Chicago"],
     )
-    country: Country = Field(
-        "US", description="default country for holidays and business days"
-    )
+    country: Country = Field("US", description="default country for holidays and business days")
     contacts: Text = Field(
         "contacts.yaml", description="the contacts; paths are relative to this folder"
     )
@@ -160,22 +158,26 @@ class Settings(Strict):
         ".outreach/state.db", description="the ledger; the run lock and crash log live beside it"
     )
     drafts: Annotated[DraftsSettings, BeforeValidator(_backend_shorthand)] = Field(
-        DraftsSettings(), description="the draft store (`drafts: gmail` is short for the backend)"
+        default_factory=DraftsSettings,
+        description="the draft store (`drafts: gmail` is short for the backend)",
     )
     gmail: GmailSettings = Field(
-        GmailSettings(), description="only for drafts.backend: gmail (or run --backend gmail)"
+        default_factory=GmailSettings,
+        description="only for drafts.backend: gmail (or run --backend gmail)",
     )
-    limits: Limits = Field(Limits(), description="how much a night and a person get")
+    limits: Limits = Field(default_factory=Limits, description="how much a night and a person get")
     calendar: CalendarSettings = Field(
-        CalendarSettings(), description="the follow-up calendar (calls, cards, gifts, reviews)"
+        default_factory=CalendarSettings,
+        description="the follow-up calendar (calls, cards, gifts, reviews)",
     )
     interactions: Text = Field(
         "interactions.yaml",
         description="what `outreach log` appends to (read like the contacts)",
     )
     meetings: MeetingsSettings = Field(
-        MeetingsSettings(), description="meetings, for after_meeting triggers and keep-in-touch"
+        default_factory=MeetingsSettings,
+        description="meetings, for after_meeting triggers and keep-in-touch",
     )
     articles: ArticlesSettings = Field(
-        ArticlesSettings(), description="articles to share, for content triggers"
+        default_factory=ArticlesSettings, description="articles to share, for content triggers"
     )

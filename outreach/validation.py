@@ -225,14 +225,9 @@ def validate_items(
                 f"write '{key}:' followed by '- ' items",
             ),
         ]
-    by_item: dict[object, dict[Loc, int]] = {}
-    for loc, ln in source.lines.items():
-        if len(loc) >= 2 and loc[0] == key:
-            by_item.setdefault(loc[1], {})[loc[2:]] = ln
     good: list[tuple[int, M]] = []
-    for i, item in enumerate(items):
-        sub = Source(source.name, item, by_item.get(i, {}))
-        obj, errs = validate(model, sub)
+    for i in range(len(items)):
+        obj, errs = validate(model, source.within((key, i)))  # lines found only for a problem
         for p in errs:
             path = f"{key}[{i}]" + (
                 p.path if not p.path or p.path.startswith("[") else f".{p.path}"

@@ -14,13 +14,15 @@ from __future__ import annotations
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from outreach import yamlfast
 from outreach.errors import Problem
+from outreach.snapshot import Snapshot, digest
 from outreach.yamlbuild import EXPANSION_FLOOR as EXPANSION_FLOOR
 from outreach.yamlbuild import EXPANSION_PER_NODE as EXPANSION_PER_NODE
 from outreach.yamlbuild import MAX_DEPTH as MAX_DEPTH
@@ -43,22 +45,80 @@ _YAML_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 _MAY_READ = "check that it is a file you may read"
 
 
-@dataclass
 class Source:
-    """A loaded YAML document: its data and the line (1-based) of each location in it."""
+    """A loaded YAML document: its data and the line (1-based) of each location in it.
 
-    name: str
-    data: Any
-    lines: dict[Loc, int] = field(default_factory=dict)
+    ``lines`` may be given, or left to ``known``: the lines of the top two levels, kept when the
+    document was read the fast way, and what finds all of them (by reading the document again
+    with :mod:`outreach.yamlbuild`), called the first time a deeper line is asked for: to report
+    a problem."""
+
+    def __init__(
+        self,
+        name: str,
+        data: Any,
+        lines: dict[Loc, int] | None = None,
+        *,
+        known: tuple[dict[Loc, int], Callable[[], dict[Loc, int]]] | None = None,
+    ) -> None:
+        self.name, self.data = name, data
+        self._lines = lines if lines is not None or known is not None else {}
+        self._known = known
+
+    @property
+    def lines(self) -> dict[Loc, int]:
+        """Every location's line (found now if it was not yet)."""
+        if self._lines is None:
+            assert self._known is not None
+            self._lines = self._known[1]()
+            self._known = None
+        return self._lines
+
+    def _lookup(self, loc: Loc) -> int | None:
+        if self._lines is None and self._known is not None and len(loc) <= yamlfast.SHALLOW:
+            return self._known[0].get(loc)
+        return self.lines.get(loc)
 
     def line_of(self, loc: Loc) -> int | None:
         """The line of ``loc`` or of its nearest ancestor that has one."""
+        return self._nearest(loc, 0)
+
+    def _nearest(self, loc: Loc, floor: int) -> int | None:
         while True:
-            if loc in self.lines:
-                return self.lines[loc]
-            if not loc:
+            line = self._lookup(loc)
+            if line is not None:
+                return line
+            if len(loc) <= floor:
                 return None
             loc = loc[:-1]
+
+    def lines_only(self) -> Source:
+        """The same lines without the data (kept by a book once its contacts are validated: the
+        lines of a problem found later, without the memory of every value as read)."""
+        return Source(self.name, None, self._lines, known=self._known)
+
+    def within(self, prefix: Loc) -> Source:
+        """The value at ``prefix`` as a source of its own (its locations start there)."""
+        return _Within(self, prefix)
+
+
+class _Within(Source):
+    """Part of a source: its lines are the parent's, found when asked for."""
+
+    def __init__(self, parent: Source, prefix: Loc) -> None:
+        data = parent.data
+        for part in prefix:
+            data = data[part]
+        super().__init__(parent.name, data, {})
+        self._parent, self._prefix = parent, prefix
+
+    @property
+    def lines(self) -> dict[Loc, int]:
+        n, prefix = len(self._prefix), self._prefix
+        return {loc[n:]: ln for loc, ln in self._parent.lines.items() if loc[:n] == prefix}
+
+    def line_of(self, loc: Loc) -> int | None:
+        return self._parent._nearest((*self._prefix, *loc), len(self._prefix))
 
 
 def _editor_lines(text: str) -> list[int] | None:
@@ -116,14 +176,25 @@ def _read(path: Path, display: str, required: bool) -> tuple[bytes | None, list[
 
 
 def load(
-    path: Path, name: str | None = None, *, required: bool = True
+    path: Path, name: str | None = None, *, required: bool = True, snapshot: Snapshot | None = None
 ) -> tuple[Source, list[Problem]]:
     """Load one YAML file; returns the source and the problems found (empty on success). A file
-    that is missing (and not ``required``) gives no data and no problem."""
+    that is missing (and not ``required``) gives no data and no problem. With a ``snapshot``, a
+    file whose bytes it knows is not parsed again, and one read the fast way is put in it."""
     display = name or path.name
     raw, problems = _read(path, display, required)
     if raw is None:
         return Source(display, None), problems
+    sha = digest(raw) if snapshot is not None else ""
+    kept = snapshot.get(display, sha) if snapshot is not None else None
+    if kept is not None:
+        data, shallow = kept
+
+        def every_line() -> dict[Loc, int]:
+            text = raw.decode("utf-8-sig")
+            return _build(text, display, _editor_lines(text))[0].lines
+
+        return Source(display, data, known=(shallow, every_line)), []
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -132,7 +203,10 @@ def load(
         return Source(display, None), [
             Problem(display, line, "", message, "save the file as UTF-8 in your editor")
         ]
-    return loads(text, display)
+    source, problems = loads(text, display)
+    if snapshot is not None and source._known is not None:  # read the fast way
+        snapshot.put(display, sha, source.data, source._known[0])
+    return source, problems
 
 
 def _unreadable(name: str, line_map: list[int] | None, exc: Exception) -> Problem:
@@ -169,7 +243,7 @@ def loads(text: str, name: str) -> tuple[Source, list[Problem]]:
     """Parse YAML text into a :class:`Source`. A document that cannot be read at all (a syntax
     error, a character YAML refuses, an alias loop or bomb, nesting too deep) gives no data and
     one problem."""
-    if not text.strip():
+    if not text or text.isspace():
         return Source(name, None), [
             Problem(name, 1, "", "the file is empty", "see the README for an example")
         ]
@@ -177,6 +251,19 @@ def loads(text: str, name: str) -> tuple[Source, list[Problem]]:
     if bad is not None:
         return Source(name, None), [bad]
     line_map = _editor_lines(text)
+    fast = yamlfast.build(_Loader(text), line_map)
+    if fast is not None:
+        data, shallow = fast
+
+        def every_line() -> dict[Loc, int]:
+            return _build(text, name, line_map)[0].lines
+
+        return Source(name, data, known=(shallow, every_line)), []
+    return _build(text, name, line_map)
+
+
+def _build(text: str, name: str, line_map: list[int] | None) -> tuple[Source, list[Problem]]:
+    """The document built with :class:`outreach.yamlbuild.Builder`: every line, every problem."""
     loader = _Loader(text)
     try:
         events: list[Any] = []
