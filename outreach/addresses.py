@@ -24,6 +24,8 @@ from email.header import Header
 from email.utils import getaddresses
 
 SLOT_START, SLOT_END = "\ufdd2", "\ufdd3"  # noncharacters: never in real text
+# a placeholder: a render's number (Slots keeps only its own), the value's index
+_SLOT = re.compile(f"{SLOT_START}(\\d{{12}})_(\\d+){SLOT_END}")
 _NOT_IN_ADDRESS = re.compile(r'[,;<>"()\[\]\\\s]')
 # what no header may carry: line breaks of any kind, control characters, lone surrogates
 _BAD = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
@@ -64,22 +66,30 @@ class Slots:
     def __init__(self) -> None:
         self.values: list[str] = []
         self._nonce = f"{secrets.randbelow(10**12):012d}"
-        self._slot = re.compile(f"{SLOT_START}{self._nonce}_(\\d+){SLOT_END}")
+
+    def _ours(self, text: str) -> list[re.Match[str]]:
+        """This render's placeholders in ``text`` (one with another number is text)."""
+        return [m for m in _SLOT.finditer(text) if m.group(1) == self._nonce]
 
     def mark(self, text: str) -> str:
         """The placeholder for one ``{{ value }}`` (the output of a macro or a ``{% set %}``
         block holds placeholders already: its own text is the template's)."""
-        if self._slot.search(text):
+        if SLOT_START in text and self._ours(text):
             return text
         self.values.append(text)
         return f"{SLOT_START}{self._nonce}_{len(self.values) - 1}{SLOT_END}"
 
     def fill(self, skeleton: str) -> str:
         """The skeleton with the values put back."""
-        return self._slot.sub(lambda m: self.values[int(m.group(1))], skeleton)
+        if SLOT_START not in skeleton:
+            return skeleton
+        return _SLOT.sub(
+            lambda m: self.values[int(m.group(2))] if m.group(1) == self._nonce else m.group(0),
+            skeleton,
+        )
 
     def count(self, skeleton: str) -> int:
-        return len(self._slot.findall(skeleton))
+        return len(self._ours(skeleton)) if SLOT_START in skeleton else 0
 
 
 def parse(skeleton: str, slots: Slots, key: str) -> tuple[Pair, ...]:

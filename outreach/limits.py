@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import threading
 import time
@@ -149,8 +150,7 @@ def _memory_cap() -> Iterator[None]:
         import resource
 
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        with open("/proc/self/statm", encoding="ascii") as fh:
-            used = int(fh.read().split()[0]) * resource.getpagesize()
+        used = _pages() * resource.getpagesize()
         cap = used + MEMORY_BYTES
         if hard != resource.RLIM_INFINITY:
             cap = min(cap, hard)
@@ -166,6 +166,19 @@ def _memory_cap() -> Iterator[None]:
     finally:
         if not stricter:
             resource.setrlimit(resource.RLIMIT_AS, restore)
+
+
+_statm: tuple[int, int] | None = None  # (pid, fd): /proc/self/statm, opened once per process
+
+
+def _pages() -> int:
+    """The process's address space in pages (/proc/self/statm, read again at each call from
+    a file kept open: opening it for every render cost more than the render's bounds)."""
+    global _statm
+    pid = os.getpid()
+    if _statm is None or _statm[0] != pid:  # (a child process reads its own)
+        _statm = (pid, os.open("/proc/self/statm", os.O_RDONLY))
+    return int(os.pread(_statm[1], 128, 0).split()[0])
 
 
 def template_line(tb: TracebackType | None, filename: str | None) -> int | None:

@@ -41,7 +41,52 @@ def _markdown() -> Any:
     from markdown_it import MarkdownIt
 
     # Raw HTML in a template or in contact data is shown as text, never passed through.
-    return MarkdownIt("commonmark", {"html": False, "breaks": True, "typographer": False})
+    md = MarkdownIt("commonmark", {"html": False, "breaks": True, "typographer": False})
+    md.core.ruler.at("inline", _inline)
+    return md
+
+
+# The inline parse of a paragraph's (a heading's, a list item's) text, by that text: a pure
+# function of it, unless the document defines link references (then it is parsed each time).
+# Most of a template's paragraphs hold no value and come out the same for every contact.
+_INLINE: dict[str, list[Any]] = {}
+_INLINE_MOST = 4096
+
+
+def _inline(state: Any) -> None:
+    """markdown-it's core rule "inline", with the parse of each text kept (copies are handed
+    out: the rules after it join text tokens in place)."""
+    md, env = state.md, state.env
+    for token in state.tokens:
+        if token.type != "inline":
+            continue
+        if token.children is None:
+            token.children = []
+        if env.get("references"):
+            md.inline.parse(token.content, md, env, token.children)
+            continue
+        kept = _INLINE.get(token.content)
+        if kept is not None:
+            token.children.extend(_copy(t) for t in kept)
+            continue
+        parsed = md.inline.parse(token.content, md, env, [])
+        if len(_INLINE) >= _INLINE_MOST:
+            _INLINE.clear()
+        _INLINE[token.content] = [_copy(t) for t in parsed]
+        token.children.extend(parsed)
+
+
+def _copy(token: Any) -> Any:
+    """A token and its children, none of them shared with ``token``."""
+    from dataclasses import replace
+
+    return replace(
+        token,
+        attrs=dict(token.attrs),
+        meta=dict(token.meta),
+        map=None if token.map is None else list(token.map),
+        children=None if token.children is None else [_copy(t) for t in token.children],
+    )
 
 
 def markdown_to_html(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from outreach import addresses, render
+from outreach import addresses, mime, render
 from outreach.addresses import Pair
 from outreach.book import Book
 from outreach.errors import RenderError
@@ -208,6 +209,25 @@ def _subject(subject: str, tfile: str) -> str:
     return _Written(header.encode(linesep="\r\n"))
 
 
+def _stored_subject(value: str) -> Any:
+    """The Subject as the policy would store it, without parsing it where the folded line is
+    known: a plain ASCII subject folded between its words (its parse gives the same text back),
+    or a value we encoded ourselves. Anything else is parsed as before."""
+    if isinstance(value, _Written):
+        return value
+    folded = _fold_words("Subject", value, _SMTP.max_line_length or 998, "\r\n")
+    if folded is not None:
+        return _Written(folded[len("Subject: ") : -2])
+    return _SMTP.header_store_parse("Subject", value)[1]
+
+
+@functools.cache
+def _date(day: dt.date, timezone: str) -> str:
+    """The Date header's value: 07:00 on ``day`` in ``timezone``, as RFC 5322 writes it."""
+    when = dt.datetime.combine(day, dt.time(DRAFT_HOUR), ZoneInfo(timezone))
+    return format_datetime(when)
+
+
 def compose(
     book: Book, env: jinja2.Environment, touch: Touch, today: dt.date, thread: Thread | None = None
 ) -> Draft:
@@ -225,30 +245,32 @@ def compose(
     rendered = render.render(env, template, context_for(book, touch, today))
     s = book.settings.sender
     mid = message_id(touch.key, s.email)
-    msg = EmailMessage(policy=_SMTP)
-    msg["From"] = _address_header("From", [(s.name, s.email)], rendered.file)
-    msg["To"] = _address_header("To", [(contact.name.full, to_addr)], rendered.file)
+    headers: list[tuple[str, Any]] = [
+        ("From", _address_header("From", [(s.name, s.email)], rendered.file)),
+        ("To", _address_header("To", [(contact.name.full, to_addr)], rendered.file)),
+    ]
     for header, pairs in (
         ("Cc", rendered.cc),
         ("Bcc", rendered.bcc),
         ("Reply-To", rendered.reply_to),
     ):
         if pairs:
-            msg[header] = _address_header(header, pairs, rendered.file)
+            headers.append((header, _address_header(header, pairs, rendered.file)))
     subject = thread.subject if thread is not None else rendered.subject
-    msg["Subject"] = _subject(subject, rendered.file)
+    headers.append(("Subject", _stored_subject(_subject(subject, rendered.file))))
     if thread is not None and thread.references:
-        msg["In-Reply-To"] = _ids("In-Reply-To", thread.references[-1:])
-        msg["References"] = _ids("References", thread.references)
-    when = dt.datetime.combine(today, dt.time(DRAFT_HOUR), ZoneInfo(book.settings.timezone))
-    msg["Date"] = format_datetime(when)
-    msg["Message-ID"] = _ids("Message-ID", [mid])
-    msg.set_content(rendered.text, subtype="plain", charset="utf-8")
-    msg.add_alternative(rendered.html, subtype="html", charset="utf-8")
+        headers.append(("In-Reply-To", _ids("In-Reply-To", thread.references[-1:])))
+        headers.append(("References", _ids("References", thread.references)))
+    headers.append(("Date", _Written(_date(today, book.settings.timezone))))
+    headers.append(("Message-ID", _ids("Message-ID", [mid])))
     # A fixed boundary keeps the bytes of a draft the same on every run.
-    msg.set_boundary(f"=_outreach_{mid[1:17]}")
-    for part in msg.iter_parts():
-        del part["MIME-Version"]
+    msg = mime.build(
+        _SMTP,
+        headers,
+        f"=_outreach_{mid[1:17]}",
+        [("plain", rendered.text), ("html", rendered.html)],
+        _Written,
+    )
     return Draft(
         touch.key, mid, msg, to_addr, subject, thread.thread_id if thread is not None else None
     )
