@@ -33,6 +33,8 @@ class Book:
     articles: tuple[Any, ...] = ()  # sources.articles.Article
     # one address under two contact ids: a problem for `check`, a warning for `run`
     shared_addresses: tuple[Problem, ...] = ()
+    # what the YAML files read to (config's Snapshot): a run writes it once its night went well
+    snapshot: Any = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_contacts", {c.id: c for c in self.contacts})

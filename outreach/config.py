@@ -8,6 +8,7 @@ the mapping of pydantic's errors onto lines is ``outreach.validation`` (re-expor
 from __future__ import annotations
 
 import difflib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +55,9 @@ def load_book(root: Path, *, keep_snapshot: bool = False) -> Book:
     """Load and validate every file. Raises :class:`InvalidInput` with all problems found.
 
     The YAML files whose bytes the snapshot beside the ledger knows are not parsed again (their
-    values are validated all the same); ``keep_snapshot`` (a run) writes it when a file changed
-    and the book has no problem."""
+    values are validated all the same); ``keep_snapshot`` writes it now when a file changed and
+    the book has no problem. The book carries it (``book.snapshot.save()``): a run writes it
+    only once its night went well, so a night refused (a foreign ledger) leaves the folder alone."""
     settings, settings_src, problems = load_settings(root)
     if settings is None:
         raise InvalidInput(problems)
@@ -129,7 +131,7 @@ def load_book(root: Path, *, keep_snapshot: bool = False) -> Book:
     if keep_snapshot:
         snap.save()  # best effort: a snapshot that cannot be written costs the next night time
     sources[settings.contacts] = contacts_src.lines_only()  # the values are in book.contacts
-    return book
+    return replace(book, snapshot=snap)  # a run saves it once its night went well
 
 
 def shared_addresses(src: Source, contacts: list[tuple[int, Contact]]) -> tuple[Problem, ...]:

@@ -16,6 +16,7 @@ atomically (a temporary file, fsync, rename), never followed through a link, mod
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -143,7 +144,8 @@ class Snapshot:
                 os.fsync(fh.fileno())
             os.replace(tmp, self.path)
         except OSError:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # the folder may be a file, or gone
+                tmp.unlink(missing_ok=True)
             return False
         self.changed = False
         return True

@@ -191,3 +191,17 @@ def test_a_snapshot_that_is_a_link_or_a_pipe_is_not_read(tmp_path: Path) -> None
     os.mkfifo(_snapshot(root))
     assert Snapshot.open(_snapshot(root)).files == {}
     assert [c.id for c in load_book(root).contacts] == ["jane-doe", "bob-roe"]
+
+
+def test_a_night_that_went_well_writes_the_snapshot_and_a_look_does_not(tmp_path: Path) -> None:
+    """`outreach run` keeps the snapshot once its night went well; `plan` never writes it."""
+    import subprocess
+    import sys
+
+    root = _folder(tmp_path)
+    outreach = [sys.executable, "-m", "outreach", "-C", str(root)]
+    plan = subprocess.run([*outreach, "plan", "--date", "2026-11-20"], capture_output=True)
+    assert plan.returncode == 0 and not _snapshot(root).exists()
+    run = subprocess.run([*outreach, "run", "--date", "2026-11-20"], capture_output=True)
+    assert run.returncode == 0, run.stderr
+    assert {"contacts.yaml", "campaigns.yaml"} <= set(Snapshot.open(_snapshot(root)).files)

@@ -46,7 +46,12 @@ def meeting_window(book: Book, today: dt.date, days: int = 0) -> tuple[dt.date, 
 
 
 def load_with_sources(
-    root: Path, today: dt.date, warn: Warn = ignore, *, strict: bool = False, days: int = 0
+    root: Path,
+    today: dt.date,
+    warn: Warn = ignore,
+    *,
+    strict: bool = False,
+    days: int = 0,
 ) -> Book:
     """The book plus what the outside sources say: meetings from calendar feeds and articles from
     the library and RSS/Atom feeds. A source that is down is a warning (its cached copy is used);

@@ -79,6 +79,8 @@ def run(
             report.calendar = write_calendar(
                 book, ledger, today=today, now=now or dt.datetime.combine(today, dt.time(), dt.UTC)
             )
+            if book.snapshot is not None:  # the night went well: the next one may skip parsing
+                book.snapshot.save()
             return report
         finally:
             ledger.close()
