@@ -128,8 +128,9 @@ class History:
     def _made_by_campaign(self) -> dict[str, list[tuple[dt.date, int, TouchKey]]]:
         """Per campaign: (night, position in ``made_on``, key), by night."""
         out: dict[str, list[tuple[dt.date, int, TouchKey]]] = {}
+        keys = self._keys
         for n, (text, day) in enumerate((self.made_on or {}).items()):
-            key = TouchKey.read(text)
+            key = keys[text]
             if key is not None:
                 out.setdefault(key.campaign, []).append((day, n, key))
         for made in out.values():
@@ -170,10 +171,16 @@ class History:
         return self._done_by_pair.get((campaign_id, contact_id), frozenset())
 
     @cached_property
+    def _keys(self) -> dict[str, TouchKey | None]:
+        """Every recorded key, read once (None: not a touch key) for the indexes below."""
+        return {text: TouchKey.read(text) for text in (*self.done, *(self.made_on or {}))}
+
+    @cached_property
     def _done_by_pair(self) -> dict[tuple[str, str], frozenset[str]]:
         pairs: dict[tuple[str, str], set[str]] = {}
+        keys = self._keys
         for text in self.done:
-            key = TouchKey.read(text)
+            key = keys[text]
             if key is not None:
                 pairs.setdefault((key.campaign, key.contact), set()).add(key.tail)
         return {pair: frozenset(tails) for pair, tails in pairs.items()}
@@ -181,8 +188,9 @@ class History:
     @cached_property
     def _made_by_pair(self) -> dict[tuple[str, str], tuple[tuple[TouchKey, dt.date], ...]]:
         pairs: dict[tuple[str, str], list[tuple[TouchKey, dt.date]]] = {}
+        keys = self._keys
         for text, day in (self.made_on or {}).items():
-            key = TouchKey.read(text)
+            key = keys[text]
             if key is not None:
                 pairs.setdefault((key.campaign, key.contact), []).append((key, day))
         return {pair: tuple(made) for pair, made in pairs.items()}
