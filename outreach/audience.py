@@ -22,14 +22,13 @@ def in_audience(contact: Contact, campaign: Campaign, country: str | None = None
     a = campaign.audience
     if a.countries and (contact.country or country) not in a.countries:
         return False
-    tags = set(contact.tags)
-    if a.tags and not tags.intersection(a.tags):
+    if a.tags and not any(t in a.tags for t in contact.tags):
         return False
     if a.tiers and contact.tier not in a.tiers:
         return False
     if a.stages and contact.stage not in a.stages:
         return False
-    if tags.intersection(a.exclude_tags):
+    if a.exclude_tags and any(t in a.exclude_tags for t in contact.tags):
         return False
     if a.handwritten is not None and contact.preferences.handwritten != a.handwritten:
         return False
@@ -42,7 +41,7 @@ def draft_blocker(contact: Contact, campaign: Campaign) -> str | None:
         return "marked do-not-contact"
     if not contact.preferences.email_ok:
         return "prefers no email (preferences.email_ok: false)"
-    if contact.address(campaign.to) is None:
+    if not (contact.email.work or contact.email.personal):  # contact.address(...) is None
         return "has no email address"
     return None
 
@@ -52,9 +51,31 @@ def addresses(contact: Contact) -> frozenset[str]:
 
 
 def meetings_with(book: Book, contact: Contact) -> list[Any]:
-    """The meetings (from the meeting feeds) this contact attended, by any of their addresses."""
-    mine = addresses(contact)
-    return [m for m in book.meetings if mine & set(m.attendees)]
+    """The meetings (from the meeting feeds) this contact attended, by any of their addresses,
+    in the feeds' order (looked up by address: the cost does not grow with the feeds)."""
+    if not book.meetings:
+        return []
+    index = _attendance(book.meetings)
+    email = contact.email
+    found = {n for a in (email.work, email.personal) if a for n in index.get(a.lower(), ())}
+    return [book.meetings[n] for n in sorted(found)]
+
+
+_INDEX: list[tuple[tuple[Any, ...], dict[str, tuple[int, ...]]]] = []  # the last feeds, indexed
+
+
+def _attendance(meetings: tuple[Any, ...]) -> dict[str, tuple[int, ...]]:
+    """Attendee address -> the positions of their meetings in ``meetings``; the last index made
+    is kept (held with its tuple, so the identity check cannot see a new tuple as the old)."""
+    if _INDEX and _INDEX[0][0] is meetings:
+        return _INDEX[0][1]
+    index: dict[str, list[int]] = {}
+    for n, m in enumerate(meetings):
+        for a in dict.fromkeys(m.attendees):
+            index.setdefault(a, []).append(n)
+    made = {a: tuple(ns) for a, ns in index.items()}
+    _INDEX[:] = [(meetings, made)]
+    return made
 
 
 def with_interactions(book: Book, history: History) -> Book:

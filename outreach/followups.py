@@ -47,12 +47,18 @@ def _occasions_around(
     the touches of the nights from two months before ``start`` to a month after ``end``."""
     if isinstance(camp.trigger, IntervalTrigger):
         found = {t.key: t for t in occasions_for(book, contact, camp, today, history)}
-        for key, _ in history.made_for(camp.id, contact.id):
+        # a note made, and due, longer ago than any follow-up reaches has no event in the
+        # window: the cost stays that of the window, not of the years of notes before it
+        reach = max(0, max((fu.offset_days for fu in camp.followups), default=0))
+        oldest = start - dt.timedelta(days=3 * reach + 30)  # business days: 3x is ample
+        for key, made in history.made_for(camp.id, contact.id):
             if key.step != 1 or str(key) in found:
                 continue
             try:
                 day = dt.date.fromisoformat(key.occasion)
             except ValueError:
+                continue
+            if made < oldest and day < oldest:
                 continue
             occasion = Occasion("interval", day, camp.title, day.isoformat())
             found[str(key)] = make_touch(camp, contact, occasion, day, day, "keep in touch")

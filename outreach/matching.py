@@ -6,6 +6,7 @@ match nobody; ``outreach.sources.articles`` (which reads articles) re-exports :f
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection
 from typing import Protocol
@@ -24,8 +25,12 @@ def interests_of(contact: Contact) -> set[str]:
     return {x.lower() for x in (*p.interests, *p.hobbies, *contact.tags)}
 
 
+_WORD = re.compile(r"\w+")
+
+
+@functools.lru_cache(maxsize=16384)
 def _words(text: str) -> tuple[str, ...]:
-    return tuple(re.findall(r"\w+", text.casefold()))
+    return tuple(_WORD.findall(text.casefold()))
 
 
 def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
@@ -37,8 +42,15 @@ def matches(article: _Tagged, interests: Collection[str]) -> bool:
     """True when a tag of the article is one of ``interests`` (case-insensitive), or a whole-word
     run inside one: tag ``trucks`` or ``electric trucks`` matches interest ``Electric trucks``,
     tag ``art`` does not match ``martial arts``."""
+    return _matches(tuple(article.tags), frozenset(interests))
+
+
+@functools.lru_cache(maxsize=16384)
+def _matches(tags: tuple[str, ...], interests: frozenset[str]) -> bool:
+    """``matches`` for one article's tags and one set of interests (a pure lookup, cached: many
+    people share their interests)."""
     wanted = [w for w in (_words(i) for i in interests) if w]
-    for tag in article.tags:
+    for tag in tags:
         words = _words(tag)
         if words and any(_contains(w, words) for w in wanted):
             return True

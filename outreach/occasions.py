@@ -8,6 +8,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 ONE_DAY = dt.timedelta(days=1)
+Direction = Literal["none", "previous", "next"]  # which way a day moves to a business day
 
 
 NAME_LANGUAGE = "en_US"  # holiday names are matched in English and in the country's own language
@@ -109,7 +110,7 @@ def is_business_day(day: dt.date, country: str | None) -> bool:
 
 
 def shift_business(
-    day: dt.date, country: str | None, direction: Literal["none", "previous", "next"]
+    day: dt.date, country: str | None, direction: Direction
 ) -> dt.date:
     if direction == "none":
         return day

@@ -33,7 +33,7 @@ from outreach.followups import Scheduled as Scheduled
 from outreach.followups import followups as followups
 from outreach.matching import interests_of as interests_of
 from outreach.matching import matches
-from outreach.model import Campaign
+from outreach.model import Campaign, Contact
 from outreach.touch import Deferred as Deferred
 from outreach.touch import History as History
 from outreach.touch import Occasion as Occasion
@@ -42,8 +42,8 @@ from outreach.touchkey import TouchKey
 from outreach.triggers import DEFAULT_SCHEDULE_CATCH_UP as DEFAULT_SCHEDULE_CATCH_UP
 from outreach.triggers import DEFAULT_THANKS_CATCH_UP as DEFAULT_THANKS_CATCH_UP
 from outreach.triggers import FAR as FAR
+from outreach.triggers import SHIFT_MAX, country_of, due_touches, shifted
 from outreach.triggers import child_slugs as child_slugs
-from outreach.triggers import country_of, shifted
 from outreach.triggers import fmt_day as fmt_day
 from outreach.triggers import occasions_between as occasions_between
 from outreach.triggers import occasions_for as occasions_for
@@ -78,17 +78,51 @@ class Plan:
     missed: tuple[Touch, ...] = ()  # whose last day passed on nights without a run
 
 
+# --------------------------------------------------------------------------- the audiences
+
+
+class Audiences:
+    """Each campaign's audience in the book's order, with what keeps each person from a draft
+    (``draft_blocker``): worked out once per contact and campaign, then read by every part of a
+    night's plan."""
+
+    def __init__(self, book: Book) -> None:
+        self.book = book
+        self._found: dict[str, list[tuple[Contact, str | None]]] = {}
+
+    def of(self, camp: Campaign) -> list[tuple[Contact, str | None]]:
+        """(contact, blocker or None) for every contact in the campaign's audience."""
+        found = self._found.get(camp.id)
+        if found is None:
+            country = self.book.settings.country
+            found = [
+                (c, draft_blocker(c, camp))
+                for c in self.book.contacts
+                if in_audience(c, camp, country)
+            ]
+            self._found[camp.id] = found
+        return found
+
+    def reachable(self, camp: Campaign) -> list[Contact]:
+        """The contacts of the campaign's audience who can get a draft."""
+        return [c for c, blocker in self.of(camp) if blocker is None]
+
+
 # --------------------------------------------------------------------------- sequences
 
 
-def _step_touches(book: Book, camp: Campaign, history: History, today: dt.date) -> list[Touch]:
+def _step_touches(
+    book: Book, camp: Campaign, history: History, today: dt.date, audiences: Audiences
+) -> list[Touch]:
     """The next note of every running sequence of this campaign: due ``after`` days past the
-    previous one; none once the contact replied (where the mailbox can tell)."""
+    previous one; none once the contact replied (where the mailbox can tell). Only notes made
+    recently enough for the next one's window to hold ``today`` are looked at."""
     out: list[Touch] = []
-    for text, day in (history.made_on or {}).items():
-        key = TouchKey.read(text)
-        if key is None or key.campaign != camp.id:
-            continue
+    catch_up = camp.catch_up_days if camp.catch_up_days is not None else STEP_CATCH_UP
+    longest = max(step.after for step in camp.steps)
+    since = today - dt.timedelta(days=longest + catch_up + SHIFT_MAX)
+    blocked = {c.id: b for c, b in audiences.of(camp)}
+    for key, day in history.made_since(camp.id, since):
         number = key.step
         if str(key.first) in history.stopped or number > len(camp.steps):
             continue
@@ -96,18 +130,13 @@ def _step_touches(book: Book, camp: Campaign, history: History, today: dt.date) 
         nxt = key.at_step(number + 1)
         if str(nxt) in history.done:
             continue
-        try:
-            contact = book.contact(key.contact)
-        except KeyError:
-            continue
-        if not in_audience(contact, camp, book.settings.country) or draft_blocker(contact, camp):
-            continue
+        if key.contact not in blocked or blocked[key.contact] is not None:
+            continue  # no longer in the book, or out of the audience, or cannot get a draft
+        contact = book.contact(key.contact)
         after = day + dt.timedelta(days=step.after)
         due = shifted(after, country_of(book, contact), camp, None)
         moved = f", moved to {fmt_day(due)}, a business day" if due != after else ""
-        last = due + dt.timedelta(
-            days=camp.catch_up_days if camp.catch_up_days is not None else STEP_CATCH_UP
-        )
+        last = due + dt.timedelta(days=catch_up)
         if not due <= today <= last:
             continue
         occasion = Occasion("step", due, f"{camp.title}, note {number + 1}", nxt.tail)
@@ -131,21 +160,21 @@ def _step_touches(book: Book, camp: Campaign, history: History, today: dt.date) 
 # --------------------------------------------------------------------------- the plan
 
 
-def candidates(book: Book, history: History, today: dt.date) -> tuple[list[Touch], list[Skip]]:
+def candidates(
+    book: Book, history: History, today: dt.date, audiences: Audiences | None = None
+) -> tuple[list[Touch], list[Skip]]:
     """Touches whose window holds ``today`` and that were never made, before any limit."""
+    audiences = audiences or Audiences(book)
     out: list[Touch] = []
     skipped: list[Skip] = []
     for camp in book.campaigns:
         if not camp.enabled or camp.template is None:
             continue  # a calendar-only campaign makes no drafts
-        for contact in book.contacts:
-            if not in_audience(contact, camp, book.settings.country):
-                continue
-            blocker = draft_blocker(contact, camp)
+        for contact, blocker in audiences.of(camp):
             due_now = [
                 t
-                for t in occasions_for(book, contact, camp, today, history)
-                if t.due <= today <= t.last_day and not history.is_done(t)
+                for t in due_touches(book, contact, camp, today, history)
+                if not history.is_done(t)
             ]
             if not due_now:
                 continue
@@ -154,16 +183,13 @@ def candidates(book: Book, history: History, today: dt.date) -> tuple[list[Touch
                 continue
             out.extend(due_now)
         if camp.steps:
-            out.extend(_step_touches(book, camp, history, today))
+            out.extend(_step_touches(book, camp, history, today, audiences))
         if camp.trigger.kind == "content":
             out_ids = {t.contact_id for t in out if t.campaign_id == camp.id}
             recent = today - dt.timedelta(days=camp.trigger.every_days)
-            for contact in book.contacts:
-                if (
-                    contact.id not in out_ids
-                    and in_audience(contact, camp, book.settings.country)
-                    and not draft_blocker(contact, camp)
-                    and not any(d > recent for _, d in history.made_for(camp.id, contact.id))
+            for contact in audiences.reachable(camp):
+                if contact.id not in out_ids and not any(
+                    d > recent for _, d in history.made_for(camp.id, contact.id)
                 ):
                     skipped.append(
                         Skip(contact.id, camp.id, "no unshared article matches their interests")
@@ -231,15 +257,12 @@ def rank(t: Touch) -> tuple[int, dt.date, dt.date, str]:
 
 def plan(book: Book, history: History, *, today: dt.date) -> Plan:
     """What to make on ``today``: due touches after per-contact limits, cool-downs and the cap."""
-    cands, skipped = candidates(book, history, today)
+    audiences = Audiences(book)
+    cands, skipped = candidates(book, history, today, audiences)
     cands.sort(key=rank)
     limits = book.settings.limits
-    made_today: dict[str, int] = {}
-    total_today = 0
-    for contact_id, days in (history.touched or {}).items():
-        n = sum(1 for d in days if d == today)
-        made_today[contact_id] = n
-        total_today += n
+    made_today = dict(history.touched_on(today))
+    total_today = sum(made_today.values())
     chosen: list[Touch] = []
     deferred: list[Deferred] = []
     for t in cands:
@@ -274,28 +297,27 @@ def plan(book: Book, history: History, *, today: dt.date) -> Plan:
         tuple(chosen),
         tuple(deferred),
         tuple(skipped),
-        _article_notes(book),
-        missed(book, history, today),
+        _article_notes(book, audiences),
+        missed(book, history, today, audiences),
     )
 
 
-def missed(book: Book, history: History, today: dt.date) -> tuple[Touch, ...]:
+def missed(
+    book: Book, history: History, today: dt.date, audiences: Audiences | None = None
+) -> tuple[Touch, ...]:
     """Touches whose last day fell on nights without a run (cron did not run, the machine was
     off), never made and now past: a thank-you whose two days of catch-up are over, a birthday.
     Nothing when the last run was last night, or when there was no run before."""
     last = history.last_run_before(today)
     if last is None or (today - last).days <= 1:
         return ()
+    audiences = audiences or Audiences(book)
     first_gap, last_gap = last + dt.timedelta(days=1), today - dt.timedelta(days=1)
     found: dict[str, Touch] = {}
     for camp in book.campaigns:
         if not camp.enabled or camp.template is None or camp.trigger.kind in OPEN_ENDED:
             continue
-        for contact in book.contacts:
-            if not in_audience(contact, camp, book.settings.country) or draft_blocker(
-                contact, camp
-            ):
-                continue
+        for contact in audiences.reachable(camp):
             for probe in (first_gap, today):
                 for t in occasions_for(book, contact, camp, probe, history):
                     if first_gap <= t.last_day <= last_gap and not history.is_done(t):
@@ -303,19 +325,14 @@ def missed(book: Book, history: History, today: dt.date) -> tuple[Touch, ...]:
     return tuple(sorted(found.values(), key=lambda t: (t.last_day, t.key)))
 
 
-def _article_notes(book: Book) -> tuple[str, ...]:
+def _article_notes(book: Book, audiences: Audiences) -> tuple[str, ...]:
     """Articles that no contact of any content campaign could get: nobody shares those tags."""
     campaigns = [c for c in book.campaigns if c.enabled and c.trigger.kind == "content"]
     if not campaigns or not book.articles:
         return ()
-    people = [
-        interests_of(c)
-        for c in book.contacts
-        if any(
-            in_audience(c, camp, book.settings.country) and not draft_blocker(c, camp)
-            for camp in campaigns
-        )
-    ]
+    reachable = {c.id for camp in campaigns for c in audiences.reachable(camp)}
+    # each set of interests once: many people share theirs
+    people = {frozenset(interests_of(c)) for c in book.contacts if c.id in reachable}
     return tuple(
         f"article '{a.title}' ({', '.join(a.tags) or 'no tags'}) matches nobody"
         for a in book.articles

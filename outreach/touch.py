@@ -9,7 +9,9 @@ counts as made when either is recorded.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -93,8 +95,47 @@ class History:
     run_days: tuple[dt.date, ...] = ()  # the nights a run was made, oldest first
 
     def last_run_before(self, day: dt.date) -> dt.date | None:
-        earlier = [d for d in self.run_days if d < day]
-        return max(earlier) if earlier else None
+        days = self._run_days_sorted
+        n = bisect.bisect_left(days, day)
+        return days[n - 1] if n else None
+
+    def touched_on(self, day: dt.date) -> dict[str, int]:
+        """Per contact, how many touches were made on ``day`` (contacts with none left out)."""
+        return self._touched_by_day.get(day, {})
+
+    def made_since(self, campaign_id: str, day: dt.date) -> list[tuple[TouchKey, dt.date]]:
+        """This campaign's drafted keys made on ``day`` or later, with the night each was made,
+        in the order of ``made_on``."""
+        made = self._made_by_campaign.get(campaign_id)
+        if not made:
+            return []
+        n = bisect.bisect_left(made, (day,))
+        return [(key, night) for night, _, key in sorted(made[n:], key=lambda m: m[1])]
+
+    @cached_property
+    def _run_days_sorted(self) -> list[dt.date]:
+        return sorted(self.run_days)
+
+    @cached_property
+    def _touched_by_day(self) -> dict[dt.date, dict[str, int]]:
+        days: dict[dt.date, Counter[str]] = {}
+        for contact_id, touched in (self.touched or {}).items():
+            for d in touched:
+                days.setdefault(d, Counter())[contact_id] += 1
+        return {d: dict(c) for d, c in days.items()}
+
+    @cached_property
+    def _made_by_campaign(self) -> dict[str, list[tuple[dt.date, int, TouchKey]]]:
+        """Per campaign: (night, position in ``made_on``, key), by night."""
+        out: dict[str, list[tuple[dt.date, int, TouchKey]]] = {}
+        keys = self._keys
+        for n, (text, day) in enumerate((self.made_on or {}).items()):
+            key = keys[text]
+            if key is not None:
+                out.setdefault(key.campaign, []).append((day, n, key))
+        for made in out.values():
+            made.sort(key=lambda m: (m[0], m[1]))
+        return out
 
     def reply_days(self, contact_id: str) -> tuple[dt.date, ...]:
         return (self.replies or {}).get(contact_id, ())
@@ -130,10 +171,16 @@ class History:
         return self._done_by_pair.get((campaign_id, contact_id), frozenset())
 
     @cached_property
+    def _keys(self) -> dict[str, TouchKey | None]:
+        """Every recorded key, read once (None: not a touch key) for the indexes below."""
+        return {text: TouchKey.read(text) for text in (*self.done, *(self.made_on or {}))}
+
+    @cached_property
     def _done_by_pair(self) -> dict[tuple[str, str], frozenset[str]]:
         pairs: dict[tuple[str, str], set[str]] = {}
+        keys = self._keys
         for text in self.done:
-            key = TouchKey.read(text)
+            key = keys[text]
             if key is not None:
                 pairs.setdefault((key.campaign, key.contact), set()).add(key.tail)
         return {pair: frozenset(tails) for pair, tails in pairs.items()}
@@ -141,8 +188,9 @@ class History:
     @cached_property
     def _made_by_pair(self) -> dict[tuple[str, str], tuple[tuple[TouchKey, dt.date], ...]]:
         pairs: dict[tuple[str, str], list[tuple[TouchKey, dt.date]]] = {}
+        keys = self._keys
         for text, day in (self.made_on or {}).items():
-            key = TouchKey.read(text)
+            key = keys[text]
             if key is not None:
                 pairs.setdefault((key.campaign, key.contact), []).append((key, day))
         return {pair: tuple(made) for pair, made in pairs.items()}

@@ -38,6 +38,7 @@ DEFAULT_SCHEDULE_CATCH_UP = 14
 DEFAULT_THANKS_CATCH_UP = 2
 FAR = dt.timedelta(days=3650)
 MAX_GAP = 30  # occasions_between: the most days between two nights it is asked about
+SHIFT_MAX = 31  # the most days a business-day shift moves a day (occasions.shift_business: 30)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -106,8 +107,24 @@ def make_touch(
 # --------------------------------------------------------------------------- the six triggers
 
 
+def _holds(due: dt.date, last: dt.date, night: dt.date | None) -> bool:
+    """Whether the window ``due`` .. ``last`` holds ``night`` (any window when None)."""
+    return night is None or due <= night <= last
+
+
+def _near(occ: dt.date, days_before: int, night: dt.date | None) -> bool:
+    """Whether a date's or holiday's window may hold ``night``: it closes by the day itself and
+    opens at most ``days_before`` days and a business-day shift (30 days at most) before it."""
+    return night is None or night <= occ <= night + dt.timedelta(days=days_before + SHIFT_MAX)
+
+
 def _date_occasions(
-    book: Book, contact: Contact, camp: Campaign, trig: DateTrigger, years: range
+    book: Book,
+    contact: Contact,
+    camp: Campaign,
+    trig: DateTrigger,
+    years: range,
+    night: dt.date | None = None,
 ) -> Iterator[Touch]:
     # date, ident prefix, label, person, the ident prefix earlier releases made
     people: list[tuple[PartialDate, str, str, str | None, str]] = []
@@ -139,10 +156,14 @@ def _date_occasions(
             occ = pdate.in_year(year)
             if pdate.year is not None and year <= pdate.year:
                 continue  # the event itself, not an anniversary of it
+            if not _near(occ, trig.days_before, night):
+                continue
             due = shifted(occ - dt.timedelta(days=trig.days_before), country, camp, occ)
             last = occ
             if camp.catch_up_days is not None:
                 last = min(last, due + dt.timedelta(days=camp.catch_up_days))
+            if not _holds(due, last, night):
+                continue
             n = occasions.years_between(pdate.year, year)
             occasion = Occasion(
                 "date", occ, label, f"{prefix}{year}", field=f, person=person, years=n
@@ -156,7 +177,12 @@ def _date_occasions(
 
 
 def _holiday_occasions(
-    book: Book, contact: Contact, camp: Campaign, trig: HolidayTrigger, years: range
+    book: Book,
+    contact: Contact,
+    camp: Campaign,
+    trig: HolidayTrigger,
+    years: range,
+    night: dt.date | None = None,
 ) -> Iterator[Touch]:
     country = trig.country or country_of(book, contact)
     days: set[dt.date] = set()
@@ -166,6 +192,8 @@ def _holiday_occasions(
         for year in years:
             days.update(occasions.holiday_dates(trig.name, country, year, trig.categories))
     for occ in sorted(days):
+        if not _near(occ, trig.days_before, night):
+            continue
         # the holiday's date comes from trigger.country; business days are the contact's own
         due = shifted(
             occ - dt.timedelta(days=trig.days_before), country_of(book, contact), camp, occ
@@ -173,6 +201,8 @@ def _holiday_occasions(
         last = occ
         if camp.catch_up_days is not None:
             last = min(last, due + dt.timedelta(days=camp.catch_up_days))
+        if not _holds(due, last, night):
+            continue
         occasion = Occasion("holiday", occ, trig.name, occ.isoformat())
         lead = f", {trig.days_before} days ahead" if trig.days_before else ""
         yield make_touch(camp, contact, occasion, due, last, f"{trig.name} on {fmt_day(occ)}{lead}")
@@ -185,25 +215,49 @@ def _schedule_occasions(
     trig: ScheduleTrigger,
     first: dt.date,
     last_night: dt.date,
+    night: dt.date | None = None,
 ) -> Iterator[Touch]:
-    country = country_of(book, contact)
     catch_up = camp.catch_up_days if camp.catch_up_days is not None else DEFAULT_SCHEDULE_CATCH_UP
+    windows = _schedule_windows(
+        trig.months, trig.day, catch_up, camp.business_days, country_of(book, contact), first,
+        last_night,
+    )
+    for occ, due, last in windows:
+        if not _holds(due, last, night):
+            continue
+        occasion = Occasion("schedule", occ, camp.title, occ.isoformat())
+        reason = f"{camp.title}: scheduled {fmt_day(occ)}"
+        yield make_touch(camp, contact, occasion, due, last, reason)
+
+
+@functools.lru_cache(maxsize=1024)
+def _schedule_windows(
+    months: tuple[int, ...],
+    day: int,
+    catch_up: int,
+    business_days: occasions.Direction,
+    country: str,
+    first: dt.date,
+    last_night: dt.date,
+) -> tuple[tuple[dt.date, dt.date, dt.date], ...]:
+    """A schedule's (day, due, last day) around ``first`` .. ``last_night`` in ``country``: the
+    same for every contact of that country (a pure lookup, cached)."""
     start = first - dt.timedelta(days=catch_up + 40)
     end = last_night + dt.timedelta(days=40)
-    for occ in occasions.schedule_days(trig.months, trig.day, start, end):
-        due = shifted(occ, country, camp, None)
+    out = []
+    for occ in occasions.schedule_days(months, day, start, end):
+        due = occasions.shift_business(occ, country, business_days)
         last = due + dt.timedelta(days=catch_up)
         following = occasions.schedule_days(
-            trig.months, trig.day, occ + dt.timedelta(days=1), occ + dt.timedelta(days=400)
+            months, day, occ + dt.timedelta(days=1), occ + dt.timedelta(days=400)
         )
         if following:
             # caught up until the next scheduled day, or until the next one is due if a
             # business-day shift brings that earlier: one issue of a schedule at a time
-            next_due = shifted(following[0], country, camp, None)
+            next_due = occasions.shift_business(following[0], country, business_days)
             last = min(last, following[0] - dt.timedelta(days=1), next_due - dt.timedelta(days=1))
-        occasion = Occasion("schedule", occ, camp.title, occ.isoformat())
-        reason = f"{camp.title}: scheduled {fmt_day(occ)}"
-        yield make_touch(camp, contact, occasion, due, last, reason)
+        out.append((occ, due, last))
+    return tuple(out)
 
 
 def _interval_occasions(
@@ -330,6 +384,23 @@ def occasions_for(
         yield from _meeting_occasions(book, contact, camp, trig, today)
     else:
         yield from _content_occasions(book, contact, camp, trig, (today,), history)
+
+
+def due_touches(
+    book: Book, contact: Contact, camp: Campaign, today: dt.date, history: History
+) -> list[Touch]:
+    """The touches of ``occasions_for`` whose window holds ``today``, in its order; the dates,
+    holidays and schedules whose window cannot hold it are passed over before a touch is made."""
+    trig = camp.trigger
+    years = range(today.year, today.year + 2)
+    if isinstance(trig, DateTrigger):
+        return list(_date_occasions(book, contact, camp, trig, years, today))
+    if isinstance(trig, HolidayTrigger):
+        return list(_holiday_occasions(book, contact, camp, trig, years, today))
+    if isinstance(trig, ScheduleTrigger):
+        return list(_schedule_occasions(book, contact, camp, trig, today, today, today))
+    touches = occasions_for(book, contact, camp, today, history)
+    return [t for t in touches if t.due <= today <= t.last_day]
 
 
 def occasions_between(

@@ -1,5 +1,8 @@
 """``outreach plan``: what is due on a date (and the next N days, as if every night ran), each
-touch rendered to show its subject or why it cannot be drafted. No side effects."""
+touch rendered to show its subject or why it cannot be drafted. No side effects.
+
+Only what is shown is kept of each rendered draft (its subject, or its error): a night of
+100,000 touches does not hold 100,000 messages."""
 
 from __future__ import annotations
 
@@ -13,7 +16,6 @@ from outreach.book import Book
 from outreach.commands.common import Warn, ignore, load_with_sources, read_history
 from outreach.errors import EXIT_OK, EXIT_TOUCH_FAILED, RenderError
 from outreach.executor import Threads, failure_problem
-from outreach.message import Draft
 from outreach.model import Touch
 
 
@@ -29,12 +31,18 @@ def plan(
 
 @dataclass(frozen=True)
 class Planned:
-    """One due touch of a plan, rendered: its draft, or the line saying why it failed."""
+    """One due touch of a plan, rendered: its draft's subject, or the line saying why it failed."""
 
     touch: Touch
-    draft: Draft | None
+    subject: str | None
     error: str | None
     data: dict[str, Any]  # what ``plan --json`` prints for it
+
+    @property
+    def draft(self) -> Planned | None:
+        """What output read before it read ``subject``: something with the subject, or None
+        when the touch failed (``item.draft.subject``)."""
+        return self if self.subject is not None else None
 
 
 @dataclass
@@ -61,18 +69,18 @@ def plan_report(root: Path, *, today: dt.date, days: int = 0, warn: Warn = ignor
     for p in plans:
         day: list[Planned] = []
         for t in p.touches:
-            draft, error = None, None
+            subject, error = None, None
             try:
-                draft = threads.compose(env, t, p.today)
+                subject = threads.compose(env, t, p.today).subject
             except RenderError as exc:
                 error = str(failure_problem(book, t, exc))
-            day.append(Planned(t, draft, error, _touch_json(book, p.today, t, draft, error)))
+            day.append(Planned(t, subject, error, _touch_json(book, p.today, t, subject, error)))
         report.touches.append(day)
     return report
 
 
 def _touch_json(
-    book: Book, plan_day: dt.date, touch: Touch, draft: Draft | None, error: str | None
+    book: Book, plan_day: dt.date, touch: Touch, subject: str | None, error: str | None
 ) -> dict[str, Any]:
     contact = book.contact(touch.contact_id)
     camp = book.campaign(touch.campaign_id)
@@ -93,6 +101,6 @@ def _touch_json(
         "reason": touch.reason,
         "template": camp.template,
         "to": contact.address(camp.to),
-        "subject": draft.subject if draft is not None else None,
+        "subject": subject,
         "error": error,
     }
