@@ -42,23 +42,44 @@ def outreach_cmd() -> list[str]:
 
 def run(args: Sequence[str], *, cwd: Path | None = None, check: bool = True,
         env: dict[str, str] | None = None) -> Child:
-    """Run `args` to the end; stdout and stderr are captured into temporary files."""
+    """Run `args` to the end; stdout and stderr are captured into temporary files.
+
+    The command is started by a small launcher process (this file run as a script), not by the
+    benchmark itself: on Linux a child's peak RSS starts from its parent's (fork copies the
+    high-water mark, and exec keeps it), so a benchmark that has just generated a big book would
+    lend its own size to every command it measures. The launcher is a fresh, small Python; the
+    command's figures are its own (as with `/usr/bin/time -v`), at least the launcher's ~10 MB."""
+    import json
     import tempfile
 
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(list(args), cwd=cwd, stdout=out, stderr=err, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r", suffix=".json") as res:
+        launcher = [sys.executable, "-S", "-I", str(Path(__file__).resolve()), res.name, "--"]
+        code = subprocess.call([*launcher, *args], cwd=cwd, stdout=out, stderr=err, env=env)
+        if code != 0:
+            err.seek(0)
+            raise SystemExit(f"the launcher failed ({code}): {err.read().decode()[-2000:]}")
+        figures = json.loads(Path(res.name).read_text() or "{}")
         out.seek(0)
         err.seek(0)
-        child = Child(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
-                      proc.returncode, out.read().decode("utf-8", "replace"),
-                      err.read().decode("utf-8", "replace"))
-    if check and child.code not in (0,):
+        child = Child(figures["wall"], figures["cpu"], figures["rss_kb"] / 1024, figures["code"],
+                      out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
+    if check and child.code != 0:
         raise SystemExit(f"{' '.join(args)} exited {child.code}:\n{child.stderr[-2000:]}")
     return child
+
+
+def _launch(result: str, args: list[str]) -> None:
+    """The launcher: start `args`, wait for it with wait4, write its figures to `result`."""
+    import json
+
+    start = time.perf_counter()
+    pid = os.posix_spawnp(args[0], args, dict(os.environ))
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.perf_counter() - start
+    figures = {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_kb": usage.ru_maxrss,
+               "code": os.waitstatus_to_exitcode(status)}
+    Path(result).write_text(json.dumps(figures))
 
 
 def median(values: Sequence[float]) -> float:
@@ -119,3 +140,7 @@ def table(rows: Sequence[Row]) -> str:
            for line in lines]
     out.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(out)
+
+
+if __name__ == "__main__":
+    _launch(sys.argv[1], sys.argv[3:])
