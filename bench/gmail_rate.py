@@ -15,9 +15,7 @@ created in the last whole minutes of the run (from the last draft back, as many 
 the run lasted after its first draft) per minute: no 60 s can hold more than the ceiling, and a
 store that keeps the quota busy without being refused reaches it. 1,500 drafts at 6,000 units is
 about 2.5 minutes; --drafts 3000 gives a steadier figure. Also printed: the rate of the whole
-run, the most drafts in any 60 s, and the 429s, counted from what the emulator records:
-drafts.create requests received (its request log) minus drafts created (its mailbox), as no fault
-is injected and no reply is lost.
+run, the most drafts in any 60 s, and the 429s the emulator answered (its sent_429 counter).
 """
 
 from __future__ import annotations
@@ -79,9 +77,9 @@ def main() -> None:
         creates = sum(1 for r in gm.request_log if r["api"] == "drafts.create")
         injected_429 = sum(1 for _, kind in gm.faults_injected if kind == "429")
         units = gm.units_used
+        refused = gm.sent_429  # every 429 the emulator answered (each batch part counts)
     times = sorted(int(d["message"]["internalDate"]) / 1000 for d in drafts.values())
     made = len(times)
-    refused = creates - made
     print(f"{made:,} of {args.drafts:,} drafts in {child.wall:.1f} s (exit {child.code}); "
           f"{creates:,} drafts.create requests, {units:,} units charged")
     if child.code != 0:
@@ -101,7 +99,7 @@ def main() -> None:
               "--drafts to measure the paced rate")
     rows += [
         Row("most drafts in any 60 s", max_in_a_minute(times), "", ceiling, "ceiling", "<= 1"),
-        Row("429s (requests - drafts created)", refused, "", None, "", "", "<= 0"),
+        Row("429s answered (the emulator's sent_429)", refused, "", None, "", "", "<= 0"),
     ]
     if injected_429:
         print(f"note: {injected_429} injected 429s in the emulator's fault log")

@@ -156,8 +156,8 @@ def _plan(report: PlanReport, as_json: bool) -> None:
             late = f" ({_days(data['late_days'])} late)" if data["late_days"] else ""
             say(f"  {t.key}  ->  {data['to']}{late}")
             say(f"      why: {t.reason}")
-            if item.draft is not None:
-                say(f"      subject: {item.draft.subject}")
+            if item.subject is not None:
+                say(f"      subject: {item.subject}")
             else:
                 say(f"      error: {item.error}")
         for t in p.missed:

@@ -38,12 +38,6 @@ class Planned:
     error: str | None
     data: dict[str, Any]  # what ``plan --json`` prints for it
 
-    @property
-    def draft(self) -> Planned | None:
-        """What output read before it read ``subject``: something with the subject, or None
-        when the touch failed (``item.draft.subject``)."""
-        return self if self.subject is not None else None
-
 
 @dataclass
 class PlanReport:
