@@ -109,8 +109,12 @@ def _email(value: str) -> str:
     also for 'probe@xn--bcher-kva.example'). A local part outside ASCII needs SMTPUTF8, which
     drafts do not use."""
     plain = plain_address(value)
-    if plain is not None:
-        return plain
+    return plain if plain is not None else checked_address(value)
+
+
+def checked_address(value: str) -> str:
+    """The address as email_validator alone judges it: what :func:`plain_address` must agree
+    with."""
     from email_validator import EmailNotValidError, validate_email
 
     _no_crlf(value)
