@@ -94,26 +94,20 @@ _FAILED = (
 )
 
 
-def _pending_args(touch: Touch, message_id: str, subject: str, today: dt.date) -> tuple[str, ...]:
+def _touch_args(touch: Touch) -> tuple[str, ...]:
+    """The columns that name a touch: key, contact, campaign, occasion, due."""
     return (
         touch.key,
         touch.contact_id,
         touch.campaign_id,
         touch.occasion.date.isoformat(),
         touch.due.isoformat(),
-        message_id,
-        today.isoformat(),
-        subject,
-        touch.reason,
     )
+
+
+def _pending_args(touch: Touch, message_id: str, subject: str, today: dt.date) -> tuple[str, ...]:
+    return (*_touch_args(touch), message_id, today.isoformat(), subject, touch.reason)
 
 
 def _failed_args(touch: Touch, error: str) -> tuple[str, ...]:
-    return (
-        touch.key,
-        touch.contact_id,
-        touch.campaign_id,
-        touch.occasion.date.isoformat(),
-        touch.due.isoformat(),
-        error,
-    )
+    return (*_touch_args(touch), error)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -129,3 +130,22 @@ def campaign_data(
     }
     data.update(fields)
     return data
+
+
+def rows_in_the_log(db: Path) -> tuple[bytes, bytes]:
+    """Write 3,000 touches to the ledger ``db`` and delete half, all kept in its write-ahead log
+    (no checkpoint); the log and its index as they are then."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA wal_autocheckpoint = 0")  # keep the later nights in the log
+    conn.execute("BEGIN")
+    for i in range(3000):
+        conn.execute(
+            "INSERT INTO touches (key, contact, campaign, occasion, due, status) "
+            "VALUES (?, 'c', 'kit', '2026-12-01', '2026-12-01', 'drafted')",
+            (f"kit/c{i:05d}/2026-12-01",),
+        )
+    conn.execute("COMMIT")
+    conn.execute("DELETE FROM touches WHERE key < 'kit/c01500'")
+    logs = (Path(f"{db}-wal").read_bytes(), Path(f"{db}-shm").read_bytes())
+    conn.close()
+    return logs

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from factories import campaign_data, contact_data, write_folder
+from factories import campaign_data, contact_data, rows_in_the_log, write_folder
 
 from outreach import statefile
 from outreach.cli import main
@@ -148,19 +148,7 @@ def stale_log(root: Path) -> str:
     db = ledger_path(root)
     backup = root / "backup.db"
     shutil.copy(db, backup)
-    conn = sqlite3.connect(db, isolation_level=None)
-    conn.execute("PRAGMA wal_autocheckpoint = 0")  # keep the later nights in the log
-    conn.execute("BEGIN")
-    for i in range(3000):
-        conn.execute(
-            "INSERT INTO touches (key, contact, campaign, occasion, due, status) "
-            "VALUES (?, 'c', 'kit', '2026-12-01', '2026-12-01', 'drafted')",
-            (f"kit/c{i:05d}/2026-12-01",),
-        )
-    conn.execute("COMMIT")
-    conn.execute("DELETE FROM touches WHERE key < 'kit/c01500'")
-    logs = {s: Path(f"{db}{s}").read_bytes() for s in ("-wal", "-shm")}
-    conn.close()
+    logs = dict(zip(("-wal", "-shm"), rows_in_the_log(db), strict=True))
     cleanup = sqlite3.connect(backup)
     cleanup.execute("VACUUM")
     cleanup.close()

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from factories import rows_in_the_log
 
 from outreach.errors import OutreachError
 from outreach.ledger import MIGRATIONS, Ledger, LedgerBusy, LedgerDiskError, LedgerError, Seen
@@ -122,20 +123,7 @@ def test_a_zero_length_ledger_is_damage_not_a_fresh_start(tmp_path: Path) -> Non
 def _with_log(path: Path) -> tuple[bytes, bytes]:
     """A ledger with 3,000 rows still in its write-ahead log; the log and index as they were."""
     Ledger.open(path).close()
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA wal_autocheckpoint = 0")
-    conn.execute("BEGIN")
-    for i in range(3000):
-        conn.execute(
-            "INSERT INTO touches (key, contact, campaign, occasion, due, status) "
-            "VALUES (?, 'c', 'kit', '2026-12-01', '2026-12-01', 'drafted')",
-            (f"kit/c{i:05d}/2026-12-01",),
-        )
-    conn.execute("COMMIT")
-    conn.execute("DELETE FROM touches WHERE key < 'kit/c01500'")
-    logs = (Path(f"{path}-wal").read_bytes(), Path(f"{path}-shm").read_bytes())
-    conn.close()
-    return logs
+    return rows_in_the_log(path)
 
 
 def test_a_ledger_with_a_stale_log_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
