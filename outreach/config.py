@@ -20,6 +20,7 @@ from outreach.errors import InvalidInput, Problem
 from outreach.paths import resolve
 from outreach.settings import Settings
 from outreach.snapshot import Snapshot
+from outreach.validation import M
 from outreach.validation import validate as validate
 from outreach.validation import validate_items as validate_items
 from outreach.yamlsrc import Loc, Source, format_loc
@@ -67,20 +68,20 @@ def load_book(root: Path, *, keep_snapshot: bool = False) -> Book:
         return resolve(root, p)
 
     snap = Snapshot.open(rel(settings.state).parent / SNAPSHOT_FILE)
-    contacts_src, errs = yamlsrc.load(rel(settings.contacts), settings.contacts, snapshot=snap)
-    problems += errs
-    sources[settings.contacts] = contacts_src
-    contacts: list[tuple[int, Contact]] = []
-    if contacts_src.data is not None:
-        contacts, errs = validate_items(Contact, contacts_src, "contacts", errs)
-        problems += errs
-    campaigns_src, errs = yamlsrc.load(rel(settings.campaigns), settings.campaigns, snapshot=snap)
-    problems += errs
-    sources[settings.campaigns] = campaigns_src
-    campaigns: list[tuple[int, Campaign]] = []
-    if campaigns_src.data is not None:
-        campaigns, errs = validate_items(Campaign, campaigns_src, "campaigns", errs)
-        problems += errs
+
+    def read(name: str, model: type[M], key: str) -> tuple[Source, list[tuple[int, M]]]:
+        """One file of items (``key: [...]``): read, its problems kept, each item validated."""
+        src, errs = yamlsrc.load(rel(name), name, snapshot=snap)
+        problems.extend(errs)
+        sources[name] = src
+        if src.data is None:
+            return src, []
+        items, errs = validate_items(model, src, key, errs)
+        problems.extend(errs)
+        return src, items
+
+    contacts_src, contacts = read(settings.contacts, Contact, "contacts")
+    campaigns_src, campaigns = read(settings.campaigns, Campaign, "campaigns")
 
     # Duplicate ids: the second one is the problem.
     for name, src, key in (
