@@ -21,7 +21,7 @@ _MARKS = VALUE_START + VALUE_END
 _ESCAPE = str.maketrans(
     {c: "\\" + c for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"} | {c: None for c in _MARKS}
 )
-_MARKED_VALUE = re.compile(f"{VALUE_START}([^{_MARKS}]*){VALUE_END}")
+MARKED_VALUE = re.compile(f"{VALUE_START}([^{_MARKS}]*){VALUE_END}")
 _BACKSLASHED = re.compile(r"\\(.)", re.S)
 
 
@@ -32,8 +32,13 @@ def mark(text: str) -> str:
 
 def unmark(marked: str) -> str:
     """The body as Jinja writes it: values as they are, without marks and escapes."""
-    unmarked = _MARKED_VALUE.sub(lambda m: _BACKSLASHED.sub(r"\1", m.group(1)), marked)
+    unmarked = MARKED_VALUE.sub(lambda m: unescape(m.group(1)), marked)
     return unmarked.translate({ord(c): None for c in _MARKS})
+
+
+def unescape(escaped: str) -> str:
+    """A marked value's text as it was (its backslashes undone)."""
+    return _BACKSLASHED.sub(r"\1", escaped) if "\\" in escaped else escaped
 
 
 @functools.cache
@@ -110,13 +115,22 @@ def markdown_to_text(text: str) -> str:
     underline (``Alex`` over ``--``), emphasis inside a word (``5*3*2``) its stars, and a
     reference definition its line. Values marked by `render` come out exactly as written.
     """
+    return markdown_to_text_checked(text)[0]
+
+
+def markdown_to_text_checked(text: str) -> tuple[str, bool]:
+    """`markdown_to_text`, and whether the text's meaning may hang on what its values hold: a
+    value is part of a link or an image (its text, its URL), or the text defines link
+    references (``[label]: url``, which a value's text could match)."""
     from markdown_it.tree import SyntaxTreeNode
 
     # the line numbers of the parse are those of the text as markdown-it normalizes it
     source = text.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "\ufffd")
     renderer = _PlainText(source.split("\n"))
-    lines = renderer.blocks(SyntaxTreeNode(_markdown().parse(source)).children, top=True)
-    return "\n".join(lines).strip("\n") + "\n"
+    env: dict[str, Any] = {}
+    lines = renderer.blocks(SyntaxTreeNode(_markdown().parse(source, env)).children, top=True)
+    linked = renderer.value_in_link or bool(env.get("references"))
+    return "\n".join(lines).strip("\n") + "\n", linked
 
 
 _ENCODED_MARKS = ("%EF%B7%90", "%EF%B7%91")  # the marks, percent-encoded in a link's href
@@ -135,6 +149,8 @@ class _PlainText:
         self.in_value = False  # between VALUE_START and VALUE_END, in document order
         self.quotes = 0  # block quotes around the block being rendered
         self.list_at_top = False  # the list whose items are being rendered is not nested
+        self.values = 0  # values met so far (a VALUE_START scanned)
+        self.value_in_link = False  # a value was part of a link's or an image's text or URL
 
     # ------------------------------------------------------------------ text and marks
 
@@ -146,6 +162,7 @@ class _PlainText:
         for piece in re.split(f"([{_MARKS}])", text):
             if piece == VALUE_START:
                 self.in_value = True
+                self.values += 1
             elif piece == VALUE_END:
                 self.in_value = False
             elif code and self.in_value:
@@ -293,35 +310,43 @@ class _PlainText:
                 if _is_word(before) or _is_word(after):  # 5*3*2: stars inside a word stay
                     out[mark] = node.markup
                     out.append(node.markup)
-            elif kind == "link":
-                href = self.href(node.attrs.get("href", ""))
-                if node.markup == "autolink":
-                    out.append("<")
-                    self._inline(node.children, out, ">")
-                    out.append(">")
-                    continue
-                mark = len(out)
-                self._inline(node.children, out, _first_char(nodes, i + 1) or follow)
-                label = "".join(out[mark:])
-                shown = href.removeprefix("mailto:")
-                if not label.strip():
-                    out.append(shown)
-                elif label not in (href, shown, _markdown().normalizeLinkText(href)):
-                    out.append(f" <{shown}>")
-            elif kind == "image":
-                src = self.href(node.attrs.get("src", ""))
-                mark = len(out)
-                self._inline(node.children, out, _first_char(nodes, i + 1) or follow)
-                alt = "".join(out[mark:])
-                if alt.strip() and alt != src:
-                    out.append(f" <{src}>")
-                else:
-                    del out[mark:]
-                    out.append(f"<{src}>")
+            elif kind in ("link", "image"):
+                self._link(node, out, _first_char(nodes, i + 1) or follow)
             elif node.children:
                 self._inline(node.children, out, _first_char(nodes, i + 1) or follow)
             else:
                 out.append(self.scan(node.content))
+
+    def _link(self, node: Any, out: list[str], follow: str) -> None:
+        """A link as ``text <url>`` (``<url>`` for an autolink), an image as ``alt <src>``."""
+        seen = self.values
+        attr = node.attrs.get("href" if node.type == "link" else "src", "")
+        if node.type == "link" and node.markup == "autolink":
+            out.append("<")
+            self._inline(node.children, out, ">")
+            out.append(">")
+        elif node.type == "link":
+            href = self.href(attr)
+            mark = len(out)
+            self._inline(node.children, out, follow)
+            label = "".join(out[mark:])
+            shown = href.removeprefix("mailto:")
+            if not label.strip():
+                out.append(shown)
+            elif label not in (href, shown, _markdown().normalizeLinkText(href)):
+                out.append(f" <{shown}>")
+        else:
+            src = self.href(attr)
+            mark = len(out)
+            self._inline(node.children, out, follow)
+            alt = "".join(out[mark:])
+            if alt.strip() and alt != src:
+                out.append(f" <{src}>")
+            else:
+                del out[mark:]
+                out.append(f"<{src}>")
+        if self.values != seen or any(m in str(attr) for m in _ENCODED_MARKS):
+            self.value_in_link = True
 
     def href(self, attr: Any) -> str:
         """A link's URL as the HTML part has it; one that held a value is normalized again

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import functools
 import re
 import sys
 from collections.abc import Callable
@@ -37,13 +38,12 @@ from typing import Any
 
 import jinja2
 
-from outreach import addresses, markup
+from outreach import addresses, markup, skeleton
 from outreach.addresses import Pair
 from outreach.errors import Problem, RenderError
 from outreach.filters import Missing, fallback, friendly_date, join_and, ordinal, possessive
 from outreach.frontmatter import parse_front, split_front_matter
 from outreach.limits import TemplateLimit, bounded, out_of_memory, template_line
-from outreach.markup import markdown_to_html, markdown_to_text
 from outreach.model import PartialDate
 from outreach.sandbox import BoundedEnvironment
 
@@ -62,6 +62,8 @@ class _Loader(jinja2.FileSystemLoader):
 
     def __init__(self, searchpath: str) -> None:
         super().__init__(searchpath, encoding="utf-8-sig")
+        # each file as last read, while its modification time stays the same (one stat a note)
+        self._read: dict[str, tuple[str, str, Callable[[], bool]]] = {}
 
     def get_source(
         self, environment: jinja2.Environment, template: str
@@ -74,6 +76,9 @@ class _Loader(jinja2.FileSystemLoader):
     ) -> tuple[str, str, Callable[[], bool]]:
         """The file as it is, front matter included. Raises TemplateNotFound, and RenderError
         for a file that cannot be read or is not UTF-8."""
+        kept = self._read.get(template)
+        if kept is not None and kept[2]():
+            return kept
         where = _short(str(Path(self.searchpath[0]) / template), environment)
         try:
             source, filename, uptodate = super().get_source(environment, template)
@@ -89,7 +94,8 @@ class _Loader(jinja2.FileSystemLoader):
                 "check the file and its permissions",
                 template=where,
             ) from None
-        return source, filename or template, uptodate
+        self._read[template] = (source, filename or template, uptodate)
+        return self._read[template]
 
 
 # what becomes of each {{ value }} while a body renders (marked and escaped for the plain-text
@@ -225,8 +231,13 @@ def check_template(
 def _short(filename: str, env: jinja2.Environment) -> str:
     """A template path as the user sees it: relative to their folder."""
     root = getattr(env, "root", None)
+    return _relative(filename, root) if root else filename
+
+
+@functools.lru_cache(maxsize=256)
+def _relative(filename: str, root: Path) -> str:
     try:
-        return str(Path(filename).resolve().relative_to(root)) if root else filename
+        return str(Path(filename).resolve().relative_to(root))
     except ValueError:
         return filename
 
@@ -350,7 +361,7 @@ def render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> Rende
         )
     try:
         with bounded(_SLOW_MARKDOWN):
-            text, html = markdown_to_text(marked), markdown_to_html(body)
+            text, html = skeleton.parts(marked)  # = markdown_to_text, markdown_to_html(body)
     except (TemplateLimit, MemoryError) as exc:
         limit = exc if isinstance(exc, TemplateLimit) else out_of_memory()
         raise RenderError(limit.message, limit.hint, template=tfile) from None

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from factories import campaign_data, contact_data, write_folder
 
-from outreach import limits, render
+from outreach import limits, markup, render
 from outreach.cli import main
 from outreach.errors import RenderError
 from outreach.ledger import Ledger
@@ -276,10 +276,10 @@ def test_formatting_a_note_is_bounded_in_time(
 ) -> None:
     """Markdown that takes too long to format (markdown-it is quadratic on some input) stops the
     touch after 3 seconds with one line."""
-    monkeypatch.setattr(render, "markdown_to_text", lambda text: time.sleep(30) or text)
+    monkeypatch.setattr(markup, "markdown_to_html", lambda text: time.sleep(30) or text)
     started = time.monotonic()
     with pytest.raises(RenderError) as exc:
-        render_with(tmp_path, "---\nsubject: Hi\n---\nHi,\n")
+        render_with(tmp_path, "---\nsubject: Hi\n---\nHi, this one takes long to format.\n")
     assert time.monotonic() - started < 10
     assert (exc.value.message, exc.value.hint) == (
         "the note is too long or too intricate to format as text and HTML in time",

@@ -12,7 +12,7 @@ from factories import book, campaign, contact
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from outreach import render
+from outreach import markup, render
 from outreach.errors import RenderError
 from outreach.message import compose, message_id
 from outreach.model import History, PartialDate
@@ -331,7 +331,7 @@ def test_markdown_is_rendered_as_plain_text(markdown: str, plain: str) -> None:
     """Links read 'Title <url>' (the URL alone when it is the text, an autolink as written),
     emphasis and code lose their markers, headings their '#', escapes their backslash, entities
     are decoded; lists, quotes, code blocks, hard breaks and blank lines keep their shape."""
-    assert render.markdown_to_text(markdown + "\n") == plain + "\n"
+    assert markup.markdown_to_text(markdown + "\n") == plain + "\n"
 
 
 @pytest.mark.parametrize(
@@ -365,7 +365,7 @@ def test_prose_that_looks_like_markdown_comes_through_as_written(prose: str) -> 
     """Where CommonMark reads prose as markup (a year starting a line, '+ 5', '# of', a signature
     under '--', stars inside a word, a line that looks like a reference definition), the plain
     text keeps the user's line as written."""
-    assert render.markdown_to_text(prose + "\n") == prose + "\n"
+    assert markup.markdown_to_text(prose + "\n") == prose + "\n"
 
 
 # Prose without Markdown syntax: words of letters and digits, with punctuation that CommonMark
@@ -398,7 +398,7 @@ _PROSE = st.builds(
 def test_plain_prose_is_its_own_plain_text(prose: str) -> None:
     """Property: prose without Markdown syntax comes through text/plain exactly as written, every
     character, space, indent, line break and blank line."""
-    assert render.markdown_to_text(prose + "\n") == prose + "\n"
+    assert markup.markdown_to_text(prose + "\n") == prose + "\n"
 
 
 @pytest.mark.parametrize(
@@ -489,7 +489,7 @@ def test_any_value_comes_through_text_plain_as_it_is(tmp_path: Path, first: str,
         assume(False)
         raise
     assert r.text == f"Hi {first}, how are you?\n\n{notes}\n"
-    assert r.html == render.markdown_to_html(f"Hi {first}, how are you?\n\n{notes}\n")
+    assert r.html == markup.markdown_to_html(f"Hi {first}, how are you?\n\n{notes}\n")
 
 
 def test_front_matter_and_the_html_part_are_untouched_by_the_plain_text(tmp_path: Path) -> None:
@@ -502,7 +502,7 @@ def test_front_matter_and_the_html_part_are_untouched_by_the_plain_text(tmp_path
     )
     assert (r.subject, r.cc) == ("Hi J_o (*x*)!", (("J_o (*x*)", "a@b.example"),))
     assert r.text == "Hi J_o (*x*),\n"
-    assert r.html == render.markdown_to_html("Hi *J_o (*x*)*,\n")
+    assert r.html == markup.markdown_to_html("Hi *J_o (*x*)*,\n")
     for part in (r.subject, r.cc[0][0], r.text, r.html):
         assert "\ufdd0" not in part and "\ufdd1" not in part
 
@@ -523,7 +523,7 @@ def test_the_plain_text_is_the_same_whatever_was_rendered_before(tmp_path: Path)
     again = render.render(env2, "t.md", {"who": "A_b*"})
     assert (fresh.text, fresh.html) == (again.text, again.html)
     assert fresh.text == "Hi A_b*, **fixed** and 6.\n\nA_b*\n"
-    assert fresh.html == render.markdown_to_html("Hi **A_b***, **fixed** and 6.\n\n*A_b**\n")
+    assert fresh.html == markup.markdown_to_html("Hi **A_b***, **fixed** and 6.\n\n*A_b**\n")
 
 
 @pytest.mark.parametrize("subject", [

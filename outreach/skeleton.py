@@ -1,0 +1,120 @@
+"""The two parts of a note from its template's shape: Markdown parsed once per shape, not per note.
+
+A night's notes from one template differ only in their values (``{{ contact.greet }}``, a
+company, a signature). `parts` parses a body's *skeleton*, the body with each value replaced by
+a placeholder, once, and makes every later note of that shape by putting the values back into
+the skeleton's plain-text and HTML parts. The bytes are those of parsing each note on its own
+(`markup.markdown_to_text` and `markup.markdown_to_html`), because a value is put back only where
+it cannot have changed the parse:
+
+* the value is *inert*: it starts with a letter, ends with a letter or digit, and holds only
+  letters, digits, spaces, ``, . ' ’ -`` and ``&`` before a space. Such a value opens no block
+  (it starts with a letter), closes none (it holds no line end) and holds no inline markup
+  (an ``&`` before a space starts no entity; in the HTML part it is written ``&amp;``). Its
+  first and last characters are of the classes CommonMark's emphasis rules look at (neither
+  space nor punctuation), like the placeholder's, and the placeholder's first letter has the
+  case of the value's (a heading that starts in lower case is prose);
+* the text before it ends in nothing that a value could complete (an entity ``&amp;``, an
+  autolink ``<mailto:``);
+* in the skeleton's parts each placeholder is shown exactly once, as text: not inside a link
+  or image (whose text is compared with its URL), not in a URL, an info string or an attribute;
+  and the skeleton defines no link references.
+
+Any other note is parsed on its own, as before. tests/test_skeleton.py compares both ways on
+generated templates and values.
+"""
+
+from __future__ import annotations
+
+import re
+
+from outreach import markup
+
+_PLACE = "\ufdd2"  # a noncharacter, as the value marks: never in real text
+_INERT = re.compile(r"(?:[^\W_]|[ ,.'\u2019-]|& )*")  # (& only before a space: no entity)
+# text that a value could complete: an entity (&amp; &#38;) or an autolink (<mailto:, <me@)
+_OPEN_BEFORE = re.compile(r"(?:&#?[A-Za-z0-9]*|<[^\s<>]*)\Z")
+_PLACEHOLDER = re.compile(f"[aA]{_PLACE}([0-9]+){_PLACE}a")
+_MOST = 512
+
+# the skeleton's key -> its two parts, each split at its placeholders (or None: parse each note)
+_SHAPES: dict[tuple[str, ...], tuple[list[str], list[str]] | None] = {}
+
+
+def parts(marked: str) -> tuple[str, str]:
+    """(plain text, HTML) of a body as `render` writes it (values marked), byte for byte what
+    ``markdown_to_text(marked)`` and ``markdown_to_html(body)`` give, where ``body`` is the
+    unmarked text with its blank lines around stripped."""
+    pieces = markup.MARKED_VALUE.split(marked)
+    values = [markup.unescape(v) for v in pieces[1::2]]
+    key = _key(pieces, values)
+    if key is None:
+        return _parse(marked)
+    shape = _SHAPES.get(key)
+    if shape is None:
+        if key in _SHAPES:
+            return _parse(marked)
+        shape = _shape(pieces)
+        if len(_SHAPES) >= _MOST:
+            _SHAPES.clear()
+        _SHAPES[key] = shape
+        if shape is None:
+            return _parse(marked)
+    text, html = shape
+    return _fill(text, values), _fill(html, [v.replace("&", "&amp;") for v in values])
+
+
+def _parse(marked: str) -> tuple[str, str]:
+    body = markup.unmark(marked).strip("\n") + "\n"
+    return markup.markdown_to_text(marked), markup.markdown_to_html(body)
+
+
+def _key(pieces: list[str], values: list[str]) -> tuple[str, ...] | None:
+    """The literal text between the values and each value's case, or None where a value may
+    have changed the parse (then the note is parsed on its own)."""
+    literals = pieces[0::2]
+    for lit in literals:
+        if _PLACE in lit or markup.VALUE_START in lit or markup.VALUE_END in lit:
+            return None  # a nested value (a macro's output), or a template that holds U+FDD2
+    for before, value in zip(literals, values, strict=False):
+        if not (value[:1].isalpha() and value[-1].isalnum() and _INERT.fullmatch(value)):
+            return None
+        if _OPEN_BEFORE.search(before):
+            return None
+    cases = "".join("a" if v[0].islower() else "A" for v in values)
+    return (cases, *literals)
+
+
+def _placeholder(index: int, value: str) -> str:
+    return ("a" if value[:1].islower() else "A") + f"{_PLACE}{index}{_PLACE}a"
+
+
+def _shape(pieces: list[str]) -> tuple[list[str], list[str]] | None:
+    """The skeleton's two parts, split at the placeholders; None where a placeholder is not
+    shown exactly once as text in each part."""
+    out = [pieces[0]]
+    for i in range(1, len(pieces), 2):
+        value = markup.unescape(pieces[i])
+        out.append(markup.mark(_placeholder(i // 2, value)))
+        out.append(pieces[i + 1])
+    skeleton = "".join(out)
+    body = markup.unmark(skeleton).strip("\n") + "\n"
+    text, in_link = markup.markdown_to_text_checked(skeleton)
+    if in_link:
+        return None
+    html = markup.markdown_to_html(body)
+    count = len(pieces) // 2
+    split_text, split_html = _PLACEHOLDER.split(text), _PLACEHOLDER.split(html)
+    for split in (split_text, split_html):
+        if sorted(int(n) for n in split[1::2]) != list(range(count)):
+            return None
+        if any(_PLACE in piece for piece in split[0::2]):
+            return None  # a placeholder written otherwise (percent-encoded, in part)
+    return split_text, split_html
+
+
+def _fill(split: list[str], values: list[str]) -> str:
+    out = split[:]
+    for j in range(1, len(out), 2):
+        out[j] = values[int(out[j])]
+    return "".join(out)
