@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import unprivileged
 from click.testing import CliRunner
 from factories import campaign_data, contact_data, rows_in_the_log, write_folder
 
@@ -49,23 +50,6 @@ MOVE_STATE = "move the file aside, or set state in outreach.yaml to a path in an
 DRAFTS_HINT = "set drafts.dir in outreach.yaml to a folder you can write in"
 
 
-def _permissions_bind() -> bool:
-    """Whether file permissions stop this process writing (not for root with its capabilities)."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        locked = Path(tmp, "locked")
-        locked.mkdir(mode=0o555)
-        try:
-            (locked / "probe").write_text("")
-        except PermissionError:
-            return True
-        finally:
-            locked.chmod(0o755)
-        return False
-
-
-WRITES_THROUGH_PERMISSIONS = not _permissions_bind()
 
 
 def cli(root: Path, *args: str) -> tuple[int, str, str]:
@@ -76,6 +60,11 @@ def cli(root: Path, *args: str) -> tuple[int, str, str]:
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result.exit_code, result.stdout, result.stderr
+
+
+def bound(root: Path, *args: str) -> tuple[int, str, str]:
+    """`cli` in a process of its own that file permissions bind (see tests/unprivileged.py)."""
+    return unprivileged.outreach(root, *args, "--date", DATE)
 
 
 def folder(tmp_path: Path, n: int = 3, **settings: Any) -> Path:
@@ -406,26 +395,27 @@ def test_another_programs_database_is_not_taken_for_a_ledger(tmp_path: Path) -> 
     assert snapshot(root) == before
 
 
-@pytest.mark.skipif(WRITES_THROUGH_PERMISSIONS, reason="root writes through file permissions")
 def test_a_ledger_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
     """A ledger the user may read but not write: run says so in one line, exit 2, and plan
-    still reads it; a state folder the user may not write in: the same for the run lock."""
+    still reads it; a state folder the user may not write in: the same for the run lock (run
+    as a user whom file modes bind: as root, without the capabilities that write through
+    them)."""
     root = made_ledger(tmp_path)
     state = root / ".outreach"
     ledger_path(root).chmod(0o444)
     try:
         before = snapshot(root)
-        code, _, err = cli(root, "run")
+        code, _, err = bound(root, "run")
         assert code == 2
         assert err == (
             f"{ledger_path(root)} cannot be written (attempt to write a readonly database); "
             "nothing was drafted; make it and its folder writable for the user that runs "
             "outreach\n"
         )
-        assert cli(root, "plan")[0] == 0
+        assert bound(root, "plan")[0] == 0
         (state / "run.lock").unlink()
         state.chmod(0o555)
-        code, _, err = cli(root, "run")
+        code, _, err = bound(root, "run")
         assert code == 2
         assert err == (
             f"cannot open the run lock {state / 'run.lock'}: Permission denied; nothing was "
@@ -473,15 +463,14 @@ def test_a_drafts_folder_under_a_file_is_one_line(tmp_path: Path) -> None:
     assert not (root / ".outreach").exists()
 
 
-@pytest.mark.skipif(WRITES_THROUGH_PERMISSIONS, reason="root writes through file permissions")
 def test_a_drafts_folder_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
     """A drafts folder the user may not write in: nothing can be written at all, so one line,
-    exit 2, and no touch is recorded."""
+    exit 2, and no touch is recorded (run as a user whom file modes bind)."""
     root = folder(tmp_path)
     (root / "drafts").mkdir()
     (root / "drafts").chmod(0o555)
     try:
-        code, _, err = cli(root, "run")
+        code, _, err = bound(root, "run")
     finally:
         (root / "drafts").chmod(0o755)
     assert code == 2
