@@ -9,7 +9,7 @@ from pydantic import AfterValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from outreach.contacts import Stage
-from outreach.fields import Clock, Country, PlainText, Slug, Strict, Text
+from outreach.fields import Clock, Country, Lazy, PlainText, Slug, Text
 
 DateField = Literal[
     "birthday",
@@ -22,7 +22,7 @@ DateField = Literal[
 DATE_FIELDS: tuple[str, ...] = DateField.__args__  # type: ignore[attr-defined]
 
 
-class DateTrigger(Strict):
+class DateTrigger(Lazy):
     kind: Literal["date"] = Field(description="a day of the contact's")
     field: DateField = Field(description="which day")
     days_before: int = Field(0, ge=0, le=90, description="days before the occasion it is due")
@@ -43,7 +43,7 @@ def _holiday_category(value: str) -> str:
 HolidayCategory = Annotated[str, AfterValidator(_holiday_category)]
 
 
-class HolidayTrigger(Strict):
+class HolidayTrigger(Lazy):
     kind: Literal["holiday"] = Field(description="a public holiday or observance")
     name: Text = Field(
         description="as the holidays package spells it, in English or the country's language"
@@ -61,7 +61,7 @@ class HolidayTrigger(Strict):
     days_before: int = Field(0, ge=0, le=90, description="days before the occasion it is due")
 
 
-class ScheduleTrigger(Strict):
+class ScheduleTrigger(Lazy):
     kind: Literal["schedule"] = Field(description="the same day of chosen months")
     months: tuple[Annotated[int, Field(ge=1, le=12)], ...] = Field(
         tuple(range(1, 13)), description="the months (1-12)"
@@ -69,14 +69,14 @@ class ScheduleTrigger(Strict):
     day: int = Field(1, ge=1, le=31, description="the day (1-31), clamped to the month's last day")
 
 
-class IntervalTrigger(Strict):
+class IntervalTrigger(Lazy):
     kind: Literal["interval"] = Field(description="keep in touch")
     days: int = Field(
         ge=1, le=3650, description="days since the person's last touch of any kind"
     )
 
 
-class AfterMeetingTrigger(Strict):
+class AfterMeetingTrigger(Lazy):
     kind: Literal["after_meeting"] = Field(
         description="a note after a meeting in meetings.sources"
     )
@@ -89,7 +89,7 @@ class AfterMeetingTrigger(Strict):
     )
 
 
-class ContentTrigger(Strict):
+class ContentTrigger(Lazy):
     kind: Literal["content"] = Field(description="share an article")
     every_days: int = Field(
         30, ge=1, le=3650, description="at most one share per person in this many days"
@@ -111,7 +111,7 @@ Trigger = Annotated[
 TRIGGER_KINDS = ("date", "holiday", "schedule", "interval", "after_meeting", "content")
 
 
-class Audience(Strict):
+class Audience(Lazy):
     tags: tuple[Text, ...] = Field((), description="any of these tags", examples=[["vip", "golf"]])
     tiers: tuple[Text, ...] = Field((), description="any of these tiers", examples=[["A", "B"]])
     stages: tuple[Stage, ...] = Field(
@@ -142,7 +142,7 @@ DEFAULT_TITLES: dict[str, str] = {
 }
 
 
-class FollowUp(Strict):
+class FollowUp(Lazy):
     """A calendar event a campaign adds for each of its touches: call, card, gift, review."""
 
     kind: FollowUpKind = Field("task", description="the event", examples=["card"])
@@ -206,7 +206,7 @@ class FollowUp(Strict):
         return self.title or DEFAULT_TITLES[self.kind]
 
 
-class Step(Strict):
+class Step(Lazy):
     """A later note of a sequence: drafted into the same conversation, stopped by a reply."""
 
     template: Text = Field(description="a file in templates/", examples=["birthday-2.md"])
@@ -215,7 +215,7 @@ class Step(Strict):
     )
 
 
-class Campaign(Strict):
+class Campaign(Lazy):
     id: Slug = Field(
         description="stable (part of every touch key)",
         examples=["birthday"],

@@ -42,6 +42,36 @@ def categories() -> tuple[str, ...]:
     return tuple(sorted(names - {"workday", "weekend"}))
 
 
+def _one_country_at_a_time() -> None:
+    """Let the ``holidays`` package import the module of the country asked for alone. Its
+    ``holidays.countries`` package imports every one of its 250 country modules (80 ms) as soon
+    as one is asked for; it stands here as that package not yet run, its submodules importable
+    one by one (each imports what it builds on, e.g. American Samoa the United States). The first
+    name asked of the package itself (``from holidays.countries import Germany``) runs it
+    whole, so nothing that uses it sees a difference but the time."""
+    import importlib.util
+    import sys
+
+    if "holidays.countries" in sys.modules:
+        return
+    spec = importlib.util.find_spec("holidays.countries")
+    if spec is None or spec.loader is None or not spec.submodule_search_locations:
+        return  # pragma: no cover - another layout of the package: imported whole, as before
+    package = importlib.util.module_from_spec(spec)
+    loader = spec.loader
+
+    def run_whole(name: str) -> Any:
+        if name.startswith("__") and name != "__all__":  # `import *` asks for __all__
+            raise AttributeError(name)
+        vars(package).pop("__getattr__")
+        loader.exec_module(package)
+        return getattr(package, name)
+
+    vars(package)["__getattr__"] = run_whole
+    sys.modules["holidays.countries"] = package
+    vars(sys.modules["holidays"])["countries"] = package  # as an import of it would bind it
+
+
 @lru_cache(maxsize=512)
 def _holidays(
     country: str, year: int, wanted: tuple[str, ...] = ()
@@ -52,6 +82,7 @@ def _holidays(
     "unofficial")."""
     import holidays
 
+    _one_country_at_a_time()
     probe = holidays.country_holidays(country)
     supported = tuple(getattr(probe, "supported_categories", ()) or ("public",))
     cats = tuple(c for c in supported if (c in wanted if wanted else c != "workday"))

@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import re
 import sys
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from outreach.errors import Problem
 
-if TYPE_CHECKING:  # the commands are imported when a report is shown: `outreach -h` stays fast
+if TYPE_CHECKING:  # for the types only: printing a report imports no command module
     from outreach.commands import (
         CalendarReport,
         CheckReport,
@@ -97,47 +97,49 @@ def calendar_line(cal: CalendarReport) -> str:
     return line
 
 
+def _made_by(report: object, module: str, name: str) -> bool:
+    """Whether ``report`` is the ``name`` report of ``outreach.commands.<module>``. The module is
+    not imported for the question: a report of its class exists only once it is loaded (showing a
+    plan loads no other command)."""
+    loaded = sys.modules.get(f"outreach.commands.{module}")
+    return loaded is not None and isinstance(report, getattr(loaded, name))
+
+
 def show(report: Report, *, as_json: bool = False, verbose: bool = False) -> int:
     """Print ``report`` as its command does; its exit code."""
-    from outreach.commands import (
-        CalendarReport,
-        CheckReport,
-        InitReport,
-        LogReport,
-        PlanReport,
-        PreviewReport,
-        RunReport,
-    )
-
-    if isinstance(report, CheckReport):
-        events = f", {report.events} sample follow-up events" if report.events else ""
+    if _made_by(report, "check", "CheckReport"):
+        checked = cast("CheckReport", report)
+        events = f", {checked.events} sample follow-up events" if checked.events else ""
         say(
-            f"ok: {report.contacts} contacts, {report.campaigns} campaigns, "
-            f"{report.rendered} sample drafts rendered{events}"
+            f"ok: {checked.contacts} contacts, {checked.campaigns} campaigns, "
+            f"{checked.rendered} sample drafts rendered{events}"
         )
-    elif isinstance(report, PlanReport):
-        _plan(report, as_json)
-    elif isinstance(report, RunReport):
-        _run(report, verbose)
-    elif isinstance(report, PreviewReport):
-        _preview(report)
-    elif isinstance(report, CalendarReport):
+    elif _made_by(report, "plan", "PlanReport"):
+        _plan(cast("PlanReport", report), as_json)
+    elif _made_by(report, "run", "RunReport"):
+        _run(cast("RunReport", report), verbose)
+    elif _made_by(report, "preview", "PreviewReport"):
+        _preview(cast("PreviewReport", report))
+    elif _made_by(report, "calendar", "CalendarReport"):
+        cal = cast("CalendarReport", report)
         if verbose or interactive():
-            say(calendar_line(report))
-        for p in report.problems:
+            say(calendar_line(cal))
+        for p in cal.problems:
             say(str(p), err=True)
-    elif isinstance(report, LogReport):
+    elif _made_by(report, "log", "LogReport"):
+        logged = cast("LogReport", report)
         if interactive():
-            say(f"logged a {report.kind} with {report.contact} in {report.path}")
-    elif isinstance(report, InitReport):
-        folder = report.folder
-        say(f"Created {len(report.written)} files in {folder}.")
+            say(f"logged a {logged.kind} with {logged.contact} in {logged.path}")
+    elif _made_by(report, "setup", "InitReport"):
+        made = cast("InitReport", report)
+        folder = made.folder
+        say(f"Created {len(made.written)} files in {folder}.")
         say(
             f"Next: edit {folder / 'outreach.yaml'} (your name and address), then run "
             f"'outreach -C {folder} check' and 'outreach -C {folder} plan'."
         )
     else:
-        say(report.summary)
+        say(cast("ImportedReport", report).summary)
     return report.exit_code
 
 

@@ -7,12 +7,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
-from outreach.fields import Clock, Country, Email, HeaderText, PlainText, Strict, Text, TimeZone
+from outreach.fields import Clock, Country, Email, HeaderText, Lazy, PlainText, Text, TimeZone
 from outreach.fields import http_url as _url
 from outreach.fields import root_url as _root_url
 
 
-class Sender(Strict):
+class Sender(Lazy):
     name: HeaderText = Field(description="From: display name", examples=["Alex Rivera"])
     email: Email = Field(
         description="From: address; its domain also ends every Message-ID",
@@ -26,7 +26,7 @@ class Sender(Strict):
     )
 
 
-class Limits(Strict):
+class Limits(Lazy):
     per_contact_per_day: int = Field(
         1, ge=1, le=10, description="touches one person may get in a day (1-10)"
     )
@@ -39,7 +39,7 @@ class Limits(Strict):
     nightly_cap: int = Field(50, ge=1, le=100000, description="drafts per night at most")
 
 
-class DraftsSettings(Strict):
+class DraftsSettings(Lazy):
     backend: Literal["dir", "gmail"] = Field(
         "dir", description="where drafts go (dir: one .eml per draft)"
     )
@@ -50,7 +50,7 @@ GOOGLE_API_ROOT = "https://gmail.googleapis.com/"
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 
 
-class GmailSettings(Strict):
+class GmailSettings(Lazy):
     token_file: Text = Field(
         "~/.config/outreach/gmail-token.json",
         description="written by `outreach auth gmail`, mode 0600",
@@ -87,7 +87,7 @@ class GmailSettings(Strict):
     )
 
 
-class CalendarSettings(Strict):
+class CalendarSettings(Lazy):
     path: Text = Field("calendar.ics", description="the follow-up feed, rewritten by every run")
     name: Text = Field(
         "outreach follow-ups", description="the calendar's name in your calendar app"
@@ -101,7 +101,7 @@ class CalendarSettings(Strict):
     )
 
 
-class MeetingsSettings(Strict):
+class MeetingsSettings(Lazy):
     sources: tuple[Text, ...] = Field(
         (),
         description=(
@@ -121,14 +121,14 @@ class MeetingsSettings(Strict):
     )
 
 
-class FeedSetting(Strict):
+class FeedSetting(Lazy):
     url: Text = Field(description="the feed's address", examples=["https://example.com/feed.xml"])
     tags: tuple[Text, ...] = Field(
         (), description="given to every item of this feed", examples=[["fleet"]]
     )
 
 
-class ArticlesSettings(Strict):
+class ArticlesSettings(Lazy):
     library: Text = Field(
         "articles.yaml", description="your clippings with a personal note (optional file)"
     )
@@ -141,7 +141,7 @@ def _backend_shorthand(value: Any) -> Any:
     return {"backend": value} if isinstance(value, str) else value
 
 
-class Settings(Strict):
+class Settings(Lazy):
     sender: Sender = Field(description="who the drafts are from")
     timezone: TimeZone = Field(
         "UTC",
