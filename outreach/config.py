@@ -52,13 +52,15 @@ def load_settings(root: Path) -> tuple[Settings | None, Source, list[Problem]]:
 SNAPSHOT_FILE = "book.snapshot"
 
 
-def load_book(root: Path, *, keep_snapshot: bool = False) -> Book:
+def load_book(root: Path, *, keep_snapshot: bool = False, carry_snapshot: bool = True) -> Book:
     """Load and validate every file. Raises :class:`InvalidInput` with all problems found.
 
     The YAML files whose bytes the snapshot beside the ledger knows are not parsed again (their
     values are validated all the same); ``keep_snapshot`` writes it now when a file changed and
-    the book has no problem. The book carries it (``book.snapshot.save()``): a run writes it
-    only once its night went well, so a night refused (a foreign ledger) leaves the folder alone."""
+    the book has no problem. With ``carry_snapshot``, a book whose snapshot is to be written
+    (a file changed) carries it (``book.snapshot.save()``): a run writes it only once its night
+    went well, so a night refused (a foreign ledger) leaves the folder alone. Otherwise the
+    snapshot, and the values it holds, are let go once the book is loaded."""
     settings, settings_src, problems = load_settings(root)
     if settings is None:
         raise InvalidInput(problems)
@@ -132,7 +134,9 @@ def load_book(root: Path, *, keep_snapshot: bool = False) -> Book:
     if keep_snapshot:
         snap.save()  # best effort: a snapshot that cannot be written costs the next night time
     sources[settings.contacts] = contacts_src.lines_only()  # the values are in book.contacts
-    return replace(book, snapshot=snap)  # a run saves it once its night went well
+    snap.prune()
+    # a run saves it once its night went well
+    return replace(book, snapshot=snap if carry_snapshot and snap.changed else None)
 
 
 def shared_addresses(src: Source, contacts: list[tuple[int, Contact]]) -> tuple[Problem, ...]:

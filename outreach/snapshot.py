@@ -116,12 +116,16 @@ class Snapshot:
             self.files[name] = entry
             self.changed = True
 
-    def save(self) -> bool:
-        """Write the snapshot if anything changed; False when it could not be written (the
-        next night reads the files again: nothing is lost)."""
+    def prune(self) -> None:
+        """Forget the files this load did not ask for (a file no longer in the book)."""
         if self.used and set(self.files) - self.used:
             self.files = {k: v for k, v in self.files.items() if k in self.used}
             self.changed = True
+
+    def save(self) -> bool:
+        """Write the snapshot if anything changed; False when it could not be written (the
+        next night reads the files again: nothing is lost)."""
+        self.prune()
         if not self.changed or self.path is None:
             return True
         try:

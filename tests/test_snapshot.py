@@ -50,6 +50,22 @@ def test_a_plan_writes_no_snapshot(tmp_path: Path) -> None:
     assert not (root / ".outreach").exists()
 
 
+def test_a_book_carries_its_snapshot_only_to_write_it(tmp_path: Path) -> None:
+    """A run's book carries the snapshot while a file changed since it was written (the run
+    saves it after its night); a plan's book never does, and with unchanged files neither does
+    a run's: the values the snapshot holds are not kept for the whole night."""
+    root = _folder(tmp_path)
+    assert load_book(root).snapshot is not None  # nothing written yet: a run would write it
+    assert load_book(root, carry_snapshot=False).snapshot is None
+    load_book(root).snapshot.save()
+    assert load_book(root).snapshot is None  # unchanged: nothing to write
+    (root / "contacts.yaml").write_text(
+        (root / "contacts.yaml").read_text(encoding="utf-8") + "\n", encoding="utf-8"
+    )
+    assert load_book(root).snapshot is not None
+    assert load_book(root, carry_snapshot=False).snapshot is None
+
+
 @pytest.mark.parametrize("name", ["contacts.yaml", "campaigns.yaml", "interactions.yaml"])
 def test_a_changed_file_is_read_again(tmp_path: Path, name: str) -> None:
     """A change to any file is seen: its new values, never the snapshot's."""

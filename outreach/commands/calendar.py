@@ -76,7 +76,7 @@ def calendar(
     root: Path, *, today: dt.date, now: dt.datetime, out: Path | None = None, warn: Warn = ignore
 ) -> CalendarReport:
     """``outreach calendar``: (re)write the feed."""
-    book = load_with_sources(root, today, warn)
+    book = load_with_sources(root, today, warn, carry_snapshot=False)
     state = book.path(book.settings.state)
     with RunLock(state.parent / "run.lock"):
         ledger = Ledger.open(state)

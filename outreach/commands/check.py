@@ -35,7 +35,7 @@ def check(root: Path, *, today: dt.date, warn: Warn = ignore) -> CheckReport:
     from outreach import feed
 
     try:
-        book = load_with_sources(root, today, warn, strict=True)
+        book = load_with_sources(root, today, warn, strict=True, carry_snapshot=False)
     except InvalidInput as exc:  # every problem at once: the article library's too
         raise InvalidInput([*exc.problems, *_library_problems(root, exc.problems)]) from None
     env = render.environment(book.templates_dir, book.root)

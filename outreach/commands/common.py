@@ -52,12 +52,14 @@ def load_with_sources(
     *,
     strict: bool = False,
     days: int = 0,
+    carry_snapshot: bool = True,
 ) -> Book:
     """The book plus what the outside sources say: meetings from calendar feeds and articles from
     the library and RSS/Atom feeds. A source that is down is a warning (its cached copy is used);
     a bad article entry is skipped with a warning, or is an error when ``strict`` (check).
-    ``days``: a plan of the coming days reads the meetings of those days too."""
-    book = load_book(root)
+    ``days``: a plan of the coming days reads the meetings of those days too.
+    ``carry_snapshot``: the command may save the book's snapshot (`config.load_book`)."""
+    book = load_book(root, carry_snapshot=carry_snapshot)
     if not strict:  # run, plan, preview go on: the planner writes one note per address
         for p in book.shared_addresses:
             warn(str(p))

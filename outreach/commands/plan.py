@@ -23,7 +23,7 @@ def plan(
     root: Path, *, today: dt.date, days: int = 0, warn: Warn = ignore
 ) -> tuple[Book, list[planner.Plan]]:
     """The book as the planner sees it, and the plan of ``today`` and the ``days`` after."""
-    book = load_with_sources(root, today, warn, days=days)
+    book = load_with_sources(root, today, warn, days=days, carry_snapshot=False)
     history = read_history(book)
     book = planner.with_interactions(book, history)
     return book, planner.plan_days(book, history, today=today, days=days)

@@ -39,7 +39,7 @@ class PreviewReport:
 
 def preview(root: Path, *, today: dt.date, key: str | None, warn: Warn = ignore) -> PreviewReport:
     """Render the drafts due on ``today`` (or the one with ``key``) without storing anything."""
-    book = load_with_sources(root, today, warn)
+    book = load_with_sources(root, today, warn, carry_snapshot=False)
     ledger = Ledger.scratch(book.path(book.settings.state))
     try:
         history = ledger.history()
