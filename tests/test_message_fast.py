@@ -1,0 +1,36 @@
+"""A draft's headers, stored as written, are what the email package writes and reads back.
+
+`outreach.message` stores a subject outside ASCII as the email package folds it (worked out once
+per subject text) and the sender's From line once per night; these properties hold each to the
+email package's own parse and fold, the oracle.
+"""
+
+from __future__ import annotations
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from outreach.message import _SMTP, _stored_subject
+
+SUBJECTS = st.one_of(
+    st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc", "Zl", "Zp"]),
+            min_size=1, max_size=200),
+    st.builds(lambda a, b: f"{a}, {b}!", st.sampled_from(["Happy birthday", "Alles Gute",
+                                                            "Joyeux anniversaire"]),
+              st.text("abcéøñßüÓẞTrần李王 ", min_size=1, max_size=40)),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(SUBJECTS)
+@example("Happy birthday, Óscar!")
+@example("Alles Gute, Zoë!")
+@example("Ž" * 120)
+@example("語" * 30 + " " + "x" * 90)
+def test_any_subject_is_stored_as_the_policy_writes_and_reads_it(subject: str) -> None:
+    """Any subject without a line break, stored without a parse per draft, folds to the line
+    the email package writes for it, and reads back as the subject the parsed one reads as."""
+    stored = _stored_subject(subject)
+    parsed = _SMTP.header_store_parse("Subject", subject)[1]
+    assert _SMTP.fold_binary("Subject", stored) == _SMTP.fold_binary("Subject", parsed)
+    assert str(_SMTP.header_fetch_parse("Subject", stored)) == str(parsed)
