@@ -29,11 +29,71 @@ _NEWLINE = re.compile(r"\r\n|\r|\n")  # what the generator takes for a line end 
 
 def encode_text(text: str, policy: Policy) -> tuple[str, str]:
     """(Content-Transfer-Encoding, payload) of a UTF-8 text part, as ``set_content`` makes
-    them: the email package's own choice of encoding."""
+    them: the email package's own choice of encoding. A part with a line too long for 7bit or
+    8bit (an HTML paragraph) is quoted-printable unless base64 is shorter: that one is written
+    here, line by line as `email.quoprimime.body_encode` writes it, once (the email package
+    encodes the first ten lines to choose, then the whole part again, mapping each character
+    through a list); the others are the email package's (tests/test_mime_qp.py compares)."""
+    width = policy.max_line_length
+    lines = text.encode("utf-8").splitlines()
+    if width is None or width < 4 or not lines or max(map(len, lines)) <= width:
+        return _email_package(text, policy)
+    encoded = [_qp_line(line, width) for line in lines]
+    sniff = lines[:10]  # what the email package compares: its first ten lines, both ways
+    sniff_qp = sum(map(len, encoded[:10])) + len(sniff)  # joined by "\n", one more at the end
+    sniff_bytes = sum(map(len, sniff)) + len(policy.linesep) * len(sniff)
+    if sniff_qp > 4 * ((sniff_bytes + 2) // 3) + 1:  # base64 (and its newline) is shorter
+        return _email_package(text, policy)
+    return "quoted-printable", "\n".join(encoded) + "\n"
+
+
+def _email_package(text: str, policy: Policy) -> tuple[str, str]:
     cte, payload = contentmanager._encode_text(  # type: ignore[attr-defined]
         text, "utf-8", None, policy
     )
     return str(cte), str(payload)
+
+
+_UNSAFE = re.compile(rb"[^\t -<>-~]")  # what quoted-printable writes as =XX (a line has no CR, LF)
+_ESCAPED = [b"=%02X" % octet for octet in range(256)]
+
+
+def _escape(m: re.Match[bytes]) -> bytes:
+    return _ESCAPED[m.group(0)[0]]
+
+
+def _qp_line(data: bytes, width: int) -> str:
+    """One line of a part in quoted-printable, its soft breaks joined by "\n": the loop of
+    `email.quoprimime.body_encode` for one line, on the line's escaped text."""
+    line = _UNSAFE.sub(_escape, data).decode("ascii")
+    if len(line) <= width and not (line and line[-1] in " \t"):
+        return line  # (most lines: nothing to break, no space at the end)
+    out: list[str] = []
+    start, width1 = 0, width - 1
+    laststart = len(line) - 1 - width
+    while start <= laststart:
+        stop = start + width1
+        if line[stop - 2] == "=":  # never break inside an =XX
+            out.append(line[start : stop - 1])
+            start = stop - 2
+        elif line[stop - 1] == "=":
+            out.append(line[start:stop])
+            start = stop - 1
+        else:
+            out.append(line[start:stop] + "=")
+            start = stop
+    if line and line[-1] in " \t":  # a space at the end of a line is written as =20
+        room = start - laststart
+        if room >= 3:
+            q = _ESCAPED[ord(line[-1])].decode("ascii")
+        elif room == 2:
+            q = line[-1] + "=\n"
+        else:
+            q = "=\n" + _ESCAPED[ord(line[-1])].decode("ascii")
+        out.append(line[start:-1] + q)
+    else:
+        out.append(line[start:])
+    return "\n".join(out)
 
 
 def _payload_bytes(payload: str) -> bytes:
