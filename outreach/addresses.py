@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import re
 import secrets
+import string
 from collections.abc import Sequence
 from email import base64mime, quoprimime
 from email.header import Header
@@ -34,6 +35,9 @@ _LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 # a display name written as it is: words of atext, single spaces
 _ATOMS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?: [A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 Pair = tuple[str, str]  # (display name, address)
+# the bytes an encoded word in Q writes as one character (itself; a space as "_"), as
+# email.quoprimime does; every other byte is =XX
+_Q_AS_IS = (string.ascii_letters + string.digits + "-!*+/ ").encode("ascii")
 
 
 class AddressRefused(ValueError):
@@ -229,7 +233,9 @@ def encoded_words(text: str, header: str) -> str:
     own encoders), without its search character by character for where to fold; anything
     longer is left to `email.header` (tests/test_addresses_fast.py compares the two)."""
     data = text.encode("utf-8")
-    b_length, q_length = base64mime.header_length(data), quoprimime.header_length(data)
+    # (quoprimime.header_length, without its generator over every byte: =XX for the others)
+    b_length = base64mime.header_length(data)
+    q_length = len(data) + 2 * len(data.translate(None, _Q_AS_IS))
     room = 78 - (len(header) + 2) - len("=?utf-8?q??=")
     if data and min(b_length, q_length) <= room and _BAD.search(text) is None:
         if b_length < q_length:

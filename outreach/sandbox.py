@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import re
 import string
+from collections import ChainMap
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from types import CodeType
 from typing import Any, overload
@@ -286,6 +287,26 @@ class BoundedTemplate(jinja2.Template):
     """A template whose ``render`` keeps the bounds."""
 
     stalled: TemplateLimit | None = None  # it ran out of time once: refused at once
+
+    def new_context(
+        self,
+        vars: dict[str, Any] | None = None,
+        shared: bool = False,
+        locals: Mapping[str, Any] | None = None,
+    ) -> Context:
+        """Jinja's context for a render, its globals (a ChainMap over the template's and the
+        environment's) merged once by dict updates, where Jinja iterates the ChainMap twice
+        (``dict()`` and ``set()`` of it) for every render: the same context."""
+        g = self.globals
+        if shared or locals or type(g) is not ChainMap or any(type(m) is not dict for m in g.maps):
+            return super().new_context(vars, shared, locals)
+        merged: dict[str, Any] = {}
+        for mapping in reversed(g.maps):
+            merged.update(mapping)
+        parent = dict(merged, **(vars or {}))
+        return self.environment.context_class(
+            self.environment, parent, self.name, self.blocks, globals=merged
+        )
 
     def render(self, *args: Any, **kwargs: Any) -> str:
         if self.stalled is not None:
