@@ -29,16 +29,28 @@ _NEWLINE = re.compile(r"\r\n|\r|\n")  # what the generator takes for a line end 
 
 def encode_text(text: str, policy: Policy) -> tuple[str, str]:
     """(Content-Transfer-Encoding, payload) of a UTF-8 text part, as ``set_content`` makes
-    them: the email package's own choice of encoding. A part with a line too long for 7bit or
-    8bit (an HTML paragraph) is quoted-printable unless base64 is shorter: that one is written
-    here, line by line as `email.quoprimime.body_encode` writes it, once (the email package
-    encodes the first ten lines to choose, then the whole part again, mapping each character
-    through a list); the others are the email package's (tests/test_mime_qp.py compares)."""
+    them: the email package's own choice of encoding (`email.contentmanager`), made here for
+    the parts of a draft. Lines that fit are 7bit or 8bit; a part with a longer line (an HTML
+    paragraph) is quoted-printable unless base64 is shorter: written here line by line as
+    `email.quoprimime.body_encode` writes it, once (the email package encodes the first ten
+    lines to choose, then the whole part again, mapping each character through a list). What
+    is left (base64, a 7bit policy) is the email package's (tests/test_mime_qp.py compares)."""
     width = policy.max_line_length
     lines = text.encode("utf-8").splitlines()
-    if width is None or width < 4 or not lines or max(map(len, lines)) <= width:
+    if width is None or width < 4:
         return _email_package(text, policy)
-    encoded = [_qp_line(line, width) for line in lines]
+    body = b"\n".join(lines) + b"\n"
+    if not lines or max(map(len, lines)) <= width:
+        if body.isascii():
+            return "7bit", body.decode("ascii")
+        if policy.cte_type == "8bit":
+            return "8bit", body.decode("ascii", "surrogateescape")
+        return _email_package(text, policy)
+    escaped = _UNSAFE.sub(_escape, body).decode("ascii").split("\n")[:-1]  # a line each
+    encoded = [
+        line if len(line) <= width and line[-1:] not in (" ", "\t") else _qp_breaks(line, width)
+        for line in escaped
+    ]
     sniff = lines[:10]  # what the email package compares: its first ten lines, both ways
     sniff_qp = sum(map(len, encoded[:10])) + len(sniff)  # joined by "\n", one more at the end
     sniff_bytes = sum(map(len, sniff)) + len(policy.linesep) * len(sniff)
@@ -54,7 +66,8 @@ def _email_package(text: str, policy: Policy) -> tuple[str, str]:
     return str(cte), str(payload)
 
 
-_UNSAFE = re.compile(rb"[^\t -<>-~]")  # what quoted-printable writes as =XX (a line has no CR, LF)
+# what quoted-printable writes as =XX (LF is where the part's lines end: no line holds CR or LF)
+_UNSAFE = re.compile(rb"[^\t\n -<>-~]")
 _ESCAPED = [b"=%02X" % octet for octet in range(256)]
 
 
@@ -62,12 +75,9 @@ def _escape(m: re.Match[bytes]) -> bytes:
     return _ESCAPED[m.group(0)[0]]
 
 
-def _qp_line(data: bytes, width: int) -> str:
-    """One line of a part in quoted-printable, its soft breaks joined by "\n": the loop of
-    `email.quoprimime.body_encode` for one line, on the line's escaped text."""
-    line = _UNSAFE.sub(_escape, data).decode("ascii")
-    if len(line) <= width and not (line and line[-1] in " \t"):
-        return line  # (most lines: nothing to break, no space at the end)
+def _qp_breaks(line: str, width: int) -> str:
+    """One escaped line that is too long or ends in a space, with its soft breaks joined by
+    "\n": the loop of `email.quoprimime.body_encode` for one line."""
     out: list[str] = []
     start, width1 = 0, width - 1
     laststart = len(line) - 1 - width
@@ -99,6 +109,8 @@ def _qp_line(data: bytes, width: int) -> str:
 def _payload_bytes(payload: str) -> bytes:
     """The payload as the generator writes it: every line end as CRLF, and the bytes of an
     8bit payload (carried as surrogates) as they are."""
+    if "\r" not in payload:  # (the payloads made here: lines end in LF alone)
+        return payload.replace("\n", CRLF).encode("ascii", "surrogateescape")
     return CRLF.join(_NEWLINE.split(payload)).encode("ascii", "surrogateescape")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email.policy
 from email import contentmanager
+from typing import Any
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -34,8 +35,10 @@ TEXTS = st.one_of(
 )
 
 
-def _email_package(text: str, policy: email.policy.EmailPolicy) -> tuple[str, str]:
-    cte, payload = contentmanager._encode_text(text, "utf-8", None, policy)
+def _email_package(text: str, policy: Any) -> tuple[str, str]:
+    cte, payload = contentmanager._encode_text(  # type: ignore[attr-defined]
+        text, "utf-8", None, policy
+    )
     return str(cte), str(payload)
 
 
@@ -46,6 +49,9 @@ def _email_package(text: str, policy: email.policy.EmailPolicy) -> tuple[str, st
 @example("é" * 7 + "x" * 68 + "\n")  # quoted-printable exactly as long as base64 and its newline
 @example("é" * 7 + "x" * 67 + "\n")
 @example("é" * 8 + "x" * 71 + "\n")  # one longer: base64
+@example("")
+@example("Liebe Zoë,\n")
+@example("Hi\r\nthere\r")
 @example("x" * 77 + " ")
 @example("x" * 78 + " ")
 @example("x" * 79 + " ")
@@ -54,8 +60,6 @@ def _email_package(text: str, policy: email.policy.EmailPolicy) -> tuple[str, st
 @example("語" * 40 + "\n")
 def test_a_part_is_encoded_as_the_email_package_encodes_it(text: str) -> None:
     """For any text, the same Content-Transfer-Encoding and the same payload, under the
-    drafts' policy and the email package's default one."""
-    assert mime.encode_text(text, _SMTP) == _email_package(text, _SMTP)
-    assert mime.encode_text(text, email.policy.default) == _email_package(
-        text, email.policy.default
-    )
+    drafts' policy, the email package's default one and a 7bit one."""
+    for policy in (_SMTP, email.policy.default, email.policy.SMTP.clone(cte_type="7bit")):
+        assert mime.encode_text(text, policy) == _email_package(text, policy)
