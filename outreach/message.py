@@ -8,6 +8,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.header import Header
+from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage
 from email.policy import EmailPolicy
 from email.utils import format_datetime
@@ -60,6 +61,14 @@ class _Policy(EmailPolicy):
             return name, value
         return super().header_store_parse(name, value)
 
+    def header_max_count(self, name: str) -> int | None:
+        """As the email package's registry says, without building a header class for the
+        question (its registry makes a new class at every lookup): a header it does not
+        limit (``X-Unsent``, which the dir store adds to every draft) is asked nothing."""
+        if name.lower() not in _LIMITED:
+            return None
+        return super().header_max_count(name)
+
     def header_fetch_parse(self, name: str, value: Any) -> Any:
         if isinstance(value, _Folded):
             return super().header_fetch_parse(name, value.text)
@@ -76,6 +85,14 @@ class _Policy(EmailPolicy):
             return self.fold(name, value).encode("ascii")
         folded = _fold_words(name, str(value), self.max_line_length or 998, self.linesep)
         return folded.encode("ascii") if folded is not None else super().fold_binary(name, value)
+
+
+# the headers the email package allows once or a few times in a message (Subject, To, ...)
+_LIMITED = frozenset(
+    name
+    for name, cls in HeaderRegistry().registry.items()
+    if getattr(cls, "max_count", None) is not None
+)
 
 
 def _fold_words(name: str, value: str, width: int, linesep: str) -> str | None:

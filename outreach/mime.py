@@ -122,13 +122,20 @@ class DraftMessage(EmailMessage):
     _headers: list[tuple[str, Any]]  # (the email package's own attributes)
     _payload: Any
     _built: tuple[Any, ...] | None = None  # what the kept body was made from
+    _written: type[str] | None = None  # the values the policy writes as "name: value"
     _body: bytes = b""
 
     def as_bytes(self, unixfrom: bool = False, policy: Policy | None = None) -> bytes:
         if unixfrom or (policy is not None and policy is not self.policy) or not self._intact():
             return super().as_bytes(unixfrom, policy)
-        fold = self.policy.fold_binary
-        head = b"".join(fold(name, value) for name, value in self._headers)
+        fold, written, linesep = self.policy.fold_binary, self._written, self.policy.linesep
+        head = b"".join(
+            # (a written value: as the policy writes it, without asking the policy for each)
+            f"{name}: {value}{linesep}".encode("ascii")
+            if written is not None and isinstance(value, written)
+            else fold(name, value)
+            for name, value in self._headers
+        )
         return head + CRLF.encode("ascii") + self._body
 
     def __bytes__(self) -> bytes:
@@ -189,4 +196,5 @@ def build(
     msg._payload = [p for p, _, _ in kept]
     msg._body = b"".join(chunks) + dash + b"--" + nl
     msg._built = (content_type, tuple(kept))
+    msg._written = written
     return msg

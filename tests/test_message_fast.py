@@ -7,6 +7,8 @@ email package's own parse and fold, the oracle.
 
 from __future__ import annotations
 
+import email.policy
+
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -34,3 +36,13 @@ def test_any_subject_is_stored_as_the_policy_writes_and_reads_it(subject: str) -
     parsed = _SMTP.header_store_parse("Subject", subject)[1]
     assert _SMTP.fold_binary("Subject", stored) == _SMTP.fold_binary("Subject", parsed)
     assert str(_SMTP.header_fetch_parse("Subject", stored)) == str(parsed)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.sampled_from(["Subject", "TO", "cc", "Message-ID", "X-Unsent", "Received",
+                                  "Content-Type", "MIME-Version", "Resent-Date", "Date"]),
+                 st.text("abcXYZ-", min_size=1, max_size=12)))
+def test_how_often_a_header_may_appear_is_the_email_packages_answer(name: str) -> None:
+    """The drafts' policy answers how many times a header may appear as the email package's
+    SMTP policy answers it, for its own headers and any other."""
+    assert _SMTP.header_max_count(name) == email.policy.SMTP.header_max_count(name)
