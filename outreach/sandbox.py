@@ -340,6 +340,9 @@ def _written(chunks: Iterator[str]) -> str:
     return "".join(out)
 
 
+_DICT_ATTRIBUTES = frozenset(dir({}))  # what getattr() finds on a plain dict
+
+
 class BoundedEnvironment(ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox with the bounds of this module."""
 
@@ -378,6 +381,13 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         tick()
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            # what Jinja gives for ``contact.greet``: the item, after getattr() failed (the
+            # template context is dicts: a draft reads a few of them, each one an exception)
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
         return super().getattr(obj, attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:

@@ -2,17 +2,22 @@
 
 `outreach.message` stores a subject outside ASCII as the email package folds it (worked out once
 per subject text) and the sender's From line once per night; these properties hold each to the
-email package's own parse and fold, the oracle.
+email package's own parse and fold, the oracle. The sandbox reads a dict's item without
+Jinja's getattr() first: held to Jinja's sandbox.
 """
 
 from __future__ import annotations
 
 import email.policy
+from pathlib import Path
 
+import jinja2
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from outreach.message import _SMTP, _stored_subject
+from outreach.render import environment
 
 SUBJECTS = st.one_of(
     st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc", "Zl", "Zp"]),
@@ -46,3 +51,21 @@ def test_how_often_a_header_may_appear_is_the_email_packages_answer(name: str) -
     """The drafts' policy answers how many times a header may appear as the email package's
     SMTP policy answers it, for its own headers and any other."""
     assert _SMTP.header_max_count(name) == email.policy.SMTP.header_max_count(name)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.dictionaries(st.sampled_from(["greet", "items", "keys", "get", "__class__", "x", "_y",
+                                        "mro", "__mro__", "copy", "name"]),
+                       st.integers(), max_size=5),
+       st.sampled_from(["greet", "items", "keys", "get", "__class__", "x", "_y", "mro",
+                        "__mro__", "copy", "name", "missing", "__init__", "fromkeys"]))
+def test_a_dict_in_a_template_reads_as_jinjas_sandbox_reads_it(data: dict[str, int],
+                                                                attribute: str) -> None:
+    """``value.name`` on a dict in a template gives what Jinja's immutable sandbox gives: the
+    item, the dict's own attribute, or undefined, for any dict and any name."""
+    env = environment(Path("/nonexistent"))
+    ours = env.getattr(data, attribute)
+    theirs = ImmutableSandboxedEnvironment.getattr(env, data, attribute)
+    assert type(ours) is type(theirs)
+    if not isinstance(ours, jinja2.Undefined):
+        assert ours == theirs
