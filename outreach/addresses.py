@@ -19,7 +19,9 @@ from __future__ import annotations
 import functools
 import re
 import secrets
+import string
 from collections.abc import Sequence
+from email import base64mime, quoprimime
 from email.header import Header
 from email.utils import getaddresses
 
@@ -33,6 +35,9 @@ _LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 # a display name written as it is: words of atext, single spaces
 _ATOMS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?: [A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 Pair = tuple[str, str]  # (display name, address)
+# the bytes an encoded word in Q writes as one character (itself; a space as "_"), as
+# email.quoprimime does; every other byte is =XX
+_Q_AS_IS = (string.ascii_letters + string.digits + "-!*+/ ").encode("ascii")
 
 
 class AddressRefused(ValueError):
@@ -125,9 +130,23 @@ def checked(addr: str, key: str) -> str:
     return _valid(addr)[0]  # type: ignore[index]  # (ascii_address found it valid)
 
 
-@functools.cache
 def _valid(addr: str) -> tuple[str, str, str] | None:
-    """(normalized address, local part, domain in ASCII) of a valid address, or None."""
+    """(normalized address, local part, domain in ASCII) of a valid address, or None. A common
+    address (`fields.plain_address`: ASCII dot-atom, ASCII host) is answered without
+    email_validator, which gives each of them back as it is with the host lowercased
+    (tests/test_addresses_fast.py holds the two to the same answers)."""
+    from outreach.fields import plain_address  # (the domain's check; loaded with any book)
+
+    plain = plain_address(addr)
+    if plain is not None:
+        local, _, domain = plain.rpartition("@")
+        return plain, local, domain
+    return _validated(addr)
+
+
+@functools.cache
+def _validated(addr: str) -> tuple[str, str, str] | None:
+    """`_valid` as email_validator alone answers it."""
     from email_validator import EmailNotValidError, validate_email
 
     try:
@@ -199,11 +218,30 @@ def _item(name: str, addr: str, header: str) -> str:
         elif name.isascii() and name.isprintable() and not set(name) & {'"', "\\"}:
             phrase = f'"{name}"'
     if not phrase:
-        phrase = Header(name, "utf-8", maxlinelen=78, header_name=header).encode(linesep="\r\n")
+        phrase = encoded_words(name, header)
     lines = phrase.split("\r\n")
     column = (len(header) + 2 if len(lines) == 1 else 0) + len(lines[-1])
     gap = " " if column + len(addr) + 3 <= 78 else "\r\n "
     return f"{phrase}{gap}<{addr}>"
+
+
+def encoded_words(text: str, header: str) -> str:
+    """``text`` as RFC 2047 encoded words in UTF-8 after ``header: ``, as the email package's
+    ``Header(text, "utf-8", maxlinelen=78, header_name=header).encode(linesep="\\r\\n")``
+    writes it. Text that fits in one encoded word on the header's line (a name nearly always)
+    is that one word, written here as `email.header` writes it (the shorter of B and Q, its
+    own encoders), without its search character by character for where to fold; anything
+    longer is left to `email.header` (tests/test_addresses_fast.py compares the two)."""
+    data = text.encode("utf-8")
+    # (quoprimime.header_length, without its generator over every byte: =XX for the others)
+    b_length = base64mime.header_length(data)
+    q_length = len(data) + 2 * len(data.translate(None, _Q_AS_IS))
+    room = 78 - (len(header) + 2) - len("=?utf-8?q??=")
+    if data and min(b_length, q_length) <= room and _BAD.search(text) is None:
+        if b_length < q_length:
+            return base64mime.header_encode(data, "utf-8")
+        return quoprimime.header_encode(data, "utf-8")
+    return Header(text, "utf-8", maxlinelen=78, header_name=header).encode(linesep="\r\n")
 
 
 def _shown(text: str, width: int = 60) -> str:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.header import Header
+from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage
 from email.policy import EmailPolicy
 from email.utils import format_datetime
@@ -32,6 +33,23 @@ class _Written(str):
     which decodes encoded words and writes the decoded text back unquoted."""
 
 
+def written(value: str) -> str:
+    """A header value written as it is (one line of ASCII text that needs no folding)."""
+    return _Written(value)
+
+
+class _Folded(_Written):
+    """A header the email package would parse and fold, kept as it folds it: written as it is,
+    read as the text it was made from (``msg["Subject"]`` is the subject, as when parsed)."""
+
+    text: str
+
+    def __new__(cls, folded: str, text: str) -> _Folded:
+        self = super().__new__(cls, folded)
+        self.text = text
+        return self
+
+
 class _Policy(EmailPolicy):
     """SMTP's policy, but an ASCII subject is folded between its words with the first words on
     the ``Subject:`` line (Python's folder moves a subject that fits on a line of its own to the
@@ -42,6 +60,19 @@ class _Policy(EmailPolicy):
         if isinstance(value, _Written):
             return name, value
         return super().header_store_parse(name, value)
+
+    def header_max_count(self, name: str) -> int | None:
+        """As the email package's registry says, without building a header class for the
+        question (its registry makes a new class at every lookup): a header it does not
+        limit (``X-Unsent``, which the dir store adds to every draft) is asked nothing."""
+        if name.lower() not in _LIMITED:
+            return None
+        return super().header_max_count(name)
+
+    def header_fetch_parse(self, name: str, value: Any) -> Any:
+        if isinstance(value, _Folded):
+            return super().header_fetch_parse(name, value.text)
+        return super().header_fetch_parse(name, value)
 
     def fold(self, name: str, value: Any) -> str:
         if isinstance(value, _Written):
@@ -54,6 +85,14 @@ class _Policy(EmailPolicy):
             return self.fold(name, value).encode("ascii")
         folded = _fold_words(name, str(value), self.max_line_length or 998, self.linesep)
         return folded.encode("ascii") if folded is not None else super().fold_binary(name, value)
+
+
+# the headers the email package allows once or a few times in a message (Subject, To, ...)
+_LIMITED = frozenset(
+    name
+    for name, cls in HeaderRegistry().registry.items()
+    if getattr(cls, "max_count", None) is not None
+)
 
 
 def _fold_words(name: str, value: str, width: int, linesep: str) -> str | None:
@@ -176,14 +215,44 @@ def thread_for(book: Book, key: str, first_subject: str, thread_id: str | None) 
     return Thread(first_subject, tuple(message_id(k, sender) for k in keys), thread_id)
 
 
-@dataclass(frozen=True)
 class Draft:
-    key: str
-    message_id: str
-    message: EmailMessage
-    to: str
-    subject: str
-    thread_id: str | None = None  # the conversation to draft into (a sequence's later steps)
+    """A composed draft. Its MIME message is built when first asked for (``message``): a store
+    that writes it asks, ``run --dry-run`` (the memory store) never does. What can go wrong in a
+    build is checked when the draft is composed, so a dry run fails where a run fails."""
+
+    __slots__ = ("_build", "_message", "key", "message_id", "subject", "thread_id", "to")
+
+    def __init__(
+        self,
+        key: str,
+        message_id: str,
+        message: EmailMessage | Callable[[], EmailMessage],
+        to: str,
+        subject: str,
+        thread_id: str | None = None,  # the conversation to draft into (a sequence's later steps)
+    ) -> None:
+        self.key = key
+        self.message_id = message_id
+        self.to = to
+        self.subject = subject
+        self.thread_id = thread_id
+        self._message: EmailMessage | None = None
+        self._build: Callable[[], EmailMessage] | None = None
+        if isinstance(message, EmailMessage):
+            self._message = message
+        else:
+            self._build = message
+
+    @property
+    def message(self) -> EmailMessage:
+        """The RFC 5322 message, built once."""
+        if self._message is None:
+            assert self._build is not None
+            self._message, self._build = self._build(), None
+        return self._message
+
+    def __repr__(self) -> str:
+        return f"Draft({self.key!r}, {self.message_id!r}, to={self.to!r})"
 
 
 def _address_header(header: str, pairs: Sequence[Pair], tfile: str) -> _Written:
@@ -192,6 +261,24 @@ def _address_header(header: str, pairs: Sequence[Pair], tfile: str) -> _Written:
         return _Written(addresses.header_value(header, pairs))
     except addresses.AddressRefused as exc:
         raise RenderError(exc.message, exc.hint, template=tfile) from None
+
+
+def _sender_header(name: str, email: str, tfile: str) -> _Written:
+    """The From header: the same for every draft of a night, written once."""
+    try:
+        return _sender_value(name, email)
+    except addresses.AddressRefused as exc:
+        raise RenderError(exc.message, exc.hint, template=tfile) from None
+
+
+@functools.lru_cache(maxsize=16)
+def _sender_value(name: str, email: str) -> _Written:
+    return _Written(addresses.header_value("From", [(name, email)]))
+
+
+def _to_header(name: str, addr: str, tfile: str) -> _Written:
+    """The To header: the contact's name and address (`addresses.header_value`)."""
+    return _address_header("To", [(name, addr)], tfile)
 
 
 def _subject(subject: str, tfile: str) -> str:
@@ -212,13 +299,26 @@ def _subject(subject: str, tfile: str) -> str:
 def _stored_subject(value: str) -> Any:
     """The Subject as the policy would store it, without parsing it where the folded line is
     known: a plain ASCII subject folded between its words (its parse gives the same text back),
-    or a value we encoded ourselves. Anything else is parsed as before."""
+    a value we encoded ourselves, or any other subject as the email package folds it (worked out
+    once per subject text: "Happy birthday, Zoë!" is one text for every Zoë). A subject whose
+    folded line does not start beside ``Subject:`` is parsed as before."""
     if isinstance(value, _Written):
         return value
     folded = _fold_words("Subject", value, _SMTP.max_line_length or 998, "\r\n")
     if folded is not None:
         return _Written(folded[len("Subject: ") : -2])
-    return _SMTP.header_store_parse("Subject", value)[1]
+    return _folded_subject(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _folded_subject(value: str) -> Any:
+    """The Subject the email package's way: parsed, then folded as its generator folds it; kept
+    as that folded text (reading it back parses it: the same subject)."""
+    parsed = _SMTP.header_store_parse("Subject", value)[1]
+    folded = _SMTP.fold("Subject", parsed)
+    if folded.startswith("Subject: ") and folded.endswith("\r\n") and folded.isascii():
+        return _Folded(folded[len("Subject: ") : -2], value)
+    return parsed
 
 
 @functools.cache
@@ -245,9 +345,10 @@ def compose(
     rendered = render.render(env, template, context_for(book, touch, today))
     s = book.settings.sender
     mid = message_id(touch.key, s.email)
+    tfile = rendered.file
     headers: list[tuple[str, Any]] = [
-        ("From", _address_header("From", [(s.name, s.email)], rendered.file)),
-        ("To", _address_header("To", [(contact.name.full, to_addr)], rendered.file)),
+        ("From", _sender_header(s.name, s.email, tfile)),
+        ("To", _to_header(contact.name.full, to_addr, tfile)),
     ]
     for header, pairs in (
         ("Cc", rendered.cc),
@@ -255,22 +356,25 @@ def compose(
         ("Reply-To", rendered.reply_to),
     ):
         if pairs:
-            headers.append((header, _address_header(header, pairs, rendered.file)))
+            headers.append((header, _address_header(header, pairs, tfile)))
     subject = thread.subject if thread is not None else rendered.subject
-    headers.append(("Subject", _stored_subject(_subject(subject, rendered.file))))
-    if thread is not None and thread.references:
-        headers.append(("In-Reply-To", _ids("In-Reply-To", thread.references[-1:])))
-        headers.append(("References", _ids("References", thread.references)))
-    headers.append(("Date", _Written(_date(today, book.settings.timezone))))
-    headers.append(("Message-ID", _ids("Message-ID", [mid])))
-    # A fixed boundary keeps the bytes of a draft the same on every run.
-    msg = mime.build(
-        _SMTP,
-        headers,
-        f"=_outreach_{mid[1:17]}",
-        [("plain", rendered.text), ("html", rendered.html)],
-        _Written,
-    )
+    checked_subject = _subject(subject, tfile)
+    parts = [("plain", rendered.text), ("html", rendered.html)]
+    for _, text in parts:  # what a build could refuse (it encodes each part first): refused now
+        text.encode("utf-8")
+    date = _date(today, book.settings.timezone)
+
+    def build() -> EmailMessage:
+        """The rest cannot fail: the Subject, threading, Date and Message-ID headers, the parts."""
+        headers.append(("Subject", _stored_subject(checked_subject)))
+        if thread is not None and thread.references:
+            headers.append(("In-Reply-To", _ids("In-Reply-To", thread.references[-1:])))
+            headers.append(("References", _ids("References", thread.references)))
+        headers.append(("Date", _Written(date)))
+        headers.append(("Message-ID", _ids("Message-ID", [mid])))
+        # A fixed boundary keeps the bytes of a draft the same on every run.
+        return mime.build(_SMTP, headers, f"=_outreach_{mid[1:17]}", parts, _Written)
+
     return Draft(
-        touch.key, mid, msg, to_addr, subject, thread.thread_id if thread is not None else None
+        touch.key, mid, build, to_addr, subject, thread.thread_id if thread is not None else None
     )

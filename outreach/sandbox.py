@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import re
 import string
+from collections import ChainMap
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from types import CodeType
 from typing import Any, overload
@@ -287,6 +288,26 @@ class BoundedTemplate(jinja2.Template):
 
     stalled: TemplateLimit | None = None  # it ran out of time once: refused at once
 
+    def new_context(
+        self,
+        vars: dict[str, Any] | None = None,
+        shared: bool = False,
+        locals: Mapping[str, Any] | None = None,
+    ) -> Context:
+        """Jinja's context for a render, its globals (a ChainMap over the template's and the
+        environment's) merged once by dict updates, where Jinja iterates the ChainMap twice
+        (``dict()`` and ``set()`` of it) for every render: the same context."""
+        g = self.globals
+        if shared or locals or type(g) is not ChainMap or any(type(m) is not dict for m in g.maps):
+            return super().new_context(vars, shared, locals)
+        merged: dict[str, Any] = {}
+        for mapping in reversed(g.maps):
+            merged.update(mapping)
+        parent = dict(merged, **(vars or {}))
+        return self.environment.context_class(
+            self.environment, parent, self.name, self.blocks, globals=merged
+        )
+
     def render(self, *args: Any, **kwargs: Any) -> str:
         if self.stalled is not None:
             raise TemplateLimit(self.stalled.message, self.stalled.hint, self.stalled.line)
@@ -317,6 +338,9 @@ def _written(chunks: Iterator[str]) -> str:
             raise too_long()
         out.append(chunk)
     return "".join(out)
+
+
+_DICT_ATTRIBUTES = frozenset(dir({}))  # what getattr() finds on a plain dict
 
 
 class BoundedEnvironment(ImmutableSandboxedEnvironment):
@@ -357,6 +381,13 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         tick()
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            # what Jinja gives for ``contact.greet``: the item, after getattr() failed (the
+            # template context is dicts: a draft reads a few of them, each one an exception)
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
         return super().getattr(obj, attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:

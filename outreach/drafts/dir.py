@@ -28,7 +28,7 @@ from outreach.drafts import BaseStore, Capabilities, Stored
 from outreach.errors import EXIT_INVALID, OutreachError, StoreError
 from outreach.faults import crash_point
 from outreach.fsutil import fsync_dir
-from outreach.message import Draft
+from outreach.message import Draft, written
 
 _TMP_PREFIX = ".tmp-"
 _HINT = "set drafts.dir in outreach.yaml to a folder you can write in"
@@ -47,21 +47,34 @@ def file_name(key: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", key.replace("/", "--")) + ".eml"
 
 
-def write_atomic(path: Path, data: bytes, *, prefix: str) -> None:
+def write_atomic(path: Path | str, data: bytes, *, prefix: str) -> None:
     """Put ``data`` at ``path`` whole: a temporary name in the same folder, then a rename, so a
     reader (or a kill -9) sees the whole draft or none. Not synced to disk here: the store syncs
-    a chunk's files and folder at once (:func:`sync_folder`). Raises OSError; the temporary file
-    is removed on failure."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f"{prefix}{path.name}.{os.getpid()}"
+    a chunk's files and folder at once (:func:`sync_folder`). The folder is made when it is
+    not there. Raises OSError; the temporary file is removed on failure."""
+    target = os.fspath(path)
+    folder, name = os.path.split(target)
+    tmp = os.path.join(folder, f"{prefix}{name}.{os.getpid()}")
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
+        try:
+            fd = os.open(tmp, _CREATE, 0o666)
+        except FileNotFoundError:  # the folder is not there (yet, or any more)
+            os.makedirs(folder or ".", exist_ok=True)
+            fd = os.open(tmp, _CREATE, 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
     except OSError:
         with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
+            os.unlink(tmp)
         raise
+
+
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
 
 
 def _syncfs() -> object | None:
@@ -179,7 +192,7 @@ class DirStore(BaseStore):
         the rest of its chunk."""
         msg = draft.message
         if "X-Unsent" not in msg:
-            msg["X-Unsent"] = "1"
+            msg["X-Unsent"] = written("1")  # (written as the email package writes "1")
         data = msg.as_bytes()  # the message's own policy: SMTP line ends, folded subjects
         target = self.folder / file_name(draft.key)
         try:
