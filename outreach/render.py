@@ -328,7 +328,8 @@ def render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> Rende
         raise fail(exc, tfile, filename) from None
     finally:
         _marking.reset(marking)
-    written = markup.unmark(marked)  # the front matter's lines blank: lines are the file's
+    note = skeleton.Note(marked)
+    written = note.unmarked  # the front matter's lines blank: lines are the file's
     body = written.strip("\n") + "\n"
     subject = values.get("subject", "")
     if not subject:
@@ -360,8 +361,8 @@ def render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> Rende
             line=line,
         )
     try:
-        with bounded(_SLOW_MARKDOWN):
-            text, html = skeleton.parts(marked)  # = markdown_to_text, markdown_to_html(body)
+        # = markdown_to_text(marked), markdown_to_html(body); each parse bounded
+        text, html = note.parts(lambda: bounded(_SLOW_MARKDOWN))
     except (TemplateLimit, MemoryError) as exc:
         limit = exc if isinstance(exc, TemplateLimit) else out_of_memory()
         raise RenderError(limit.message, limit.hint, template=tfile) from None

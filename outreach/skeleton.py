@@ -27,6 +27,9 @@ generated templates and values.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
 
 from outreach import markup
 
@@ -41,27 +44,55 @@ _MOST = 512
 _SHAPES: dict[tuple[str, ...], tuple[list[str], list[str]] | None] = {}
 
 
-def parts(marked: str) -> tuple[str, str]:
-    """(plain text, HTML) of a body as `render` writes it (values marked), byte for byte what
-    ``markdown_to_text(marked)`` and ``markdown_to_html(body)`` give, where ``body`` is the
-    unmarked text with its blank lines around stripped."""
-    pieces = markup.MARKED_VALUE.split(marked)
-    values = [markup.unescape(v) for v in pieces[1::2]]
-    key = _key(pieces, values)
-    if key is None:
-        return _parse(marked)
-    shape = _SHAPES.get(key)
-    if shape is None:
-        if key in _SHAPES:
-            return _parse(marked)
-        shape = _shape(pieces)
-        if len(_SHAPES) >= _MOST:
-            _SHAPES.clear()
-        _SHAPES[key] = shape
+class Note:
+    """A body as `render` writes it (values marked), split once at its values."""
+
+    def __init__(self, marked: str) -> None:
+        self.marked = marked
+        self.pieces = markup.MARKED_VALUE.split(marked)
+        self.values = [markup.unescape(v) for v in self.pieces[1::2]]
+        self.plain = not any(
+            markup.VALUE_START in lit or markup.VALUE_END in lit for lit in self.pieces[0::2]
+        )
+
+    @property
+    def unmarked(self) -> str:
+        """The body as the reader sees it: `markup.unmark` of the marked text."""
+        if not self.plain:
+            return markup.unmark(self.marked)  # a nested value (a macro's output)
+        out = self.pieces[:]
+        out[1::2] = self.values
+        return "".join(out)
+
+    def parts(self, bound: Callable[[], AbstractContextManager[Any]] = nullcontext) -> tuple[
+        str, str
+    ]:
+        """(plain text, HTML): byte for byte ``markdown_to_text(marked)`` and
+        ``markdown_to_html(body)``, where ``body`` is the unmarked text with its blank lines
+        around stripped. ``bound`` is entered around each Markdown parse (not around putting
+        values back into a shape, which is as quick as copying the text)."""
+        key = _key(self.pieces, self.values) if self.plain else None
+        if key is None or (key in _SHAPES and _SHAPES[key] is None):
+            with bound():
+                return _parse(self.marked)
+        shape = _SHAPES.get(key)
         if shape is None:
-            return _parse(marked)
-    text, html = shape
-    return _fill(text, values), _fill(html, [v.replace("&", "&amp;") for v in values])
+            with bound():
+                shape = _shape(self.pieces)
+            if len(_SHAPES) >= _MOST:
+                _SHAPES.clear()
+            _SHAPES[key] = shape
+            if shape is None:
+                with bound():
+                    return _parse(self.marked)
+        text, html = shape
+        values = self.values
+        return _fill(text, values), _fill(html, [v.replace("&", "&amp;") for v in values])
+
+
+def parts(marked: str) -> tuple[str, str]:
+    """`Note.parts` of a marked body."""
+    return Note(marked).parts()
 
 
 def _parse(marked: str) -> tuple[str, str]:
@@ -74,8 +105,8 @@ def _key(pieces: list[str], values: list[str]) -> tuple[str, ...] | None:
     have changed the parse (then the note is parsed on its own)."""
     literals = pieces[0::2]
     for lit in literals:
-        if _PLACE in lit or markup.VALUE_START in lit or markup.VALUE_END in lit:
-            return None  # a nested value (a macro's output), or a template that holds U+FDD2
+        if _PLACE in lit:
+            return None  # a template that holds U+FDD2
     for before, value in zip(literals, values, strict=False):
         if not (value[:1].isalpha() and value[-1].isalnum() and _INERT.fullmatch(value)):
             return None

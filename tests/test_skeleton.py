@@ -62,6 +62,17 @@ def test_a_note_made_from_its_shape_is_the_note_parsed_on_its_own(
         values = data.draw(st.lists(value, min_size=n, max_size=n))
         body = marked(literals, values)
         assert skeleton.parts(body) == on_its_own(body)
+        assert skeleton.Note(body).unmarked == markup.unmark(body)
+
+
+def test_a_value_inside_a_value_is_parsed_with_its_note() -> None:
+    """A macro's output holds marked values of its own (marks inside marks): such a note is
+    unmarked and parsed as before."""
+    inner = "*" + markup.mark("Zoë") + "*"
+    body = "Hi " + markup.VALUE_START + inner + markup.VALUE_END + ",\n"
+    note = skeleton.Note(body)
+    assert note.unmarked == markup.unmark(body)
+    assert note.parts() == on_its_own(body)
 
 
 BIRTHDAY = ["Hi ", ",\n\n**Happy birthday!** I hope *", "* gives you the afternoon off.\n\n"
