@@ -56,6 +56,7 @@ def _markdown() -> Any:
 # Most of a template's paragraphs hold no value and come out the same for every contact.
 _INLINE: dict[str, list[Any]] = {}
 _INLINE_MOST = 4096
+_INLINE_LONGEST = 2000  # a longer text (a long note quoted whole) is parsed each time, not kept
 
 
 def _inline(state: Any) -> None:
@@ -67,7 +68,7 @@ def _inline(state: Any) -> None:
             continue
         if token.children is None:
             token.children = []
-        if env.get("references"):
+        if env.get("references") or len(token.content) > _INLINE_LONGEST:
             md.inline.parse(token.content, md, env, token.children)
             continue
         kept = _INLINE.get(token.content)

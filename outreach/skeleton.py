@@ -38,7 +38,10 @@ _INERT = re.compile(r"(?:[^\W_]|[ ,.'\u2019-]|& )*")  # (& only before a space: 
 # text that a value could complete: an entity (&amp; &#38;) or an autolink (<mailto:, <me@)
 _OPEN_BEFORE = re.compile(r"(?:&#?[A-Za-z0-9]*|<[^\s<>]*)\Z")
 _PLACEHOLDER = re.compile(f"[aA]{_PLACE}([0-9]+){_PLACE}a")
-_MOST = 512
+# what the cache may hold: shapes, and characters of their keys and parts (a long note's shape
+# costs its length: a loop over a feed's items makes one shape per number of items)
+_MOST, _MOST_CHARS = 512, 4_000_000
+_held = [0]  # characters the cache holds
 
 # the skeleton's key -> its two parts, each split at its placeholders (or None: parse each note)
 _SHAPES: dict[tuple[str, ...], tuple[list[str], list[str]] | None] = {}
@@ -79,15 +82,22 @@ class Note:
         if shape is None:
             with bound():
                 shape = _shape(self.pieces)
-            if len(_SHAPES) >= _MOST:
-                _SHAPES.clear()
-            _SHAPES[key] = shape
+            _keep(key, shape)
             if shape is None:
                 with bound():
                     return _parse(self.marked)
         text, html = shape
         values = self.values
         return _fill(text, values), _fill(html, [v.replace("&", "&amp;") for v in values])
+
+
+def _keep(key: tuple[str, ...], shape: tuple[list[str], list[str]] | None) -> None:
+    size = sum(map(len, key)) + (sum(map(len, shape[0] + shape[1])) if shape else 0)
+    if len(_SHAPES) >= _MOST or _held[0] + size > _MOST_CHARS:
+        _SHAPES.clear()
+        _held[0] = 0
+    _SHAPES[key] = shape
+    _held[0] += size
 
 
 def parts(marked: str) -> tuple[str, str]:

@@ -58,3 +58,13 @@ def test_the_parses_are_kept_and_bounded() -> None:
     for n in range(markup._INLINE_MOST + 10):
         markup.markdown_to_html(f"para {n}\n")
     assert len(markup._INLINE) <= markup._INLINE_MOST
+
+
+def test_a_long_paragraph_is_parsed_each_time_not_kept() -> None:
+    """A paragraph longer than 2,000 characters (a long note quoted whole) is not kept: the kept
+    parses stay small however long the notes, and the HTML is that of a fresh parse."""
+    markup._INLINE.clear()
+    long = "word *and* " * 300
+    assert markup.markdown_to_html(long + "\n") == markup.markdown_to_html(long + "\n")
+    assert markup._INLINE == {}
+    assert "<em>and</em>" in markup.markdown_to_html(long + "\n")

@@ -3,6 +3,7 @@ each note on its own, for any template and any values; the parse made once per s
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -120,3 +121,21 @@ def test_a_heading_keeps_its_hash_by_the_case_of_its_value() -> None:
     text_upper = skeleton.parts(marked(["# ", " news\n"], ["Acme"]))[0]
     text_lower = skeleton.parts(marked(["# ", " news\n"], ["acme"]))[0]
     assert (text_upper, text_lower) == ("Acme news\n", "# acme news\n")
+
+
+def test_the_cache_of_shapes_holds_a_bounded_number_of_characters(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Long notes of ever new shapes (a loop over a feed's items, one shape per count) do not
+    pile up: the cache holds at most its number of characters (here made small), and a note
+    made after it was emptied is still its own parse."""
+    monkeypatch.setattr(skeleton, "_MOST_CHARS", 100_000)
+    skeleton._SHAPES.clear()
+    for n in range(1, 30):
+        literals = ["Hi ", ",\n\n" + "- an item of the feed, long enough to count\n" * (n * 8)]
+        body = marked(literals, ["Zoë"])
+        assert skeleton.parts(body) == on_its_own(body)
+        held = sum(sum(map(len, k)) + (sum(map(len, v[0] + v[1])) if v else 0)
+                   for k, v in skeleton._SHAPES.items())
+        assert held <= 100_000
+    assert skeleton._SHAPES  # (shapes are still kept)
