@@ -18,14 +18,13 @@ Goals: the first plan <= 4x the floor and <= 1 GB; the second <= 1x the floor.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import books
-from measure import Child, Row, median, outreach_cmd, run, table
+from measure import Child, Row, median, outreach_cmd, parser, run, table
 
 FLOOR = """
 import sys, time, yaml
@@ -51,9 +50,7 @@ def child_seconds(child: Child) -> tuple[float, int]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog=__doc__.split("\n\n", 1)[1])
+    ap = parser(__doc__)
     ap.add_argument("--contacts", type=int, default=100_000, help="people in the book (100000)")
     ap.add_argument("--due", type=int, default=2000, help="birthdays tonight (2000)")
     ap.add_argument("--repeat", type=int, default=3, help="floor measurements, median (3)")

@@ -20,7 +20,6 @@ run, the most drafts in any 60 s, and the 429s the emulator answered (its sent_4
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import os
@@ -29,7 +28,7 @@ import tempfile
 from pathlib import Path
 
 import books
-from measure import REPO, Row, outreach_cmd, run, table
+from measure import REPO, Row, outreach_cmd, parser, run, table
 
 sys.path.insert(0, str(REPO / "tests"))
 
@@ -58,9 +57,7 @@ def max_in_a_minute(times: list[float]) -> int:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog=__doc__.split("\n\n", 1)[1])
+    ap = parser(__doc__)
     ap.add_argument("--drafts", type=int, default=1500, help="drafts due tonight (1500)")
     ap.add_argument("--quota", type=int, default=6000, help="units per user per minute (6000)")
     args = ap.parse_args()

@@ -6,6 +6,7 @@ A child's wall time, CPU time (user + sys) and peak RSS come from `os.wait4` on 
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import statistics
@@ -29,6 +30,14 @@ class Child:
     code: int
     stdout: str
     stderr: str
+
+
+def parser(doc: str) -> argparse.ArgumentParser:
+    """A bench script's arguments, its docstring as the help: the first paragraph as the
+    description, the rest after the options."""
+    return argparse.ArgumentParser(description=doc.split("\n\n")[0],
+                                   formatter_class=argparse.RawDescriptionHelpFormatter,
+                                   epilog=doc.split("\n\n", 1)[1])
 
 
 def outreach_cmd() -> list[str]:

@@ -17,18 +17,15 @@ left alone).
 
 from __future__ import annotations
 
-import argparse
 import os
 import tempfile
 from pathlib import Path
 
-from measure import Child, Row, median, outreach_cmd, run, table
+from measure import Child, Row, median, outreach_cmd, parser, run, table
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog=__doc__.split("\n\n", 1)[1])
+    ap = parser(__doc__)
     ap.add_argument("--repeat", type=int, default=5, help="runs of each, median (5)")
     args = ap.parse_args()
     cmd = outreach_cmd()

@@ -22,14 +22,13 @@ alternate and the medians are shown. The issue's memory row is a `run` of 10,000
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 import books
-from measure import Child, Row, median, outreach_cmd, run, table
+from measure import Child, Row, median, outreach_cmd, parser, run, table
 
 NIGHT = books.NIGHT
 
@@ -103,9 +102,7 @@ def run_outreach(root: Path, n: int, dry_run: bool, fresh: Path | None) -> Child
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog=__doc__.split("\n\n", 1)[1])
+    ap = parser(__doc__)
     ap.add_argument("--run-contacts", type=int, default=1000, help="people for `run` (1000)")
     ap.add_argument("--dry-run-contacts", type=int, default=10000,
                     help="people for `run --dry-run` (10000)")

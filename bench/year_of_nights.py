@@ -14,20 +14,17 @@ ratio; the goal is last / first <= 1.2. A year of nights takes a while (365 proc
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import tempfile
 import time
 from pathlib import Path
 
 import books
-from measure import Child, Row, median, outreach_cmd, run, table
+from measure import Child, Row, median, outreach_cmd, parser, run, table
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog=__doc__.split("\n\n", 1)[1])
+    ap = parser(__doc__)
     ap.add_argument("--contacts", type=int, default=500, help="people in the book (500)")
     ap.add_argument("--nights", type=int, default=365, help="nights to run (365)")
     ap.add_argument("--window", type=int, default=30, help="nights at each end (30)")

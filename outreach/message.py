@@ -276,11 +276,6 @@ def _sender_value(name: str, email: str) -> _Written:
     return _Written(addresses.header_value("From", [(name, email)]))
 
 
-def _to_header(name: str, addr: str, tfile: str) -> _Written:
-    """The To header: the contact's name and address (`addresses.header_value`)."""
-    return _address_header("To", [(name, addr)], tfile)
-
-
 def _subject(subject: str, tfile: str) -> str:
     """The Subject header's value. One that holds ``=?`` (contact data that looks like an
     encoded word) is written as encoded words, so that a reader shows it as it is and nothing
@@ -348,7 +343,7 @@ def compose(
     tfile = rendered.file
     headers: list[tuple[str, Any]] = [
         ("From", _sender_header(s.name, s.email, tfile)),
-        ("To", _to_header(contact.name.full, to_addr, tfile)),
+        ("To", _address_header("To", [(contact.name.full, to_addr)], tfile)),
     ]
     for header, pairs in (
         ("Cc", rendered.cc),
@@ -359,9 +354,8 @@ def compose(
             headers.append((header, _address_header(header, pairs, tfile)))
     subject = thread.subject if thread is not None else rendered.subject
     checked_subject = _subject(subject, tfile)
+    # (what a build could refuse, a part that is not UTF-8, render refused: no surrogate)
     parts = [("plain", rendered.text), ("html", rendered.html)]
-    for _, text in parts:  # what a build could refuse (it encodes each part first): refused now
-        text.encode("utf-8")
     date = _date(today, book.settings.timezone)
 
     def build() -> EmailMessage:

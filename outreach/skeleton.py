@@ -1,7 +1,7 @@
 """The two parts of a note from its template's shape: Markdown parsed once per shape, not per note.
 
 A night's notes from one template differ only in their values (``{{ contact.greet }}``, a
-company, a signature). `parts` parses a body's *skeleton*, the body with each value replaced by
+company, a signature). `Note.parts` parses a body's *skeleton*, the body with each value replaced by
 a placeholder, once, and makes every later note of that shape by putting the values back into
 the skeleton's plain-text and HTML parts. The bytes are those of parsing each note on its own
 (`markup.markdown_to_text` and `markup.markdown_to_html`), because a value is put back only where
@@ -26,6 +26,7 @@ generated templates and values.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -58,7 +59,7 @@ class Note:
             markup.VALUE_START in lit or markup.VALUE_END in lit for lit in self.pieces[0::2]
         )
 
-    @property
+    @functools.cached_property
     def unmarked(self) -> str:
         """The body as the reader sees it: `markup.unmark` of the marked text."""
         if not self.plain:
@@ -75,20 +76,22 @@ class Note:
         around stripped. ``bound`` is entered around each Markdown parse (not around putting
         values back into a shape, which is as quick as copying the text)."""
         key = _key(self.pieces, self.values) if self.plain else None
-        if key is None or (key in _SHAPES and _SHAPES[key] is None):
+        shape = _SHAPES.get(key, _UNSEEN) if key is not None else None
+        if shape is _UNSEEN:
+            assert key is not None
             with bound():
-                return _parse(self.marked)
-        shape = _SHAPES.get(key)
-        if shape is None:
-            with bound():
-                shape = _shape(self.pieces)
+                shape = _shape(self.pieces, self.values)
             _keep(key, shape)
-            if shape is None:
-                with bound():
-                    return _parse(self.marked)
+        if shape is None or shape is _UNSEEN:  # (a shape whose values may change the parse)
+            with bound():
+                body = self.unmarked.strip("\n") + "\n"
+                return markup.markdown_to_text(self.marked), markup.markdown_to_html(body)
         text, html = shape
         values = self.values
         return _fill(text, values), _fill(html, [v.replace("&", "&amp;") for v in values])
+
+
+_UNSEEN: Any = object()  # (a key not in the cache yet)
 
 
 def _keep(key: tuple[str, ...], shape: tuple[list[str], list[str]] | None) -> None:
@@ -98,16 +101,6 @@ def _keep(key: tuple[str, ...], shape: tuple[list[str], list[str]] | None) -> No
         _held[0] = 0
     _SHAPES[key] = shape
     _held[0] += size
-
-
-def parts(marked: str) -> tuple[str, str]:
-    """`Note.parts` of a marked body."""
-    return Note(marked).parts()
-
-
-def _parse(marked: str) -> tuple[str, str]:
-    body = markup.unmark(marked).strip("\n") + "\n"
-    return markup.markdown_to_text(marked), markup.markdown_to_html(body)
 
 
 def _key(pieces: list[str], values: list[str]) -> tuple[str, ...] | None:
@@ -130,21 +123,20 @@ def _placeholder(index: int, value: str) -> str:
     return ("a" if value[:1].islower() else "A") + f"{_PLACE}{index}{_PLACE}a"
 
 
-def _shape(pieces: list[str]) -> tuple[list[str], list[str]] | None:
+def _shape(pieces: list[str], values: list[str]) -> tuple[list[str], list[str]] | None:
     """The skeleton's two parts, split at the placeholders; None where a placeholder is not
     shown exactly once as text in each part."""
     out = [pieces[0]]
-    for i in range(1, len(pieces), 2):
-        value = markup.unescape(pieces[i])
-        out.append(markup.mark(_placeholder(i // 2, value)))
-        out.append(pieces[i + 1])
+    for i, value in enumerate(values):
+        out.append(markup.mark(_placeholder(i, value)))
+        out.append(pieces[2 * i + 2])
     skeleton = "".join(out)
     body = markup.unmark(skeleton).strip("\n") + "\n"
     text, in_link = markup.markdown_to_text_checked(skeleton)
     if in_link:
         return None
     html = markup.markdown_to_html(body)
-    count = len(pieces) // 2
+    count = len(values)
     split_text, split_html = _PLACEHOLDER.split(text), _PLACEHOLDER.split(html)
     for split in (split_text, split_html):
         if sorted(int(n) for n in split[1::2]) != list(range(count)):

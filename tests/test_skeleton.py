@@ -62,7 +62,7 @@ def test_a_note_made_from_its_shape_is_the_note_parsed_on_its_own(
     for _ in range(2):
         values = data.draw(st.lists(value, min_size=n, max_size=n))
         body = marked(literals, values)
-        assert skeleton.parts(body) == on_its_own(body)
+        assert skeleton.Note(body).parts() == on_its_own(body)
         assert skeleton.Note(body).unmarked == markup.unmark(body)
 
 
@@ -88,7 +88,7 @@ def test_notes_of_one_shape_are_parsed_once(monkeypatch: object) -> None:
               ("Jean-Luc", "Initech", "Alex")]
     for person in people:
         body = marked(BIRTHDAY, list(person))
-        assert skeleton.parts(body) == on_its_own(body)
+        assert skeleton.Note(body).parts() == on_its_own(body)
     assert len(skeleton._SHAPES) == 1
     assert next(iter(skeleton._SHAPES.values())) is not None
 
@@ -103,7 +103,7 @@ def test_a_value_in_a_link_is_parsed_with_its_note() -> None:
     ):
         skeleton._SHAPES.clear()
         body = marked(literals, values)
-        assert skeleton.parts(body) == on_its_own(body)
+        assert skeleton.Note(body).parts() == on_its_own(body)
         assert list(skeleton._SHAPES.values()) in ([None], [])
 
 
@@ -111,15 +111,15 @@ def test_a_value_that_could_complete_an_entity_is_parsed_with_its_note() -> None
     """``&{{ x }};`` is an entity when x is ``amp``: the note is parsed on its own."""
     skeleton._SHAPES.clear()
     body = marked(["Fish &", "; chips\n"], ["amp"])
-    assert skeleton.parts(body) == on_its_own(body)
-    assert "&amp;" in skeleton.parts(body)[1] and not skeleton._SHAPES
+    assert skeleton.Note(body).parts() == on_its_own(body)
+    assert "&amp;" in skeleton.Note(body).parts()[1] and not skeleton._SHAPES
 
 
 def test_a_heading_keeps_its_hash_by_the_case_of_its_value() -> None:
     """A heading that starts in lower case is prose and keeps its ``#`` in the plain text: the
     shape of a heading that starts with a value depends on the value's case."""
-    text_upper = skeleton.parts(marked(["# ", " news\n"], ["Acme"]))[0]
-    text_lower = skeleton.parts(marked(["# ", " news\n"], ["acme"]))[0]
+    text_upper = skeleton.Note(marked(["# ", " news\n"], ["Acme"])).parts()[0]
+    text_lower = skeleton.Note(marked(["# ", " news\n"], ["acme"])).parts()[0]
     assert (text_upper, text_lower) == ("Acme news\n", "# acme news\n")
 
 
@@ -134,7 +134,7 @@ def test_the_cache_of_shapes_holds_a_bounded_number_of_characters(
     for n in range(1, 30):
         literals = ["Hi ", ",\n\n" + "- an item of the feed, long enough to count\n" * (n * 8)]
         body = marked(literals, ["Zoë"])
-        assert skeleton.parts(body) == on_its_own(body)
+        assert skeleton.Note(body).parts() == on_its_own(body)
         held = sum(sum(map(len, k)) + (sum(map(len, v[0] + v[1])) if v else 0)
                    for k, v in skeleton._SHAPES.items())
         assert held <= 100_000
