@@ -20,11 +20,12 @@ It asks stores only what :class:`outreach.drafts.DraftStore` declares.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from outreach import render
+from outreach import composer, render
 from outreach.book import Book
 from outreach.drafts import DraftStore
 from outreach.errors import OutreachError, Problem, RenderError, StoreError
@@ -174,6 +175,17 @@ class Threads:
             return None
         return thread_for(self.book, touch.key, first[0], first[1])
 
+    def resolve(self, touches: Sequence[Touch]) -> None:
+        """Look up now the first notes the later notes of ``touches`` thread into: composing
+        them then reads no ledger (:mod:`outreach.composer`'s helper must not)."""
+        for touch in touches:
+            if touch.step > 1:
+                self.first(touch.first_key)
+
+    def detach(self) -> None:
+        """Read the ledger no more (a forked helper: the ledger's connection is this process's)."""
+        self.lookup = None
+
     def compose(self, env: render.Environment, touch: Touch, today: dt.date) -> Draft:
         """The draft of ``touch``, threaded; a first note is remembered for its later notes."""
         draft = compose(self.book, env, touch, today, self.thread(touch))
@@ -251,20 +263,32 @@ def execute(
     run_id = ledger.start_run(today, store.name)
     env = render.environment(book.templates_dir, book.root)
     threads = Threads.of_ledger(book, ledger)
-    size = max(1, store.capabilities.batch_size)
-    for start in range(0, len(touches), size):
-        if progress:
-            progress(start, len(touches))
-        chunk = touches[start : start + size]
-        for result in draft_chunk(book, env, threads, chunk, store, ledger, today):
-            if isinstance(result, Made):
-                done.made_count += 1
-            else:
-                done.failed_count += 1
-            if each is None:
-                done.results.append(result)
-            else:
-                each(result)
+    threads.resolve(touches)
+    caps = store.capabilities
+    night = composer.chunks(
+        lambda touch: threads.compose(env, touch, today),
+        touches,
+        max(1, caps.batch_size),
+        messages=caps.reads_messages,
+        stage=store.stage if caps.stages else None,
+        detach=threads.detach,
+        after=store.clean if caps.stages else None,
+    )
+    start = 0
+    with contextlib.closing(night):
+        for chunk, composed in night:
+            if progress:
+                progress(start, len(touches))
+            start += len(chunk)
+            for result in draft_chunk(book, chunk, composed, store, ledger, today):
+                if isinstance(result, Made):
+                    done.made_count += 1
+                else:
+                    done.failed_count += 1
+                if each is None:
+                    done.results.append(result)
+                else:
+                    each(result)
     if progress:
         progress(len(touches), len(touches))
     ledger.finish_run(run_id, done.made_count, done.failed_count)
@@ -273,29 +297,29 @@ def execute(
 
 def draft_chunk(
     book: Book,
-    env: render.Environment,
-    threads: Threads,
     chunk: Sequence[Touch],
+    drafts: Sequence[composer.Composed],
     store: DraftStore,
     ledger: Ledger,
     today: dt.date,
 ) -> list[Made | Failed]:
-    """One chunk, exactly once: compose it; record it pending in one transaction (those that
-    cannot be composed failed in the same one); look up those tried before (the draft may exist
-    although we never heard back); hand the rest to the store at once; record the outcome in one
-    transaction. A kill at any point leaves rows pending whose drafts the next run finds by
-    Message-ID, or writes. The results, in the order of ``chunk``."""
+    """One chunk, exactly once, with what composing each touch gave (``drafts``, a draft or
+    the error): record it pending in one transaction (those that could not be composed failed
+    in the same one); look up those tried before (the draft may exist although we never heard
+    back); hand the rest to the store at once; record the outcome in one transaction. A kill at
+    any point leaves rows pending whose drafts the next run finds by Message-ID, or writes. The
+    results, in the order of ``chunk``."""
     results: list[Made | Failed | None] = [None] * len(chunk)
     composed: list[tuple[int, Touch, Draft]] = []
     broken: list[tuple[Touch, str]] = []
-    for i, touch in enumerate(chunk):
-        try:
-            draft = threads.compose(env, touch, today)
-        except RenderError as exc:
-            problem = failure_problem(book, touch, exc)
+    for i, (touch, draft) in enumerate(zip(chunk, drafts, strict=True)):
+        if isinstance(draft, RenderError):
+            problem = failure_problem(book, touch, draft)
             broken.append((touch, str(problem)))
             results[i] = Failed(touch, problem)
             continue
+        if isinstance(draft, Exception):  # not a touch's failure: it ends the night
+            raise draft
         composed.append((i, touch, draft))
     tried = ledger.recorded(t.key for _, t, _ in composed)
     ledger.record_pending(

@@ -220,7 +220,9 @@ class Draft:
     that writes it asks, ``run --dry-run`` (the memory store) never does. What can go wrong in a
     build is checked when the draft is composed, so a dry run fails where a run fails."""
 
-    __slots__ = ("_build", "_message", "key", "message_id", "subject", "thread_id", "to")
+    __slots__ = (
+        "_build", "_data", "_message", "key", "message_id", "staged", "subject", "thread_id", "to"
+    )
 
     def __init__(
         self,
@@ -237,11 +239,33 @@ class Draft:
         self.subject = subject
         self.thread_id = thread_id
         self._message: EmailMessage | None = None
+        self._data: bytes | None = None
+        self.staged: str | None = None  # where the store staged its bytes (DraftStore.stage)
         self._build: Callable[[], EmailMessage] | None = None
         if isinstance(message, EmailMessage):
             self._message = message
         else:
             self._build = message
+
+    @classmethod
+    def composed(
+        cls,
+        key: str,
+        message_id: str,
+        data: bytes | None,
+        again: Callable[[], EmailMessage],
+        to: str,
+        subject: str,
+        thread_id: str | None,
+        staged: str | None = None,
+    ) -> Draft:
+        """A draft composed elsewhere (:mod:`outreach.composer`): its bytes if they were sent,
+        where they were staged if they were, and how to build its message here (``again``) when
+        something asks for the message."""
+        draft = cls(key, message_id, again, to, subject, thread_id)
+        draft._data = data
+        draft.staged = staged
+        return draft
 
     @property
     def message(self) -> EmailMessage:
@@ -250,6 +274,18 @@ class Draft:
             assert self._build is not None
             self._message, self._build = self._build(), None
         return self._message
+
+    def as_bytes(self, *, unsent: bool = False) -> bytes:
+        """The message as its policy writes it (SMTP line ends), built once. With ``unsent``
+        an ``X-Unsent: 1`` header ends the header block, as if it had been added last (a .eml
+        file that mail programs open as a draft to edit)."""
+        data = self._data
+        if data is None:
+            data = self._data = self.message.as_bytes()
+        if not unsent:
+            return data
+        head, blank, body = data.partition(b"\r\n\r\n")
+        return b"".join((head, b"\r\nX-Unsent: 1", blank, body))
 
     def __repr__(self) -> str:
         return f"Draft({self.key!r}, {self.message_id!r}, to={self.to!r})"

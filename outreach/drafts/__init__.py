@@ -46,6 +46,12 @@ class Capabilities:
     #: ``conversation()`` can tell what became of a draft (sent, deleted unsent) and whether the
     #: contact replied (Gmail with ``reply_detection``); without it nothing is watched
     conversations: bool = False
+    #: ``create`` reads each draft's message (its bytes); False: only its key and Message-ID
+    #: (the memory store), so a draft composed for it need not build its message
+    reads_messages: bool = True
+    #: ``stage()`` can write a draft's bytes ahead, from another process (the composer's
+    #: helper), to a place that is no draft until ``create`` makes it one (the ``dir`` store)
+    stages: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,8 +103,16 @@ class DraftStore(Protocol):
         draft follows from its key looks there only, so a night does not grow with history."""
         ...
 
+    def stage(self, draft: Draft) -> str:
+        """Write the draft's bytes where no reader takes them for a draft yet; what to hand
+        ``create`` with it (``draft.staged``). Any process may call it, before the draft is
+        recorded pending; ``clean`` removes what was staged and never created. Raises OSError.
+        Called only when ``capabilities.stages``."""
+        ...
+
     def create(self, draft: Draft) -> Stored:
-        """Store the draft; raises :class:`outreach.errors.StoreError` when it cannot."""
+        """Store the draft (from its staged bytes where it has them); raises
+        :class:`outreach.errors.StoreError` when it cannot."""
         ...
 
     def create_many(self, drafts: Sequence[Draft]) -> list[Stored | StoreError]:
@@ -151,6 +165,9 @@ class BaseStore:
     def find_for(self, key: str, message_id: str) -> Stored | None:
         """By default the key tells nothing: ask :meth:`find`."""
         return self.find(message_id)
+
+    def stage(self, draft: Draft) -> str:
+        raise NotImplementedError(f"the {self.name} store stages nothing")
 
     def create(self, draft: Draft) -> Stored:
         raise NotImplementedError

@@ -28,7 +28,7 @@ from outreach.drafts import BaseStore, Capabilities, Stored
 from outreach.errors import EXIT_INVALID, OutreachError, StoreError
 from outreach.faults import crash_point
 from outreach.fsutil import fsync_dir
-from outreach.message import Draft, written
+from outreach.message import Draft
 
 _TMP_PREFIX = ".tmp-"
 _HINT = "set drafts.dir in outreach.yaml to a folder you can write in"
@@ -53,13 +53,28 @@ def write_atomic(path: Path | str, data: bytes, *, prefix: str) -> None:
     a chunk's files and folder at once (:func:`sync_folder`). The folder is made when it is
     not there. Raises OSError; the temporary file is removed on failure."""
     target = os.fspath(path)
+    tmp = _tmp_path(target, prefix)
+    _write_new(tmp, data)
+    try:
+        os.replace(tmp, target)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _tmp_path(target: str, prefix: str) -> str:
     folder, name = os.path.split(target)
-    tmp = os.path.join(folder, f"{prefix}{name}.{os.getpid()}")
+    return os.path.join(folder, f"{prefix}{name}.{os.getpid()}")
+
+
+def _write_new(tmp: str, data: bytes) -> None:
+    """``data`` in the file ``tmp`` (made with its folder if need be); removed on failure."""
     try:
         try:
             fd = os.open(tmp, _CREATE, 0o666)
         except FileNotFoundError:  # the folder is not there (yet, or any more)
-            os.makedirs(folder or ".", exist_ok=True)
+            os.makedirs(os.path.dirname(tmp) or ".", exist_ok=True)
             fd = os.open(tmp, _CREATE, 0o666)
         try:
             view = memoryview(data)
@@ -67,11 +82,19 @@ def write_atomic(path: Path | str, data: bytes, *, prefix: str) -> None:
                 view = view[os.write(fd, view) :]
         finally:
             os.close(fd)
-        os.replace(tmp, target)
     except OSError:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _renamed(staged: str, target: Path) -> bool:
+    """The staged file is the draft now; False when it is not there (removed since)."""
+    try:
+        os.replace(staged, target)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
@@ -126,7 +149,7 @@ class DirStore(BaseStore):
     @property
     def capabilities(self) -> Capabilities:
         """Chunks of :data:`CHUNK` drafts, synced to disk together."""
-        return Capabilities(batch_size=CHUNK)
+        return Capabilities(batch_size=CHUNK, stages=True)
 
     def check(self) -> None:
         """Before anything is recorded: the folder is one that can be written in, or one that
@@ -187,16 +210,22 @@ class DirStore(BaseStore):
             return Stored(message_id, str(path))
         return None
 
+    def stage(self, draft: Draft) -> str:
+        """The draft's bytes in a temporary file beside its name (a dot file, the writer's
+        pid in its name), which :meth:`create` renames; :meth:`clean` removes what is left."""
+        data = draft.as_bytes(unsent=True)
+        tmp = _tmp_path(os.fspath(self.folder / file_name(draft.key)), _TMP_PREFIX)
+        _write_new(tmp, data)
+        return tmp
+
     def create(self, draft: Draft) -> Stored:
-        """Write the draft whole; on its own it is synced at once, in :meth:`create_many` with
-        the rest of its chunk."""
-        msg = draft.message
-        if "X-Unsent" not in msg:
-            msg["X-Unsent"] = written("1")  # (written as the email package writes "1")
-        data = msg.as_bytes()  # the message's own policy: SMTP line ends, folded subjects
+        """Write the draft whole (or rename its staged file); on its own it is synced at once,
+        in :meth:`create_many` with the rest of its chunk."""
         target = self.folder / file_name(draft.key)
         try:
-            write_atomic(target, data, prefix=_TMP_PREFIX)
+            if not (draft.staged and _renamed(draft.staged, target)):
+                # its own policy: SMTP line ends, folded subjects
+                write_atomic(target, draft.as_bytes(unsent=True), prefix=_TMP_PREFIX)
             if self._chunk is None:
                 sync_folder(self.folder, [target])
         except OSError as exc:

@@ -379,7 +379,7 @@ class GmailStore(BaseStore):
         return out
 
     def _body(self, draft: Draft) -> dict[str, Any]:
-        raw = base64.urlsafe_b64encode(draft.message.as_bytes()).decode("ascii")
+        raw = base64.urlsafe_b64encode(draft.as_bytes()).decode("ascii")
         message: dict[str, Any] = {"raw": raw}
         if draft.thread_id:
             message["threadId"] = draft.thread_id

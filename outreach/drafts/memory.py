@@ -18,7 +18,7 @@ class MemoryStore(BaseStore):
 
     @property
     def capabilities(self) -> Capabilities:
-        return Capabilities(batch_size=CHUNK)
+        return Capabilities(batch_size=CHUNK, reads_messages=False)
 
     def __init__(self) -> None:
         self.drafts: dict[str, str] = {}  # Message-ID -> touch key
