@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -147,7 +149,13 @@ def _timezone(value: str) -> str:
 @functools.cache
 def country_codes() -> frozenset[str]:
     """The country codes (and aliases) the holidays package knows: its registry, without
-    importing a module per country as ``holidays.list_supported_countries()`` does (0.1 s)."""
+    importing a module per country as ``holidays.list_supported_countries()`` does (0.1 s).
+    Until the package is imported (a night without holiday greetings never does) the table is
+    read from the registry's source, not run: importing it imports the package (40 ms)."""
+    if "holidays" not in sys.modules:
+        codes = _registry_codes()
+        if codes:
+            return codes
     try:
         from holidays.registry import EntityLoader
 
@@ -156,6 +164,33 @@ def country_codes() -> frozenset[str]:
         import holidays
 
         return frozenset(holidays.list_supported_countries())
+
+
+_TABLE = "COUNTRIES: RegistryDict = {"
+
+
+def _registry_codes() -> frozenset[str]:
+    """The codes of ``holidays.registry.COUNTRIES`` (each entry's names after the class name,
+    of 2 or 3 letters, as ``EntityLoader.get_country_codes`` gives them) read from the module's
+    source; empty when the source is not there or not of that shape (then the package says)."""
+    import ast
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("holidays")  # (finds the package, runs nothing)
+        if spec is None or spec.origin is None:
+            return frozenset()
+        source = Path(spec.origin).with_name("registry.py").read_text(encoding="utf-8")
+        start = source.index(_TABLE) + len(_TABLE) - 1
+        table = ast.literal_eval(source[start : source.index("\n}\n", start) + 2])
+        return frozenset(
+            code
+            for names in table.values()
+            for code in names[1:]
+            if isinstance(code, str) and 2 <= len(code) <= 3
+        )
+    except (ImportError, OSError, ValueError, SyntaxError, TypeError, AttributeError):
+        return frozenset()
 
 
 def _country(value: str) -> str:

@@ -7,6 +7,10 @@ email_validator. These properties compare the two on generated and tricky addres
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import email_validator
 import pytest
 from email_validator import EmailNotValidError, validate_email
@@ -134,3 +138,34 @@ def test_country_codes_are_those_holidays_lists() -> None:
     import holidays
 
     assert fields.country_codes() == frozenset(holidays.list_supported_countries())
+
+
+def test_country_codes_are_read_from_the_registry_until_the_package_is_imported() -> None:
+    """A book without holiday greetings never imports the holidays package (40 ms): until then
+    the country check reads the registry's table from its source, and finds the same codes
+    the package lists."""
+    script = (
+        "import sys\n"
+        "from outreach import fields\n"
+        "codes = fields.country_codes()\n"
+        "print('holidays' in sys.modules, len(codes) > 200)\n"
+        "import holidays\n"
+        "print(codes == frozenset(holidays.list_supported_countries()))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.stdout.split() == ["False", "True", "True"], proc.stderr
+
+
+def test_a_registry_source_of_another_shape_leaves_the_answer_to_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A holidays release whose registry is written otherwise: the source gives no codes, and
+    the package is asked (the same codes as ever)."""
+    fake = tmp_path / "holidays"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("")
+    (fake / "registry.py").write_text("COUNTRIES = load_them()\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "holidays", raising=False)
+    assert fields._registry_codes() == frozenset()
