@@ -1,4 +1,4 @@
-from outreach.cli import main
+from outreach.cli import entry
 
 if __name__ == "__main__":
-    main()
+    entry()

@@ -165,3 +165,54 @@ def test_the_contact_models_are_built_at_import_and_the_rare_ones_when_used() ->
         assert not issubclass(model, fields.Lazy), model
         assert model.__pydantic_complete__, model
     assert issubclass(Campaign, fields.Lazy) and issubclass(Settings, fields.Lazy)
+
+
+RUN_AND_LIST_MODULES = """
+import sys
+from outreach.cli import main
+try:
+    main(["-C", sys.argv[1], "run", "--date", "2026-11-22"], standalone_mode=False)
+except SystemExit:
+    pass
+print("MODULES", " ".join(sorted(sys.modules)))
+"""
+
+
+def test_a_run_without_holiday_greetings_imports_no_holidays(tmp_path: Path) -> None:
+    """A night of birthdays only checks its contacts' countries against the holidays registry
+    without importing the package (it plans no holiday)."""
+    from factories import campaign_data, contact_data, write_folder
+
+    people = [contact_data(f"p{i}-doe", dates={"birthday": "--11-22"}, country="DE")
+              for i in range(3)]
+    root = write_folder(tmp_path / "book", people, [campaign_data()])
+    proc = subprocess.run([sys.executable, "-c", RUN_AND_LIST_MODULES, str(root)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert len(list((root / "drafts").glob("*.eml"))) == 3
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("MODULES "))
+    assert not [m for m in line.split()[1:] if m == "holidays" or m.startswith("holidays.")]
+
+
+def test_the_console_scripts_quick_exit_keeps_output_and_exit_codes(tmp_path: Path) -> None:
+    """`outreach` ends its process without tearing down its objects (cli.entry): what it
+    prints is all there, through a pipe, and the exit code is the command's, as click's own
+    handling gives them in this process."""
+    from click.testing import CliRunner
+
+    from outreach.cli import main
+
+    root = tmp_path / "example"
+    commands.init(root)
+    missing = tmp_path / "nowhere"
+    for args in (["-C", str(root), "plan", "--date", "2026-11-20", "--days", "60", "--json"],
+                 ["-C", str(root), "run", "--dry-run", "--date", "2026-11-20"],
+                 ["-C", str(missing), "check"],
+                 ["--version"],
+                 ["-C", str(root), "run", "--date", "1899-01-01"]):
+        here = CliRunner().invoke(main, args)
+        proc = subprocess.run([sys.executable, "-m", "outreach", *args], capture_output=True,
+                              text=True, timeout=120)
+        assert (proc.returncode, proc.stdout, proc.stderr) == (
+            here.exit_code, here.stdout, here.stderr), args
+    assert len(proc.stderr.strip().splitlines()) == 1  # (the last: a date out of range)
