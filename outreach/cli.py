@@ -136,6 +136,9 @@ class _Outreach(click.Group):
             raise
         except Exception as exc:
             _crash(exc, Path(ctx.params.get("directory") or "."))
+        finally:
+            if "outreach.readahead" in sys.modules:
+                sys.modules["outreach.readahead"].stop()  # (a reader whose file was not read)
 
 
 @click.group(cls=_Outreach, context_settings={"help_option_names": ["-h", "--help"]})
@@ -153,6 +156,13 @@ def main(ctx: click.Context, directory: Path) -> None:
     """Drafts personal notes and follow-ups from your contacts and campaigns. Never sends mail."""
     ctx.ensure_object(dict)
     ctx.obj["root"] = directory
+    if ctx.invoked_subcommand in _READS_THE_BOOK:
+        from outreach import readahead
+
+        readahead.start(directory)  # a big contacts.yaml is parsed while we import
+
+
+_READS_THE_BOOK = frozenset({"run", "plan", "check", "preview", "calendar"})
 
 
 @main.command()

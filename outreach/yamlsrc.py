@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from outreach import yamlfast
+from outreach import readahead, yamlfast
 from outreach.errors import Problem
 from outreach.snapshot import Snapshot, digest
 from outreach.yamlbuild import EXPANSION_FLOOR as EXPANSION_FLOOR
@@ -185,8 +185,13 @@ def load(
     raw, problems = _read(path, display, required)
     if raw is None:
         return Source(display, None), problems
-    sha = digest(raw) if snapshot is not None else ""
+    sha = digest(raw)
     kept = snapshot.get(display, sha) if snapshot is not None else None
+    ahead = readahead.take(path, sha, wanted=kept is None)
+    if ahead is not None:
+        kept = ahead
+        if snapshot is not None:  # (as this file read the fast way here would be)
+            snapshot.put(display, sha, *ahead)
     if kept is not None:
         data, shallow = kept
 
@@ -207,6 +212,23 @@ def load(
     if snapshot is not None and source._known is not None:  # read the fast way
         snapshot.put(display, sha, source.data, source._known[0])
     return source, problems
+
+
+def fast_values(path: Path) -> tuple[str, Any, dict[Loc, int]] | None:
+    """The SHA-256 of the file's bytes, its values and the lines of its top two levels, when
+    :func:`load` would read it the fast way with no problem; None otherwise (what
+    :mod:`outreach.readahead`'s reader sends)."""
+    raw, problems = _read(path, path.name, True)
+    if raw is None or problems:
+        return None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    if not text or text.isspace() or _REFUSED.search(text) is not None:
+        return None
+    fast = yamlfast.build(_Loader(text), _editor_lines(text))
+    return None if fast is None else (digest(raw), *fast)
 
 
 def _unreadable(name: str, line_map: list[int] | None, exc: Exception) -> Problem:
