@@ -26,6 +26,9 @@ from pathlib import Path
 from typing import Any
 
 MIN_BYTES = 256 * 1024  # a smaller file is read here (a fork costs more than it saves)
+# a bigger one too: its parse outlasts the imports many times over, so the reader would save
+# little and cost its copy of the values (100,000 people: 0.9 GB more, and the unpickling)
+MAX_BYTES = 4 * 1024 * 1024
 SECONDS = 2.0  # waited for the reader at least; and per MB of the file, SECONDS_PER_MB more
 SECONDS_PER_MB = 1.0
 ENABLED = True  # tests compare a book read with a reader and without
@@ -59,7 +62,7 @@ def start(root: Path) -> None:
         size = os.stat(path).st_size
     except (OSError, AttributeError, ValueError):
         return
-    if size < MIN_BYTES or _snapshot_is_newer(root, path):
+    if not MIN_BYTES <= size <= MAX_BYTES or _snapshot_is_newer(root, path):
         return
     try:
         read_end, write_end = os.pipe()

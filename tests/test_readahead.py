@@ -115,16 +115,19 @@ def test_a_reader_that_dies_or_stalls_leaves_the_file_to_the_loader(
     assert not _alive(readers[0])
 
 
-def test_no_reader_for_a_small_file_or_a_fresher_snapshot(
+def test_no_reader_for_a_small_file_a_huge_one_or_a_fresher_snapshot(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, readers: list[int]
 ) -> None:
-    """A file under MIN_BYTES is read here; so is one the book's snapshot was written after
-    (it likely holds the values)."""
+    """A file under MIN_BYTES or over MAX_BYTES is read here; so is one the book's snapshot was
+    written after (it likely holds the values)."""
     root = folder(tmp_path / "book")
     monkeypatch.setattr(readahead, "MIN_BYTES", 1 << 30)
     readahead.start(root)
-    assert readers == []
     monkeypatch.setattr(readahead, "MIN_BYTES", 0)
+    monkeypatch.setattr(readahead, "MAX_BYTES", 1000)
+    readahead.start(root)
+    assert readers == []
+    monkeypatch.setattr(readahead, "MAX_BYTES", 1 << 30)
     code, _, err = cli(root, "run", "--date", DATE)  # writes the snapshot
     assert (code, err) == (0, "") and len(readers) == 1
     assert (root / ".outreach" / "book.snapshot").exists()
