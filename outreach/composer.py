@@ -25,11 +25,7 @@ composed here alone (a later note needs its first note's subject).
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import fcntl
 import os
-import pickle
-import select
 import signal
 import struct
 import sys
@@ -191,6 +187,8 @@ class _Helper:
             ans_r, ans_w = os.pipe()
         except OSError:
             return None
+        import fcntl  # (here: a plan, which never forks, does not import it)
+
         with contextlib.suppress(OSError, AttributeError):  # room for a chunk or two
             fcntl.fcntl(ans_w, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
         parent = os.getpid()
@@ -228,6 +226,8 @@ class _Helper:
             return False
 
     def ready(self, timeout: float) -> bool:
+        import select
+
         try:
             return bool(select.select([self.answers], [], [], timeout)[0])
         except (OSError, ValueError):
@@ -236,6 +236,8 @@ class _Helper:
     def receive(self, compose: Compose, part: Sequence[Touch]) -> list[Draft | None] | None:
         """The next chunk the helper sends, as drafts (None: compose that touch here); None
         when it sent nothing readable (it died, or sent what is not a chunk of ``part``)."""
+        import pickle
+
         try:
             head = _read(self.answers, _FRAME.size)
             if head is None:
@@ -301,6 +303,8 @@ def _serve(
     answers: int,
 ) -> None:
     """The helper's loop: for each chunk number read, compose that chunk and send it back."""
+    import pickle
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the night, which ends us
     while True:
         head = _read(asks, _ASK.size)
@@ -332,6 +336,8 @@ def _serve(
 
 def _die_with(parent: int) -> None:
     """Ask the kernel for SIGKILL when the night's process dies (kill -9 included)."""
+    import ctypes
+
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     if os.getppid() != parent:  # it died before we asked

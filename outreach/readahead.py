@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pickle
 import re
-import select
 import signal
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +137,10 @@ def _contacts_file(root: Path) -> Path:
 
 
 def _receive(reader: _Reader) -> tuple[str, Any, dict[Any, int]] | None:
+    import pickle
+    import select
+    import time
+
     deadline = time.monotonic() + SECONDS + SECONDS_PER_MB * reader.size / 1e6
     chunks: list[bytes] = []
     try:
@@ -171,6 +172,7 @@ def _end(reader: _Reader) -> None:
 def _serve(path: Path, out: int, parent: int) -> None:
     """The reader: the file's fast values, pickled to ``out``; nothing when it has none."""
     import ctypes
+    import pickle
 
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
