@@ -103,9 +103,9 @@ def test_dry_run_and_preview_with_a_helper_say_what_they_say_without(
 ) -> None:
     """A dry run (the memory store, which reads no message: the helper builds none) and a
     preview (which shows each message: those the helper composed are built here on demand)
-    print the same with and without a helper, and write nothing (650 people: four chunks of
+    print the same with and without a helper, and write nothing (420 people: three chunks of
     the memory store's 200)."""
-    root = night_folder(tmp_path / "book", n=650)
+    root = night_folder(tmp_path / "book", n=420)
     out = {}
     for enabled in (False, True):
         monkeypatch.setattr(composer, "ENABLED", enabled)
