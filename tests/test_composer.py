@@ -17,6 +17,7 @@ from factories import book, campaign, campaign_data, contact, contact_data, writ
 from test_run import DATE, cli, message_ids, subprocess_run
 
 from outreach import composer
+from outreach.drafts import memory
 from outreach.message import Draft
 from outreach.model import History, Touch
 from outreach.planner import plan
@@ -103,9 +104,10 @@ def test_dry_run_and_preview_with_a_helper_say_what_they_say_without(
 ) -> None:
     """A dry run (the memory store, which reads no message: the helper builds none) and a
     preview (which shows each message: those the helper composed are built here on demand)
-    print the same with and without a helper, and write nothing (420 people: three chunks of
-    the memory store's 200)."""
-    root = night_folder(tmp_path / "book", n=420)
+    print the same with and without a helper, and write nothing (the memory store in chunks
+    of 50 here: 170 people are four chunks)."""
+    monkeypatch.setattr(memory, "CHUNK", 50)
+    root = night_folder(tmp_path / "book")
     out = {}
     for enabled in (False, True):
         monkeypatch.setattr(composer, "ENABLED", enabled)
