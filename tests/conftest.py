@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -57,3 +58,29 @@ def _guard(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFac
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", connect)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The tests that wait seconds on a timeout or a clock (marked ``waits``) start first, on
+    half of the workers, while the other half keep the cores busy. pytest-xdist's worksteal
+    hands each worker one contiguous part of this list (and steals from the ends of parts), so
+    those parts begin with their share of the waiting tests; the rest keep their order. Left in
+    file order they fell to one worker, which ended the suite seconds after the others."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+    waiting = [item for item in items if item.get_closest_marker("waits")]
+    if workers < 2 or not waiting:
+        return
+    rest = [item for item in items if not item.get_closest_marker("waits")]
+    shares: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    sleepers = max(1, workers // 2)
+    for i, item in enumerate(waiting):  # (in file order: the same on every worker)
+        shares[i % sleepers].append(item)
+    ordered: list[pytest.Item] = []
+    left = len(items)
+    for k in range(workers):  # the parts worksteal hands out, in its order and sizes
+        size = left // (workers - k)
+        left -= size
+        take = max(0, size - len(shares[k]))
+        ordered += shares[k] + rest[:take]
+        del rest[:take]
+    items[:] = ordered + rest

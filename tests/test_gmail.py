@@ -110,6 +110,7 @@ def test_a_second_run_creates_nothing(tmp_path: Path, gm: GmailEmulator) -> None
     assert [r for r in gm.requests[before:] if "drafts" in r[1] or r[1] == "/batch"] == []
 
 
+@pytest.mark.waits
 def test_faults_and_lost_replies_never_duplicate(tmp_path: Path, gm: GmailEmulator) -> None:
     """Under 30 % injected faults (429, rate-limit 403, 5xx, slow, lost) and 20 % replies lost after
     a successful create, every draft still exists exactly once after the run and a re-run."""

@@ -136,6 +136,7 @@ def test_nothing_listening_at_the_api_root_ends_the_night_in_seconds(
     assert_next_night_makes_each_draft_once(root, gm, 20)
 
 
+@pytest.mark.waits
 def test_the_run_lock_is_released_in_the_same_process(
         tmp_path: Path, gm: GmailEmulator, oauth: GmailEmulator) -> None:
     """Run in-process (as a wrapper calling the CLI would): the unreachable night raises no
@@ -169,6 +170,7 @@ def test_a_token_endpoint_refusing_connections_ends_the_night(
     assert_next_night_makes_each_draft_once(root, gm, 20)
 
 
+@pytest.mark.waits
 @pytest.mark.parametrize(("down", "why"), [("lost", "connection reset"), ("silent", "no answer")])
 def test_a_refresh_inside_a_batch_that_cannot_connect_ends_the_night(
         tmp_path: Path, gm: GmailEmulator, down: str, why: str) -> None:
@@ -188,6 +190,7 @@ def test_a_refresh_inside_a_batch_that_cannot_connect_ends_the_night(
     assert_next_night_makes_each_draft_once(root, gm, 20)
 
 
+@pytest.mark.waits
 def test_an_address_that_accepts_and_never_answers_ends_the_night(
         tmp_path: Path, gm: GmailEmulator, oauth: GmailEmulator) -> None:
     """A black hole: connections are accepted, requests read, nothing ever answered. With
@@ -204,6 +207,7 @@ def test_an_address_that_accepts_and_never_answers_ends_the_night(
 
 
 @pytest.mark.slow
+@pytest.mark.waits
 def test_a_black_hole_with_default_timeouts_ends_within_a_minute(
         tmp_path: Path, gm: GmailEmulator, oauth: GmailEmulator) -> None:
     """The same black hole with nothing tuned (timeout_seconds 30): the first batch waits its 30 s,
@@ -217,6 +221,7 @@ def test_a_black_hole_with_default_timeouts_ends_within_a_minute(
     assert_next_night_makes_each_draft_once(root, gm, 20)
 
 
+@pytest.mark.waits
 def test_the_mailbox_going_silent_part_way_loses_nothing(
         tmp_path: Path, gm: GmailEmulator, oauth: GmailEmulator) -> None:
     """Thirty notes in batches of ten: the first batch is answered; the second is carried out but

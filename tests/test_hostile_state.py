@@ -222,6 +222,7 @@ def run_in_process(root: Path, *args: str) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.waits
 def test_a_ledger_locked_by_another_program_is_busy_within_seconds(tmp_path: Path) -> None:
     """Another program holds a write lock on the ledger (a sqlite3 shell in BEGIN EXCLUSIVE):
     run and calendar each give up after a few seconds, not 30, with one line that names the
