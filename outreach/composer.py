@@ -33,6 +33,7 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterator, Sequence
 from email.message import EmailMessage
 
+from outreach import forked
 from outreach.faults import crash_point
 from outreach.message import Draft
 from outreach.model import Touch
@@ -191,30 +192,15 @@ class _Helper:
 
         with contextlib.suppress(OSError, AttributeError):  # room for a chunk or two
             fcntl.fcntl(ans_w, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
-        parent = os.getpid()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        try:
-            pid = os.fork()
-        except OSError:
-            for fd in (ask_r, ask_w, ans_r, ans_w):
-                os.close(fd)
+
+        def work() -> None:  # the helper: compose what is asked, until end of file
+            if detach is not None:
+                detach()
+            _serve(compose, parts, messages, stage, ask_r, ans_w)
+
+        pid = forked.fork(work, child_fds=(ask_r, ans_w), parent_fds=(ask_w, ans_r))
+        if pid is None:
             return None
-        if pid == 0:  # the helper: compose what is asked, until end of file; never return
-            code = 0
-            try:
-                os.close(ask_w)
-                os.close(ans_r)
-                _die_with(parent)
-                if detach is not None:
-                    detach()
-                _serve(compose, parts, messages, stage, ask_r, ans_w)
-            except BaseException:
-                code = 1
-            finally:
-                os._exit(code)
-        os.close(ask_r)
-        os.close(ans_w)
         return cls(pid, ask_w, ans_r)
 
     def ask(self, k: int) -> bool:
@@ -305,7 +291,6 @@ def _serve(
     """The helper's loop: for each chunk number read, compose that chunk and send it back."""
     import pickle
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the night, which ends us
     while True:
         head = _read(asks, _ASK.size)
         if head is None:
@@ -332,13 +317,3 @@ def _serve(
         view = memoryview(body)
         while view:
             view = view[os.write(answers, view) :]
-
-
-def _die_with(parent: int) -> None:
-    """Ask the kernel for SIGKILL when the night's process dies (kill -9 included)."""
-    import ctypes
-
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # it died before we asked
-        os._exit(0)

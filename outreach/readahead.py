@@ -22,6 +22,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from outreach import forked
+
 MIN_BYTES = 256 * 1024  # a smaller file is read here (a fork costs more than it saves)
 # a bigger one too: its parse outlasts the imports many times over, so the reader would save
 # little and cost its copy of the values (100,000 people: 0.9 GB more, and the unpickling)
@@ -65,25 +67,11 @@ def start(root: Path) -> None:
         read_end, write_end = os.pipe()
     except OSError:
         return
-    parent = os.getpid()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(read_end)
-        os.close(write_end)
+    pid = forked.fork(
+        lambda: _serve(path, write_end), child_fds=(write_end,), parent_fds=(read_end,)
+    )
+    if pid is None:
         return
-    if pid == 0:  # the reader: parse, send, end; never return
-        code = 0
-        try:
-            os.close(read_end)
-            _serve(path, write_end, parent)
-        except BaseException:
-            code = 1
-        finally:
-            os._exit(code)
-    os.close(write_end)
     _reader = _Reader(pid, read_end, path, size)
 
 
@@ -169,16 +157,10 @@ def _end(reader: _Reader) -> None:
         os.waitpid(reader.pid, 0)
 
 
-def _serve(path: Path, out: int, parent: int) -> None:
+def _serve(path: Path, out: int) -> None:
     """The reader: the file's fast values, pickled to ``out``; nothing when it has none."""
-    import ctypes
     import pickle
 
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:
-        return
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from outreach import yamlsrc
 
     found = yamlsrc.fast_values(path)
