@@ -79,9 +79,9 @@ def run_outreach(root: Path, n: int, dry_run: bool, fresh: Path | None) -> Child
     """One `outreach run`; a real run gets a fresh copy of the book (nothing drafted yet).
 
     Each round's copy is a new folder, and the copies are removed at the end, not between
-    rounds: on ext4 without a journal (as on many VMs) every file made in the minute after many
-    files were deleted nearby costs a scan of the deleted ones, so removing the last round's
-    1,000 drafts just before this round would time the kernel's bookkeeping, not the run.
+    rounds: on ext4 (as on this VM) files made just after many files were deleted nearby cost
+    the kernel a scan of the recently deleted inodes, so removing the last round's 1,000 drafts
+    just before this round would time the kernel's bookkeeping, not the run.
 
     A run that reports problems (exit 1) still counts; the problems are shown, as they mean
     some of the `n` notes were not made."""
