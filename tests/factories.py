@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -149,3 +150,12 @@ def rows_in_the_log(db: Path) -> tuple[bytes, bytes]:
     logs = (Path(f"{db}-wal").read_bytes(), Path(f"{db}-shm").read_bytes())
     conn.close()
     return logs
+
+
+def alive(pid: int) -> bool:
+    """Whether a process with this pid exists (a child not yet reaped counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from factories import book, campaign, campaign_data, contact, contact_data, write_folder
+from factories import alive, book, campaign, campaign_data, contact, contact_data, write_folder
 from test_run import DATE, cli, message_ids, subprocess_run
 
 from outreach import composer
@@ -159,7 +159,7 @@ def test_a_stopped_helper_is_killed_and_its_chunks_composed_here(
     root = night_folder(tmp_path / "book", failing=0)
     code, _, err = cli(root, "run", "--date", DATE)
     assert (code, err) == (0, "")
-    assert len(helpers) == 1 and not _alive(helpers[0])
+    assert len(helpers) == 1 and not alive(helpers[0])
     assert len(message_ids(root)) == 110 and not list((root / "drafts").glob(".*"))
 
 
@@ -178,14 +178,6 @@ def test_a_helper_does_not_outlive_a_night_killed_with_sigkill(tmp_path: Path) -
     assert (code, err) == (0, "")
     ids = message_ids(root)
     assert len(ids) == len(set(ids)) == 110 and not list((root / "drafts").glob(".*"))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def _processes_naming(root: Path) -> list[int]:
@@ -254,7 +246,7 @@ def test_chunks_come_in_plan_order_whoever_composed_them(
             assert d.as_bytes() == f"Subject: {touch.key}\r\n\r\n{d.subject}\r\n".encode()
     pids = {d.subject for d in composed if isinstance(d, Draft)}
     assert len(helpers) == 1 and pids == {str(os.getpid()), str(helpers[0])}
-    assert not _alive(helpers[0])
+    assert not alive(helpers[0])
 
 
 def test_a_short_night_or_one_core_gets_no_helper(
@@ -288,7 +280,7 @@ def test_a_night_that_ends_early_ends_its_helper(tmp_path: Path, helpers: list[i
     night = composer.chunks(by_pid, touches(tmp_path, 300), 50, after=lambda: cleaned.append(True))
     next(night)
     night.close()
-    assert len(helpers) == 1 and not _alive(helpers[0]) and cleaned == [True]
+    assert len(helpers) == 1 and not alive(helpers[0]) and cleaned == [True]
 
 
 def test_the_unsent_header_ends_the_header_block_as_the_email_package_adds_it(

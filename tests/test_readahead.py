@@ -10,7 +10,7 @@ import signal
 from pathlib import Path
 
 import pytest
-from factories import campaign_data, contact_data, write_folder
+from factories import alive, campaign_data, contact_data, write_folder
 from test_run import DATE, cli
 
 from outreach import readahead
@@ -50,14 +50,6 @@ def loaded(root: Path) -> object:
         return [str(p) for p in exc.problems]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 @pytest.mark.parametrize("bad", [False, True])
 def test_a_book_read_ahead_is_the_book_read_here(
     tmp_path: Path, readers: list[int], bad: bool
@@ -69,7 +61,7 @@ def test_a_book_read_ahead_is_the_book_read_here(
     readahead.start(root)
     assert len(readers) == 1
     assert loaded(root) == here
-    assert not _alive(readers[0])
+    assert not alive(readers[0])
 
 
 def test_bytes_changed_after_the_reader_read_them_are_read_here(
@@ -112,7 +104,7 @@ def test_a_reader_that_dies_or_stalls_leaves_the_file_to_the_loader(
     readahead.start(root)
     os.kill(readers[0], signal.SIGKILL if fault == "kill" else signal.SIGSTOP)
     assert loaded(root) == here
-    assert not _alive(readers[0])
+    assert not alive(readers[0])
 
 
 def test_no_reader_for_a_small_file_a_huge_one_or_a_fresher_snapshot(
@@ -143,7 +135,7 @@ def test_a_command_that_never_reads_the_file_ends_its_reader(
     root = folder(tmp_path / "book")
     (root / "outreach.yaml").write_text("sender: [\n")
     code, _, _ = cli(root, "check")
-    assert code == 2 and len(readers) == 1 and not _alive(readers[0])
+    assert code == 2 and len(readers) == 1 and not alive(readers[0])
 
 
 def test_a_run_read_ahead_makes_the_drafts_of_a_run_read_here(

@@ -16,15 +16,24 @@ from pathlib import Path
 
 from outreach import commands
 
-PLAN_AND_LIST_MODULES = """
+COMMAND_AND_LIST_MODULES = """
 import sys
 from outreach.cli import main
 try:
-    main(["-C", sys.argv[1], "plan", "--date", "2026-11-20"], standalone_mode=False)
+    main(["-C", *sys.argv[1:]], standalone_mode=False)
 except SystemExit:
     pass
 print("MODULES", " ".join(sorted(sys.modules)))
 """
+
+
+def _modules_of(root: Path, *command: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """``outreach -C root COMMAND...`` in a fresh process, and the modules it imported."""
+    proc = subprocess.run([sys.executable, "-c", COMMAND_AND_LIST_MODULES, str(root), *command],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("MODULES "))
+    return proc, set(line.split()[1:])
 
 NOT_FOR_A_PLAN = (
     "googleapiclient",  # Gmail: only a run with the gmail store
@@ -49,14 +58,9 @@ NOT_FOR_A_PLAN = (
 def _modules_of_a_plan(tmp_path: Path) -> set[str]:
     root = tmp_path / "example"
     commands.init(root)
-    proc = subprocess.run(
-        [sys.executable, "-c", PLAN_AND_LIST_MODULES, str(root)],
-        capture_output=True, text=True, timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
+    proc, modules = _modules_of(root, "plan", "--date", "2026-11-20")
     assert "thanksgiving/jane-doe/2026-11-26" in proc.stdout  # a holiday was planned
-    line = next(x for x in proc.stdout.splitlines() if x.startswith("MODULES "))
-    return set(line.split()[1:])
+    return modules
 
 
 def test_a_plan_of_the_bundled_example_imports_only_what_planning_needs(tmp_path: Path) -> None:
@@ -167,17 +171,6 @@ def test_the_contact_models_are_built_at_import_and_the_rare_ones_when_used() ->
     assert issubclass(Campaign, fields.Lazy) and issubclass(Settings, fields.Lazy)
 
 
-RUN_AND_LIST_MODULES = """
-import sys
-from outreach.cli import main
-try:
-    main(["-C", sys.argv[1], "run", "--date", "2026-11-22"], standalone_mode=False)
-except SystemExit:
-    pass
-print("MODULES", " ".join(sorted(sys.modules)))
-"""
-
-
 def test_a_run_without_holiday_greetings_imports_no_holidays(tmp_path: Path) -> None:
     """A night of birthdays only checks its contacts' countries against the holidays registry
     without importing the package (it plans no holiday)."""
@@ -186,12 +179,9 @@ def test_a_run_without_holiday_greetings_imports_no_holidays(tmp_path: Path) -> 
     people = [contact_data(f"p{i}-doe", dates={"birthday": "--11-22"}, country="DE")
               for i in range(3)]
     root = write_folder(tmp_path / "book", people, [campaign_data()])
-    proc = subprocess.run([sys.executable, "-c", RUN_AND_LIST_MODULES, str(root)],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
+    _, modules = _modules_of(root, "run", "--date", "2026-11-22")
     assert len(list((root / "drafts").glob("*.eml"))) == 3
-    line = next(x for x in proc.stdout.splitlines() if x.startswith("MODULES "))
-    assert not [m for m in line.split()[1:] if m == "holidays" or m.startswith("holidays.")]
+    assert not [m for m in modules if m == "holidays" or m.startswith("holidays.")]
 
 
 def test_the_console_scripts_quick_exit_keeps_output_and_exit_codes(tmp_path: Path) -> None:
