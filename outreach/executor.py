@@ -9,7 +9,9 @@
   Message-IDs in one transaction, hand it to the store at once, and record it ``drafted`` in one
   transaction. A touch tried before is looked up first (by key and Message-ID): it may exist
   although we never heard back. A store failure (the mailbox refused our token, or cannot be
-  reached) fails the touch; the store itself raises what ends the night.
+  reached) fails the touch; the store itself raises what ends the night. The chunks are
+  composed by :mod:`outreach.composer` (with a forked helper on a second core, which records
+  and stores nothing: all of the above happens here).
 
 Crash points (:mod:`outreach.faults`) mark each moment of a chunk: ``after-pending``, then the
 store's own (the ``dir`` store: ``after-file`` per file, ``after-sync``), ``after-write`` per
