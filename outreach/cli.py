@@ -136,9 +136,6 @@ class _Outreach(click.Group):
             raise
         except Exception as exc:
             _crash(exc, Path(ctx.params.get("directory") or "."))
-        finally:
-            if "outreach.readahead" in sys.modules:
-                sys.modules["outreach.readahead"].stop()  # (a reader whose file was not read)
 
 
 @click.group(cls=_Outreach, context_settings={"help_option_names": ["-h", "--help"]})
@@ -160,6 +157,7 @@ def main(ctx: click.Context, directory: Path) -> None:
         from outreach import readahead
 
         readahead.start(directory)  # a big contacts.yaml is parsed while we import
+        ctx.call_on_close(readahead.stop)  # (ended with the command if its file was not read)
 
 
 _READS_THE_BOOK = frozenset({"run", "plan", "check", "preview", "calendar"})

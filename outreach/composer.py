@@ -35,6 +35,7 @@ from email.message import EmailMessage
 
 from outreach import forked
 from outreach.faults import crash_point
+from outreach.fsutil import write_all
 from outreach.message import Draft
 from outreach.model import Touch
 
@@ -247,20 +248,15 @@ class _Helper:
         return out
 
     def kill(self) -> None:
+        """Give up on it: nothing more is asked of it (it is reaped by :meth:`end`)."""
         if self.alive:
             self.alive = False
             with contextlib.suppress(OSError):
                 os.kill(self.pid, signal.SIGKILL)
 
     def end(self) -> None:
-        """Stop asking and end it (whether it finished or the night ended early), and reap it."""
-        for fd in (self.asks, self.answers):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        self.alive = True
-        self.kill()
-        with contextlib.suppress(OSError):
-            os.waitpid(self.pid, 0)
+        self.alive = False
+        forked.end(self.pid, (self.asks, self.answers))
 
 
 def _again(compose: Compose, touch: Touch) -> Callable[[], EmailMessage]:
@@ -313,7 +309,4 @@ def _serve(
                 (draft.message_id, draft.to, draft.subject, draft.thread_id, data, staged)
             )
         body = pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL)
-        os.write(answers, _FRAME.pack(len(body)))
-        view = memoryview(body)
-        while view:
-            view = view[os.write(answers, view) :]
+        write_all(answers, _FRAME.pack(len(body)) + body)

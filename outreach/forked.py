@@ -50,6 +50,18 @@ def fork(
     return pid
 
 
+def end(pid: int, fds: Sequence[int]) -> None:
+    """Close this process's ends ``fds`` of the child's pipes, kill the child (whether it has
+    finished or not: a night that ended early does not wait for it) and reap it."""
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(OSError):
+        os.waitpid(pid, 0)
+
+
 def _bind(parent: int) -> None:
     """SIGKILL from the kernel when the parent dies (PR_SET_PDEATHSIG); an end at once when it
     died before we asked."""

@@ -7,6 +7,13 @@ import os
 from pathlib import Path
 
 
+def write_all(fd: int, data: bytes) -> None:
+    """Every byte of ``data`` to ``fd`` (a file or a pipe: ``os.write`` may take part of it)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 def write_atomic(
     path: Path, data: bytes, *, prefix: str = ".tmp-", mode: int | None = None
 ) -> None:

@@ -17,12 +17,12 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 from outreach import forked
+from outreach.fsutil import write_all
 
 MIN_BYTES = 256 * 1024  # a smaller file is read here (a fork costs more than it saves)
 # a bigger one too: its parse outlasts the imports many times over, so the reader would save
@@ -92,7 +92,7 @@ def take(path: Path, sha: str, *, wanted: bool = True) -> tuple[Any, dict[Any, i
             return None
         return got[1], got[2]
     finally:
-        _end(reader)
+        forked.end(reader.pid, (reader.fd,))
 
 
 def stop() -> None:
@@ -100,7 +100,7 @@ def stop() -> None:
     global _reader
     reader, _reader = _reader, None
     if reader is not None:
-        _end(reader)
+        forked.end(reader.pid, (reader.fd,))
 
 
 def _snapshot_is_newer(root: Path, path: Path) -> bool:
@@ -148,15 +148,6 @@ def _receive(reader: _Reader) -> tuple[str, Any, dict[Any, int]] | None:
     return value
 
 
-def _end(reader: _Reader) -> None:
-    with contextlib.suppress(OSError):
-        os.close(reader.fd)
-    with contextlib.suppress(OSError):
-        os.kill(reader.pid, signal.SIGKILL)
-    with contextlib.suppress(OSError):
-        os.waitpid(reader.pid, 0)
-
-
 def _serve(path: Path, out: int) -> None:
     """The reader: the file's fast values, pickled to ``out``; nothing when it has none."""
     import pickle
@@ -166,7 +157,4 @@ def _serve(path: Path, out: int) -> None:
     found = yamlsrc.fast_values(path)
     if found is None:
         return
-    body = pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL)
-    view = memoryview(body)
-    while view:
-        view = view[os.write(out, view) :]
+    write_all(out, pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))

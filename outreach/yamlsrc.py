@@ -222,13 +222,12 @@ def fast_values(path: Path) -> tuple[str, Any, dict[Loc, int]] | None:
     if raw is None or problems:
         return None
     try:
-        text = raw.decode("utf-8-sig")
+        source, problems = loads(raw.decode("utf-8-sig"), path.name)
     except UnicodeDecodeError:
         return None
-    if not text or text.isspace() or _REFUSED.search(text) is not None:
+    if problems or source._known is None:  # (read by the builder, not the fast way)
         return None
-    fast = yamlfast.build(_Loader(text), _editor_lines(text))
-    return None if fast is None else (digest(raw), *fast)
+    return digest(raw), source.data, source._known[0]
 
 
 def _unreadable(name: str, line_map: list[int] | None, exc: Exception) -> Problem:

@@ -27,7 +27,7 @@ from pathlib import Path
 from outreach.drafts import BaseStore, Capabilities, Stored
 from outreach.errors import EXIT_INVALID, OutreachError, StoreError
 from outreach.faults import crash_point
-from outreach.fsutil import fsync_dir
+from outreach.fsutil import fsync_dir, write_all
 from outreach.message import Draft
 
 _TMP_PREFIX = ".tmp-"
@@ -77,9 +77,7 @@ def _write_new(tmp: str, data: bytes) -> None:
             os.makedirs(os.path.dirname(tmp) or ".", exist_ok=True)
             fd = os.open(tmp, _CREATE, 0o666)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            write_all(fd, data)
         finally:
             os.close(fd)
     except OSError:
