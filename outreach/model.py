@@ -59,7 +59,9 @@ from outreach.settings import CalendarSettings as CalendarSettings
 from outreach.settings import DraftsSettings as DraftsSettings
 from outreach.settings import FeedSetting as FeedSetting
 from outreach.settings import GmailSettings as GmailSettings
+from outreach.settings import ImapSettings as ImapSettings
 from outreach.settings import Limits as Limits
+from outreach.settings import MailboxSettings as MailboxSettings
 from outreach.settings import MeetingsSettings as MeetingsSettings
 from outreach.settings import Sender as Sender
 from outreach.settings import Settings as Settings

@@ -40,8 +40,8 @@ class Limits(Lazy):
 
 
 class DraftsSettings(Lazy):
-    backend: Literal["dir", "gmail"] = Field(
-        "dir", description="where drafts go (dir: one .eml per draft)"
+    backend: Literal["dir", "gmail", "imap"] = Field(
+        "dir", description="where drafts go (dir: one .eml per draft; gmail; imap)"
     )
     dir: Text = Field("drafts", description="the folder of the dir backend")
 
@@ -84,6 +84,50 @@ class GmailSettings(Lazy):
     reply_detection: bool = Field(
         False,
         description="true: look at threads (needs the read-only scope)",
+    )
+
+
+class ImapSettings(Lazy):
+    host: Text | None = Field(
+        None,
+        description="the IMAP server (for drafts.backend: imap)",
+        examples=["imap.fastmail.com"],
+    )
+    port: int | None = Field(
+        None, ge=1, le=65535, description="null: 993 for ssl, 143 for starttls and plain"
+    )
+    security: Literal["ssl", "starttls", "plain"] = Field(
+        "ssl", description="plain is refused unless the host is loopback"
+    )
+    username: Text | None = Field(None, description="the login", examples=["alex@rivera.example"])
+    password_file: Text | None = Field(
+        None, description="a file holding the password, mode 0600 (refused otherwise)"
+    )
+    password_command: Text | None = Field(
+        None, description='a command that prints the password ("pass show mail/fastmail")'
+    )
+    ca_file: Text | None = Field(
+        None, description="a CA bundle to trust as well as the system's (own servers, tests)"
+    )
+    drafts_folder: Text | None = Field(
+        None, description="null: the folder marked \\Drafts (RFC 6154), else Drafts"
+    )
+    sent_folder: Text | None = Field(None, description="null: the folder marked \\Sent")
+    timeout_seconds: float = Field(
+        30, gt=0, le=600, description="a command's wait for an answer (connecting: at most 10 s)"
+    )
+
+
+class MailboxSettings(Lazy):
+    watch: bool = Field(
+        False, description="true: read the headers of mail exchanged with contacts (never a body)"
+    )
+    lookback_days: int = Field(30, ge=1, le=365, description="how far back the first watch reads")
+    hold_days: int = Field(
+        3,
+        ge=0,
+        le=60,
+        description="after a message from a contact, notes below priority 80 wait this long",
     )
 
 
@@ -164,6 +208,14 @@ class Settings(Lazy):
     gmail: GmailSettings = Field(
         default_factory=GmailSettings,
         description="only for drafts.backend: gmail (or run --backend gmail)",
+    )
+    imap: ImapSettings = Field(
+        default_factory=ImapSettings,
+        description="only for drafts.backend: imap (or run --backend imap)",
+    )
+    mailbox: MailboxSettings = Field(
+        default_factory=MailboxSettings,
+        description="mailbox awareness, for the imap and gmail stores",
     )
     limits: Limits = Field(default_factory=Limits, description="how much a night and a person get")
     calendar: CalendarSettings = Field(

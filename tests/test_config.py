@@ -375,8 +375,9 @@ def test_drafts_backend_shorthand(tmp_path: Path) -> None:
     """`drafts: gmail` is short for `drafts: {backend: gmail}`; an unknown backend is named."""
     book = load_book(folder(tmp_path, settings=SETTINGS + "drafts: gmail\n"))
     assert book.settings.drafts.backend == "gmail"
-    assert problems(folder(tmp_path, settings=SETTINGS + "drafts: imap\n")) == [
-        "outreach.yaml:4: drafts.backend: 'imap' is not allowed here; use 'dir' or 'gmail'"
+    assert problems(folder(tmp_path, settings=SETTINGS + "drafts: exchange\n")) == [
+        "outreach.yaml:4: drafts.backend: 'exchange' is not allowed here; use 'dir', 'gmail' or "
+        "'imap'"
     ]
 
 

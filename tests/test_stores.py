@@ -173,8 +173,8 @@ def test_the_dir_store_is_checked_when_it_is_opened(tmp_path: Path) -> None:
 
     (tmp_path / "drafts").write_text("a file")
     with pytest.raises(FolderUnusable):
-        open_store("dir", tmp_path, "drafts", settings().gmail)
-    assert isinstance(open_store("dir", tmp_path, "elsewhere", settings().gmail), DirStore)
+        open_store("dir", tmp_path, settings())
+    assert isinstance(open_store("dir", tmp_path, settings(drafts={"dir": "elsewhere"})), DirStore)
 
 
 def test_created_drafts_are_found_by_key_and_message_id(store: DraftStore, tmp_path: Path) -> None:

@@ -141,4 +141,4 @@ def read_history(book: Book) -> History:
 def store_for(book: Book, backend: str | None) -> DraftStore:
     """The draft store a run writes to: ``--backend``, else ``drafts.backend``; checked."""
     name = backend or book.settings.drafts.backend
-    return open_store(name, book.root, book.settings.drafts.dir, book.settings.gmail)
+    return open_store(name, book.root, book.settings)

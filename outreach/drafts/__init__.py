@@ -1,4 +1,4 @@
-"""Draft stores: one protocol, several backends (``dir``, ``gmail``, ``memory``; ``imap`` next).
+"""Draft stores: one protocol, several backends (``dir``, ``gmail``, ``imap``, ``memory``).
 
 :class:`DraftStore` declares everything the executor (:mod:`outreach.executor`) may ask of a
 store, and :class:`Capabilities` what a store may lack. The executor asks the protocol only,
@@ -9,6 +9,8 @@ asks ``find``).
 
 Every store answers one question and does one thing: is a draft with this Message-ID already
 there (crash recovery asks before writing again), and create these drafts. No store sends mail.
+A store in a mailbox (``gmail``, ``imap``) can also read the headers of the mail in it
+(:meth:`DraftStore.read_mail`, for mailbox awareness); never a body.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Protocol, runtime_checkable
 
 from outreach.errors import StoreError
 from outreach.message import Draft
-from outreach.model import GmailSettings
+from outreach.model import Settings
 from outreach.paths import resolve
 
 
@@ -52,6 +54,46 @@ class Capabilities:
     #: ``stage()`` can write a draft's bytes ahead, from another process (the composer's
     #: helper), to a place that is no draft until ``create`` makes it one (the ``dir`` store)
     stages: bool = False
+    #: ``read_mail()`` can read the headers of the mail in the inbox and the sent folder
+    #: (the ``gmail`` and ``imap`` stores)
+    mailbox: bool = False
+
+
+#: the header fields read of a message for mailbox awareness (never its body)
+MAIL_FIELDS = (
+    "From",
+    "To",
+    "Cc",
+    "Date",
+    "Message-ID",
+    "In-Reply-To",
+    "References",
+    "List-Id",
+    "Precedence",
+    "Auto-Submitted",
+)
+MAIL_FOLDERS = ("inbox", "sent")
+MAIL_MAX = 5000  # messages read of one folder in one run at most (the newest)
+MAIL_HEADER_MAX = 65536  # bytes kept of one message's header block
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One message as the mailbox gave it for mailbox awareness: its header block, never its
+    body."""
+
+    folder: str  # "inbox" or "sent" (MAIL_FOLDERS)
+    headers: bytes  # the fields of MAIL_FIELDS the message has, as "Name: value\r\n" lines
+    received: dt.datetime | None = None  # the mailbox's own date of it, aware (INTERNALDATE)
+    thread_id: str | None = None  # the mailbox's conversation id, where it has one (Gmail)
+
+
+@dataclass(frozen=True)
+class MailRead:
+    """What one :meth:`DraftStore.read_mail` read, and where the next one starts."""
+
+    messages: list[Fetched]
+    marks: dict[str, str]  # per folder: the store's own note of how far it read (opaque)
 
 
 @dataclass(frozen=True)
@@ -127,6 +169,14 @@ class DraftStore(Protocol):
         ``capabilities.conversations``."""
         ...
 
+    def read_mail(self, marks: dict[str, str], since: dt.date) -> MailRead:
+        """The header blocks (:data:`MAIL_FIELDS`) of the messages of the inbox and the sent
+        folder that came after ``marks`` (what the last read returned), or, for a folder without
+        a mark, since the day ``since``; the newest :data:`MAIL_MAX` of each at most. Raises
+        :class:`outreach.errors.StoreError` (the mailbox does not answer, or the credentials do
+        not allow reading). Called only when ``capabilities.mailbox``."""
+        ...
+
 
 def create_each(store: DraftStore, drafts: Sequence[Draft]) -> list[Stored | StoreError]:
     """``create_many`` for stores without batches: one by one."""
@@ -178,15 +228,18 @@ class BaseStore:
     def conversation(self, thread_id: str) -> list[ThreadMessage] | None:
         raise NotImplementedError(f"the {self.name} store cannot read conversations")
 
+    def read_mail(self, marks: dict[str, str], since: dt.date) -> MailRead:
+        raise NotImplementedError(f"the {self.name} store reads no mailbox")
 
-def open_store(backend: str, root: Path, directory: str, gmail: GmailSettings) -> DraftStore:
+
+def open_store(backend: str, root: Path, settings: Settings) -> DraftStore:
     """The store named ``backend``, checked: a store that can hold no draft at all stops the run
     before it starts."""
     store: DraftStore
     if backend == "dir":
         from outreach.drafts.dir import DirStore
 
-        store = DirStore(resolve(root, directory))
+        store = DirStore(resolve(root, settings.drafts.dir))
     elif backend == "memory":
         from outreach.drafts.memory import MemoryStore
 
@@ -194,10 +247,14 @@ def open_store(backend: str, root: Path, directory: str, gmail: GmailSettings) -
     elif backend == "gmail":
         from outreach.drafts.gmail import GmailStore
 
-        store = GmailStore(gmail, root)
+        store = GmailStore(settings.gmail, root, mailbox=settings.mailbox.watch)
+    elif backend == "imap":
+        from outreach.drafts.imap import ImapStore
+
+        store = ImapStore(settings.imap, root)
     else:
         from outreach.errors import UsageError
 
-        raise UsageError(f"unknown draft backend '{backend}'", "use --backend dir or gmail")
+        raise UsageError(f"unknown draft backend '{backend}'", "use --backend dir, gmail or imap")
     store.check()
     return store

@@ -142,6 +142,7 @@ class GmailStore(BaseStore):
         settings: GmailSettings,
         root: Path,
         *,
+        mailbox: bool = False,
         credentials: Any = None,
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
@@ -153,6 +154,7 @@ class GmailStore(BaseStore):
         from outreach import auth
 
         self.settings = settings
+        self.mailbox = mailbox  # mailbox.watch: read_mail() is called
         self.sleep: Callable[[float], None] = sleep or (lambda seconds: time.sleep(seconds))
         self.rng = rng or random.Random()
         clock = clock or time.monotonic
