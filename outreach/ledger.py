@@ -16,13 +16,23 @@ import datetime as dt
 import functools
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
 from outreach import statefile
-from outreach.ledger_sql import _FAILED, _PENDING, _failed_args, _pending_args
+from outreach.ledger_sql import (
+    _FAILED,
+    _PENDING,
+    _ROW,
+    _SEEN,
+    _failed_args,
+    _pending_args,
+    _seen_rows,
+)
 from outreach.ledger_sql import MIGRATIONS as MIGRATIONS
+from outreach.ledger_sql import Published as Published
+from outreach.ledger_sql import Row as Row
+from outreach.ledger_sql import Seen as Seen
 from outreach.model import History, Interaction, Touch
 from outreach.statefile import LedgerBusy as LedgerBusy
 from outreach.statefile import LedgerDiskError as LedgerDiskError
@@ -33,47 +43,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-@dataclass(frozen=True)
-class Published:
-    """What the calendar feed last published for one event UID."""
-
-    uid: str
-    digest: str
-    sequence: int
-    changed: dt.datetime  # UTC: DTSTAMP and LAST-MODIFIED
-
-
-@dataclass(frozen=True)
-class Seen:
-    """An interaction with a contact seen in an outside source, e.g. a meeting in a calendar."""
-
-    contact: str
-    day: dt.date
-    kind: str  # meeting
-    source: str  # calendar
-    ref: str  # the source's own id: the meeting's key
-    summary: str | None = None
-
-
-@dataclass(frozen=True)
-class Row:
-    key: str
-    contact: str
-    campaign: str
-    status: str
-    message_id: str | None
-    ref: str | None
-    made_on: str | None
-    attempts: int
-    error: str | None
-    subject: str | None
-    reason: str | None
-    thread_id: str | None = None
-    outcome: str | None = None  # sent | deleted (where the mailbox can tell)
-    outcome_on: str | None = None
-
-
-TABLES = frozenset({"touches", "runs"})  # what migration 1 made: every ledger has them
+TABLES = frozenset({"touches", "runs"})
 
 
 def _guarded(fn: Callable[Concatenate[Ledger, P], R]) -> Callable[Concatenate[Ledger, P], R]:
@@ -86,12 +56,6 @@ def _guarded(fn: Callable[Concatenate[Ledger, P], R]) -> Callable[Concatenate[Le
             return fn(ledger, *args, **kwargs)
 
     return wrapper
-
-
-_ROW = (
-    "key, contact, campaign, status, message_id, ref, made_on, attempts, error, subject, reason, "
-    "thread_id, outcome, outcome_on"
-)
 
 
 class Ledger:
@@ -213,14 +177,18 @@ class Ledger:
             stopped.add(first_key)
             replies.setdefault(contact, []).append(dt.date.fromisoformat(day))
         seen: dict[str, list[Interaction]] = {}
-        for contact, day, kind, summary in self.conn.execute(
-            "SELECT contact, day, kind, summary FROM seen ORDER BY day, ref"
+        heard: dict[str, list[dt.date]] = {}
+        sources: dict[tuple[str, dt.date, str | None], str] = {}
+        for contact, day, kind, source, summary, inbound in self.conn.execute(
+            "SELECT contact, day, kind, source, summary, inbound FROM seen ORDER BY day, ref"
         ):
+            date = dt.date.fromisoformat(day)
             seen.setdefault(contact, []).append(
-                Interaction.model_construct(
-                    date=dt.date.fromisoformat(day), kind=kind, summary=summary
-                )
+                Interaction.model_construct(date=date, kind=kind, summary=summary)
             )
+            sources[(contact, date, summary)] = source
+            if inbound:
+                heard.setdefault(contact, []).append(date)
         return History(
             done=frozenset(done),
             touched={k: tuple(sorted(v)) for k, v in touched.items()},
@@ -230,6 +198,8 @@ class Ledger:
             replies={k: tuple(sorted(v)) for k, v in replies.items()},
             seen={k: tuple(v) for k, v in seen.items()},
             run_days=run_days,
+            heard={k: tuple(sorted(set(v))) for k, v in heard.items()},
+            seen_sources=sources,
         )
 
     @_guarded
@@ -393,15 +363,62 @@ class Ledger:
     def remember(self, seen: Iterable[Seen]) -> int:
         """Keep interactions seen in an outside source (a meeting in a calendar feed); the same
         one (contact, source, ref) seen again updates its day and summary. Returns how many."""
-        rows = [(s.contact, s.day.isoformat(), s.kind, s.source, s.ref, s.summary) for s in seen]
+        rows = _seen_rows(seen)
         with self._tx() as c:
-            c.executemany(
-                "INSERT INTO seen (contact, day, kind, source, ref, summary) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (contact, source, ref) DO UPDATE SET "
-                "day = excluded.day, kind = excluded.kind, summary = excluded.summary",
-                rows,
-            )
+            c.executemany(_SEEN, rows)
         return len(rows)
+
+    # ----------------------------------------------------------------- the mailbox
+
+    @_guarded
+    def mail_marks(self, mailbox: str) -> dict[str, str]:
+        """How far each folder of ``mailbox`` was read (the store's own marks)."""
+        return {
+            folder: mark
+            for folder, mark in self.conn.execute(
+                "SELECT folder, mark FROM mail_marks WHERE mailbox = ?", (mailbox,)
+            )
+        }
+
+    @_guarded
+    def notes_by_message(
+        self, message_ids: Iterable[str], thread_ids: Iterable[str]
+    ) -> list[tuple[str, str, str | None, str | None]]:
+        """The drafted notes with one of these Message-IDs or conversations: (key, contact,
+        Message-ID, thread id); what a reply's References and thread name."""
+        found: dict[str, tuple[str, str, str | None, str | None]] = {}
+        for column, values in (("message_id", message_ids), ("thread_id", thread_ids)):
+            wanted = sorted(set(values))
+            for start in range(0, len(wanted), 500):
+                part = wanted[start : start + 500]
+                sql = (
+                    "SELECT key, contact, message_id, thread_id FROM touches "
+                    f"WHERE status = 'drafted' AND {column} IN ({', '.join('?' * len(part))})"
+                )
+                found.update((r[0], (r[0], r[1], r[2], r[3])) for r in self.conn.execute(sql, part))
+        return [found[k] for k in sorted(found)]
+
+    @_guarded
+    def save_mail(
+        self,
+        mailbox: str,
+        marks: dict[str, str],
+        seen: Sequence[Seen],
+        replies: Iterable[tuple[str, str, dt.date]],
+    ) -> None:
+        """What one read of the mailbox found, in one transaction with where the next read
+        starts: a crash keeps all of it or none (and reading again finds the same)."""
+        with self._tx() as c:
+            c.executemany(_SEEN, _seen_rows(seen))
+            c.executemany(
+                "INSERT OR IGNORE INTO replies (first_key, contact, day) VALUES (?, ?, ?)",
+                [(k, contact, day.isoformat()) for k, contact, day in replies],
+            )
+            c.executemany(
+                "INSERT INTO mail_marks (mailbox, folder, mark) VALUES (?, ?, ?) "
+                "ON CONFLICT (mailbox, folder) DO UPDATE SET mark = excluded.mark",
+                [(mailbox, folder, mark) for folder, mark in sorted(marks.items())],
+            )
 
     @_guarded
     def mark_failed(self, touch: Touch, error: str, today: dt.date) -> None:

@@ -5,8 +5,73 @@ recorded with (pending before the store writes, drafted or failed after). Only
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from outreach.model import Touch
+
+
+@dataclass(frozen=True)
+class Published:
+    """What the calendar feed last published for one event UID."""
+
+    uid: str
+    digest: str
+    sequence: int
+    changed: dt.datetime  # UTC: DTSTAMP and LAST-MODIFIED
+
+
+@dataclass(frozen=True)
+class Seen:
+    """An interaction with a contact seen in an outside source, e.g. a meeting in a calendar."""
+
+    contact: str
+    day: dt.date
+    kind: str  # meeting
+    source: str  # calendar, mailbox
+    ref: str  # the source's own id: the meeting's key, the message's Message-ID
+    summary: str | None = None
+    inbound: bool = False  # a message from the person (it holds routine notes)
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    contact: str
+    campaign: str
+    status: str
+    message_id: str | None
+    ref: str | None
+    made_on: str | None
+    attempts: int
+    error: str | None
+    subject: str | None
+    reason: str | None
+    thread_id: str | None = None
+    outcome: str | None = None  # sent | deleted (where the mailbox can tell)
+    outcome_on: str | None = None
+
+
+_ROW = (
+    "key, contact, campaign, status, message_id, ref, made_on, attempts, error, subject, reason, "
+    "thread_id, outcome, outcome_on"
+)
+
+
+_SEEN = (
+    "INSERT INTO seen (contact, day, kind, source, ref, summary, inbound) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (contact, source, ref) DO UPDATE SET "
+    "day = excluded.day, kind = excluded.kind, summary = excluded.summary, "
+    "inbound = excluded.inbound"
+)
+
+
+def _seen_rows(seen: Iterable[Seen]) -> list[tuple[str, str, str, str, str, str | None, int]]:
+    return [
+        (s.contact, s.day.isoformat(), s.kind, s.source, s.ref, s.summary, int(s.inbound))
+        for s in seen
+    ]  # what migration 1 made: every ledger has them
+
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: touches and runs
@@ -70,6 +135,20 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (contact, source, ref)
     );
     CREATE INDEX seen_contact ON seen (contact, day);
+    """,
+    # 5: mailbox awareness: which interactions were mail from the person (they hold routine
+    # notes), how far each folder of a mailbox was read, and the notes by Message-ID (a reply's
+    # References name them)
+    """
+    ALTER TABLE seen ADD COLUMN inbound INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE mail_marks (
+        mailbox TEXT NOT NULL,
+        folder  TEXT NOT NULL,
+        mark    TEXT NOT NULL,
+        PRIMARY KEY (mailbox, folder)
+    );
+    CREATE INDEX touches_message_id ON touches (message_id);
+    CREATE INDEX touches_thread_id ON touches (thread_id);
     """,
 )
 

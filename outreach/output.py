@@ -158,6 +158,8 @@ def _plan(report: PlanReport, as_json: bool) -> None:
             late = f" ({_days(data['late_days'])} late)" if data["late_days"] else ""
             say(f"  {t.key}  ->  {data['to']}{late}")
             say(f"      why: {t.reason}")
+            if item.last is not None and item.last.source == "mailbox":
+                say(f"      last exchange {item.last.line()}")
             if item.subject is not None:
                 say(f"      subject: {item.subject}")
             else:

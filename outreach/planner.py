@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
+from outreach import exchanges
 from outreach.audience import addresses as addresses
 from outreach.audience import draft_blocker as draft_blocker
 from outreach.audience import in_audience as in_audience
@@ -177,6 +178,10 @@ def candidates(
                 if not history.is_done(t)
             ]
             if not due_now:
+                if blocker is None and (
+                    why := exchanges.quieted(book, history, today, camp, contact)
+                ):
+                    skipped.append(Skip(contact.id, camp.id, why))
                 continue
             if blocker:
                 skipped.append(Skip(contact.id, camp.id, blocker))
@@ -261,6 +266,7 @@ def plan(book: Book, history: History, *, today: dt.date) -> Plan:
     cands, skipped = candidates(book, history, today, audiences)
     cands.sort(key=rank)
     limits = book.settings.limits
+    hold_days = book.settings.mailbox.hold_days
     made_today = dict(history.touched_on(today))
     total_today = sum(made_today.values())
     chosen: list[Touch] = []
@@ -283,6 +289,8 @@ def plan(book: Book, history: History, *, today: dt.date) -> Plan:
                     f"waits until {wait.isoformat()}",
                 )
             )
+        elif (why := exchanges.held(t, history, today, hold_days)) is not None:
+            deferred.append(Deferred(t, why))
         elif total_today >= limits.nightly_cap:
             deferred.append(
                 Deferred(t, f"nightly cap of {limits.nightly_cap} reached{last_chance}")

@@ -93,6 +93,10 @@ class History:
     # remembered by the ledger after they leave the source's window
     seen: dict[str, tuple[Interaction, ...]] | None = None
     run_days: tuple[dt.date, ...] = ()  # the nights a run was made, oldest first
+    # per contact: the days a message from them was seen in the mailbox (mailbox.watch)
+    heard: dict[str, tuple[dt.date, ...]] | None = None
+    # where each interaction of ``seen`` was seen: (contact, day, summary) -> "calendar", "mailbox"
+    seen_sources: dict[tuple[str, dt.date, str | None], str] | None = None
 
     def last_run_before(self, day: dt.date) -> dt.date | None:
         days = self._run_days_sorted
@@ -139,6 +143,12 @@ class History:
 
     def reply_days(self, contact_id: str) -> tuple[dt.date, ...]:
         return (self.replies or {}).get(contact_id, ())
+
+    def heard_days(self, contact_id: str) -> tuple[dt.date, ...]:
+        """The days the contact wrote to us: mail from them, a reply in a sequence."""
+        return tuple(
+            sorted({*(self.heard or {}).get(contact_id, ()), *self.reply_days(contact_id)})
+        )
 
     def seen_days(self, contact_id: str) -> tuple[dt.date, ...]:
         return tuple(i.date for i in (self.seen or {}).get(contact_id, ()))

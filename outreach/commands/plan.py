@@ -11,22 +11,55 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from outreach import planner, render
+from outreach import exchanges, planner, render
 from outreach.book import Book
-from outreach.commands.common import Warn, ignore, load_with_sources, read_history
-from outreach.errors import EXIT_OK, EXIT_TOUCH_FAILED, RenderError
+from outreach.commands.common import Warn, ignore, load_with_sources, read_history, store_for
+from outreach.errors import EXIT_OK, EXIT_TOUCH_FAILED, OutreachError, RenderError
 from outreach.executor import Threads, failure_problem
-from outreach.model import Touch
+from outreach.ledger import Ledger
+from outreach.model import History, Touch
 
 
 def plan(
     root: Path, *, today: dt.date, days: int = 0, warn: Warn = ignore
 ) -> tuple[Book, list[planner.Plan]]:
     """The book as the planner sees it, and the plan of ``today`` and the ``days`` after."""
-    book = load_with_sources(root, today, warn, days=days, carry_snapshot=False)
-    history = read_history(book)
-    book = planner.with_interactions(book, history)
+    book, history = _planned_book(root, today, days, warn)
     return book, planner.plan_days(book, history, today=today, days=days)
+
+
+def _planned_book(root: Path, today: dt.date, days: int, warn: Warn) -> tuple[Book, History]:
+    book = load_with_sources(root, today, warn, days=days, carry_snapshot=False)
+    history = peek_mail(book, read_history(book), today, warn)
+    return planner.with_interactions(book, history), history
+
+
+def peek_mail(book: Book, history: History, today: dt.date, warn: Warn) -> History:
+    """With ``mailbox.watch``, the history with the mail that came since the last run, read
+    from the mailbox and kept nowhere (``plan`` has no side effects). A mailbox that cannot be
+    read is a warning: the plan is then what the ledger knows."""
+    s = book.settings
+    if not s.mailbox.watch or s.drafts.backend not in ("gmail", "imap"):
+        return history
+    from outreach import mailwatch
+
+    ledger = Ledger.open_readonly(book.path(s.state))
+    try:
+        store = store_for(book, None)
+        if not mailwatch.watching(book, store):
+            return history
+        if ledger is None:
+            facts = mailwatch.gather(book, store, {}, lambda ids, threads: [], today)
+        else:
+            marks = ledger.mail_marks(store.where)
+            facts = mailwatch.gather(book, store, marks, ledger.notes_by_message, today)
+    except OutreachError as exc:
+        warn(f"the mailbox was not read: {exc.message}; the plan is what the last run saw")
+        return history
+    finally:
+        if ledger is not None:
+            ledger.close()
+    return mailwatch.merged(history, facts)
 
 
 @dataclass(frozen=True)
@@ -37,6 +70,7 @@ class Planned:
     subject: str | None
     error: str | None
     data: dict[str, Any]  # what ``plan --json`` prints for it
+    last: exchanges.LastTouch | None = None  # the contact's latest touch, and where it is from
 
 
 @dataclass
@@ -56,7 +90,8 @@ class PlanReport:
 
 def plan_report(root: Path, *, today: dt.date, days: int = 0, warn: Warn = ignore) -> PlanReport:
     """The plan with every due touch rendered (threaded as the run would thread it)."""
-    book, plans = plan(root, today=today, days=days, warn=warn)
+    book, history = _planned_book(root, today, days, warn)
+    plans = planner.plan_days(book, history, today=today, days=days)
     env = render.environment(book.templates_dir, book.root)
     threads = Threads.read(book)
     report = PlanReport(days, plans)
@@ -68,7 +103,10 @@ def plan_report(root: Path, *, today: dt.date, days: int = 0, warn: Warn = ignor
                 subject = threads.compose(env, t, p.today).subject
             except RenderError as exc:
                 error = str(failure_problem(book, t, exc))
-            day.append(Planned(t, subject, error, _touch_json(book, p.today, t, subject, error)))
+            data = _touch_json(book, p.today, t, subject, error)
+            last = exchanges.last_touch(book.contact(t.contact_id), history, p.today, book)
+            data["last_touch"] = last.as_json() if last is not None else None
+            day.append(Planned(t, subject, error, data, last))
         report.touches.append(day)
     return report
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from outreach import planner
+from outreach import mailwatch, planner
 from outreach.book import Book
 from outreach.commands.calendar import CalendarReport, write_calendar
 from outreach.commands.common import Warn, ignore, load_with_sources, remember_meetings, store_for
@@ -109,6 +109,7 @@ def _run(
         ledger = Ledger.open(state)
         try:
             remember_meetings(book, ledger, today)
+            mailwatch.remember(book, ledger, store, today)
             report = RunReport(today, store.name, False, store.where)
             _night(book, ledger, store, report, limit, progress)
             report.calendar = write_calendar(

@@ -251,7 +251,7 @@ def open_store(backend: str, root: Path, settings: Settings) -> DraftStore:
     elif backend == "imap":
         from outreach.drafts.imap import ImapStore
 
-        store = ImapStore(settings.imap, root)
+        store = ImapStore(settings.imap, root, watch=settings.mailbox.watch)
     else:
         from outreach.errors import UsageError
 
