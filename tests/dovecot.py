@@ -220,6 +220,12 @@ namespace inbox {{
   inbox = yes
   separator = /
 {mailboxes}}}
+# no anvil penalty (2 s to 15 s per failed login from an IP): the auth process cannot reach it
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
 service imap-login {{
   inet_listener imap {{
     address = 127.0.0.1
