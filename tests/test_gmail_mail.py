@@ -313,3 +313,31 @@ def test_a_header_block_is_one_line_a_field_and_bounded(monkeypatch: pytest.Monk
     monkeypatch.setattr(gmail_mail, "MAIL_HEADER_MAX", 100)
     small = gmail_mail._fetched("inbox", message, ms("2026-11-10"))
     assert small.headers == b"From: a@x.example  Bcc: evil@x.example\r\nMessage-ID: <m@x>\r\n"
+
+
+@pytest.mark.parametrize(("watch", "wanted"), [(False, [COMPOSE]), (True, [COMPOSE, METADATA])])
+def test_auth_gmail_asks_for_metadata_only_with_watch(
+    tmp_path: Path, gm: GmailEmulator, monkeypatch: pytest.MonkeyPatch, watch: bool,
+    wanted: list[str]
+) -> None:
+    """`outreach auth gmail` asks for the metadata scope when mailbox.watch is on, never else."""
+    from click.testing import CliRunner
+    from factories import campaign_data, contact_data, write_folder
+    from google_auth_oauthlib.flow import InstalledAppFlow
+
+    from outreach.cli import main
+
+    asked: list[list[str]] = []
+
+    def flow(path: str, scopes: list[str]) -> Any:
+        asked.append(list(scopes))
+        raise SystemExit(0)  # no consent in a test: the scopes asked for are the point
+
+    monkeypatch.setattr(InstalledAppFlow, "from_client_secrets_file", staticmethod(flow))
+    root = write_folder(tmp_path / "book", [contact_data()], [campaign_data()],
+                        gmail={"api_root": gm.root_url}, mailbox={"watch": watch})
+    (root / "client_secret.json").write_text(json.dumps({"installed": {
+        "client_id": "c", "client_secret": "s", "auth_uri": gm.root_url + "auth",
+        "token_uri": gm.token_uri, "redirect_uris": ["http://localhost"]}}))
+    CliRunner().invoke(main, ["-C", str(root), "auth", "gmail", "--no-browser"])
+    assert asked == [wanted]
