@@ -18,6 +18,15 @@ from outreach.paths import resolve
 
 SCOPE_COMPOSE = "https://www.googleapis.com/auth/gmail.compose"
 SCOPE_READONLY = "https://www.googleapis.com/auth/gmail.readonly"
+SCOPE_METADATA = "https://www.googleapis.com/auth/gmail.metadata"
+#: the granted scopes that satisfy a needed one (read-only can read what metadata can)
+SATISFIED_BY = {SCOPE_METADATA: frozenset({SCOPE_METADATA, SCOPE_READONLY})}
+#: why a scope is asked for, for the line a token without it stops the night with
+NEEDED_FOR = {
+    SCOPE_COMPOSE: "creating drafts",
+    SCOPE_READONLY: "gmail.reply_detection",
+    SCOPE_METADATA: "mailbox.watch",
+}
 
 TESTING_HINT = (
     "if this happens every 7 days, your OAuth app is still in 'Testing' on Google's consent "
@@ -25,17 +34,22 @@ TESTING_HINT = (
 )
 
 
-def scopes(settings: GmailSettings) -> list[str]:
-    """The narrowest scopes that work: compose, plus read-only for reply detection."""
-    return [SCOPE_COMPOSE, SCOPE_READONLY] if settings.reply_detection else [SCOPE_COMPOSE]
+def scopes(settings: GmailSettings, *, watch: bool = False) -> list[str]:
+    """The narrowest scopes that work: compose; plus read-only for reply detection; plus, for
+    ``mailbox.watch`` (``watch``) without reply detection, metadata (headers, never a body).
+    Never metadata beside read-only: Google then refuses every search (``q``), read-only's too."""
+    if settings.reply_detection:
+        return [SCOPE_COMPOSE, SCOPE_READONLY]
+    return [SCOPE_COMPOSE, SCOPE_METADATA] if watch else [SCOPE_COMPOSE]
 
 
 def token_path(settings: GmailSettings, root: Path) -> Path:
     return resolve(root, settings.token_file, variables=True)
 
 
-def load_credentials(settings: GmailSettings, root: Path) -> Any:
-    """The stored credentials, not refreshed yet. Raises AuthError with the fix.
+def load_credentials(settings: GmailSettings, root: Path, *, watch: bool = False) -> Any:
+    """The stored credentials, not refreshed yet; ``watch``: ``mailbox.watch`` is on. Raises
+    AuthError with the fix, also when the token's grant lacks a scope that :func:`scopes` needs.
 
     The Gmail store refreshes them through its own transport (its timeouts, its retries, and its
     stop when the token endpoint cannot be reached at all), see ``drafts/gmail.py``.
@@ -61,11 +75,13 @@ def load_credentials(settings: GmailSettings, root: Path) -> Any:
     granted = info.get("scopes") or []
     if isinstance(granted, str):
         granted = granted.split()
-    needed = scopes(settings)
-    if granted and not set(needed) <= set(granted):
+    needed = scopes(settings, watch=watch)
+    lacking = [s for s in needed if not SATISFIED_BY.get(s, frozenset({s})) & set(granted)]
+    if granted and lacking:
         raise AuthError(
-            "the Gmail token does not grant " + ", ".join(sorted(set(needed) - set(granted))),
-            "run 'outreach auth gmail' again (reply detection needs the read-only scope)",
+            "the Gmail token does not grant "
+            + ", ".join(f"{s} (needed for {NEEDED_FOR[s]})" for s in lacking),
+            "run 'outreach auth gmail' again to grant it",
         )
     # Credentials.from_authorized_user_info always resets token_uri to Google's: build it here so
     # that a Workspace proxy or an emulator can stand in.
@@ -137,9 +153,16 @@ def save_credentials(creds: Any, path: Path) -> None:
 
 
 def authorize(
-    settings: GmailSettings, root: Path, *, open_browser: bool, port: int, echo: Any
+    settings: GmailSettings,
+    root: Path,
+    *,
+    open_browser: bool,
+    port: int,
+    echo: Any,
+    watch: bool = False,
 ) -> Path:
-    """The installed-app flow: consent in a browser, a refresh token stored for cron."""
+    """The installed-app flow: consent in a browser, a refresh token stored for cron; ``watch``
+    (``mailbox.watch``) asks for the metadata scope too (see :func:`scopes`)."""
     secrets = resolve(root, settings.client_secrets)
     if not secrets.exists():
         raise UsageError(
@@ -155,7 +178,8 @@ def authorize(
             f"{secrets} is not an OAuth client file ({why})",
             "download the JSON of an OAuth client of type 'Desktop app' again",
         )
-    flow = InstalledAppFlow.from_client_secrets_file(str(secrets), scopes=scopes(settings))
+    wanted = scopes(settings, watch=watch)
+    flow = InstalledAppFlow.from_client_secrets_file(str(secrets), scopes=wanted)
     message = (
         "Open this URL in a browser to allow outreach to create Gmail drafts"
         + (

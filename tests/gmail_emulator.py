@@ -269,8 +269,16 @@ def _fault_reply(kind: str) -> _Reply:
 
 
 def _header(msg: Message, name: str) -> str | None:
-    value = msg.get(name)
-    return None if value is None else _decode(str(value))
+    wanted = name.lower()
+    value = next((v for k, v in msg.raw_items() if k.lower() == wanted), None)
+    return None if value is None else _decode(_text(value))
+
+
+def _text(value: Any) -> str:
+    """A header value as the parser keeps it; 8-bit bytes are read as UTF-8, as Gmail does."""
+    if isinstance(value, str):
+        return value.encode("ascii", "surrogateescape").decode("utf-8", "replace")
+    return str(value)
 
 
 def _decode(value: str) -> str:
@@ -617,6 +625,11 @@ class GmailEmulator:
             msg = self._add(raw, thread_id, list(label_ids), when_ms)
             return msg.id, msg.thread_id
 
+    def delete_message(self, message_id: str) -> None:
+        """The user deletes a message for good (a listed message then answers 404)."""
+        with self._lock:
+            self._remove(message_id)
+
     def drafts_by_message_id(self) -> dict[str, list[str]]:
         """{Message-ID header (verbatim, "" if none): [draft ids]}; exactly-once means lists of one."""
         with self._lock:
@@ -654,6 +667,12 @@ class GmailEmulator:
         """Details per request: method, path, query, content_type, in_batch, api (method id)."""
         with self._lock:
             return [dict(entry) for entry in self._log]
+
+    def calls(self, api: str) -> int:
+        """How many requests of one method id ("messages.get", "messages.list", "batch"...)
+        reached the emulator, batch parts included."""
+        with self._lock:
+            return sum(1 for entry in self._log if entry["api"] == api)
 
     @property
     def faults_injected(self) -> list[tuple[str, str]]:
@@ -820,7 +839,9 @@ class GmailEmulator:
             )
         if not scopes & _SCOPES.get(method_id, frozenset()):
             return _error(403, None, "insufficientPermissions")
-        metadata_only = METADATA in scopes and not scopes & {FULL, MODIFY, READONLY}
+        # Google applies the metadata scope's limits whenever it is granted, beside broader
+        # scopes too (issuetracker.google.com/issues/115621456)
+        metadata_only = METADATA in scopes
         if metadata_only and method_id == "messages.list" and req.arg("q"):
             return _error(403, "Metadata scope does not support 'q' parameter", "forbidden")
         fmt = req.arg("format", "full")
@@ -1098,9 +1119,9 @@ class GmailEmulator:
     def _list_messages(self, req: _Request) -> _Reply:
         match = _matcher(req.arg("q", "") or "")
         labels = set(req.query.get("labelIds", []))
-        hits = sorted(
+        hits = sorted(  # newest first by internalDate, as Gmail lists them
             (m for m in self._messages.values() if match(m) and labels <= set(m.label_ids)),
-            key=lambda m: -m.seq,
+            key=lambda m: (-m.internal_date, -m.seq),
         )
         page, token = _page(req, hits)
         body: dict[str, Any] = {}
@@ -1248,7 +1269,7 @@ def _message_json(msg: _Msg, req: _Request) -> dict[str, Any]:
 
 
 def _headers(part: Message) -> list[dict[str, str]]:
-    return [{"name": name, "value": _decode(str(value))} for name, value in part.items()]
+    return [{"name": name, "value": _decode(_text(value))} for name, value in part.raw_items()]
 
 
 def _payload(part: Message, part_id: str) -> dict[str, Any]:

@@ -61,7 +61,9 @@ def auth_gmail(root: Path, *, open_browser: bool, port: int, say: Say) -> None:
     """One-time OAuth consent; stores the refreshable token (mode 0600)."""
     from outreach import auth
 
-    auth.authorize(settings_only(root).gmail, root, open_browser=open_browser, port=port, echo=say)
+    settings = settings_only(root)  # mailbox.watch asks for the metadata scope too
+    gmail, watch = settings.gmail, settings.mailbox.watch
+    auth.authorize(gmail, root, open_browser=open_browser, port=port, echo=say, watch=watch)
 
 
 def serve(root: Path, *, host: str, port: int, say: Say) -> None:

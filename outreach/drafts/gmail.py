@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import datetime as dt
 import functools
 import json
 import random
@@ -38,7 +39,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from outreach.drafts import BaseStore, Capabilities, Stored, ThreadMessage
+from outreach.drafts import BaseStore, Capabilities, MailRead, Stored, ThreadMessage
 from outreach.drafts.gmail_http import Breaker, guarded_http_class
 from outreach.drafts.gmail_pace import WINDOW_SECONDS, SlidingWindow, SpentFile
 from outreach.errors import AuthError, MailboxUnreachable, StoreError
@@ -165,7 +166,7 @@ class GmailStore(BaseStore):
             settings.quota_per_minute, clock, self.sleep, window=window, used=used
         )
         self.retries = 0  # how many retries this store made (for reports and tests)
-        self.credentials = credentials or auth.load_credentials(settings, root)
+        self.credentials = credentials or auth.load_credentials(settings, root, watch=mailbox)
         self.breaker = Breaker(settings.timeout_seconds)
         self.http = guarded_http_class()(self.breaker, self._label)
         # Every refresh goes through that transport: AuthorizedHttp's, and googleapiclient's inside
@@ -220,8 +221,10 @@ class GmailStore(BaseStore):
     @property
     def capabilities(self) -> Capabilities:
         """Batches of ``gmail.batch_size``; conversations with ``gmail.reply_detection`` (it
-        needs the read-only scope)."""
-        return Capabilities(self.settings.batch_size, self.settings.reply_detection)
+        needs the read-only scope); the mailbox with ``mailbox.watch`` (metadata scope)."""
+        return Capabilities(
+            self.settings.batch_size, self.settings.reply_detection, mailbox=self.mailbox
+        )
 
     # ----------------------------------------------------------------- helpers
 
@@ -340,8 +343,6 @@ class GmailStore(BaseStore):
 
     def conversation(self, thread_id: str) -> list[ThreadMessage] | None:
         """The messages of a conversation (needs the read-only scope), None if it is gone."""
-        import datetime as dt
-
         if not self.capabilities.conversations:
             raise NotImplementedError("gmail.reply_detection is off: conversations are not read")
         from email.utils import parseaddr
@@ -379,6 +380,12 @@ class GmailStore(BaseStore):
                 )
             )
         return out
+
+    def read_mail(self, marks: dict[str, str], since: dt.date) -> MailRead:
+        """The header blocks of the inbox and the sent folder (:mod:`.gmail_mail`)."""
+        from outreach.drafts.gmail_mail import read_mail
+
+        return read_mail(self, marks, since)
 
     def _body(self, draft: Draft) -> dict[str, Any]:
         raw = base64.urlsafe_b64encode(draft.as_bytes()).decode("ascii")
