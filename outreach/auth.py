@@ -19,13 +19,12 @@ from outreach.paths import resolve
 SCOPE_COMPOSE = "https://www.googleapis.com/auth/gmail.compose"
 SCOPE_READONLY = "https://www.googleapis.com/auth/gmail.readonly"
 SCOPE_METADATA = "https://www.googleapis.com/auth/gmail.metadata"
-#: the granted scopes that satisfy a needed one (read-only can read what metadata can)
-SATISFIED_BY = {SCOPE_METADATA: frozenset({SCOPE_METADATA, SCOPE_READONLY})}
+#: the granted scopes that satisfy a needed one
+SATISFIED_BY: dict[str, frozenset[str]] = {}
 #: why a scope is asked for, for the line a token without it stops the night with
 NEEDED_FOR = {
     SCOPE_COMPOSE: "creating drafts",
-    SCOPE_READONLY: "gmail.reply_detection",
-    SCOPE_METADATA: "mailbox.watch",
+    SCOPE_READONLY: "gmail.reply_detection and mailbox.watch",
 }
 
 TESTING_HINT = (
@@ -35,12 +34,16 @@ TESTING_HINT = (
 
 
 def scopes(settings: GmailSettings, *, watch: bool = False) -> list[str]:
-    """The narrowest scopes that work: compose; plus read-only for reply detection; plus, for
-    ``mailbox.watch`` (``watch``) without reply detection, metadata (headers, never a body).
-    Never metadata beside read-only: Google then refuses every search (``q``), read-only's too."""
-    if settings.reply_detection:
+    """The narrowest scopes that work: compose; plus read-only for reply detection and for
+    ``mailbox.watch`` (``watch``; only headers are read, ``format=metadata``).
+
+    Not gmail.metadata, although it reads headers only: a token that holds it cannot search
+    (Google refuses any ``q`` then, beside broader scopes too: issuetracker.google.com/issues/
+    115621456), and finding a draft by its Message-ID (``drafts.list q=rfc822msgid:``) is what
+    keeps every draft made exactly once."""
+    if settings.reply_detection or watch:
         return [SCOPE_COMPOSE, SCOPE_READONLY]
-    return [SCOPE_COMPOSE, SCOPE_METADATA] if watch else [SCOPE_COMPOSE]
+    return [SCOPE_COMPOSE]
 
 
 def token_path(settings: GmailSettings, root: Path) -> Path:
@@ -76,6 +79,12 @@ def load_credentials(settings: GmailSettings, root: Path, *, watch: bool = False
     if isinstance(granted, str):
         granted = granted.split()
     needed = scopes(settings, watch=watch)
+    if SCOPE_METADATA in granted:
+        raise AuthError(
+            f"the Gmail token grants {SCOPE_METADATA}, with which Gmail refuses the Message-ID "
+            "searches that keep each draft made once",
+            "run 'outreach auth gmail' again (it asks for gmail.readonly instead)",
+        )
     lacking = [s for s in needed if not SATISFIED_BY.get(s, frozenset({s})) & set(granted)]
     if granted and lacking:
         raise AuthError(

@@ -842,7 +842,7 @@ class GmailEmulator:
         # Google applies the metadata scope's limits whenever it is granted, beside broader
         # scopes too (issuetracker.google.com/issues/115621456)
         metadata_only = METADATA in scopes
-        if metadata_only and method_id == "messages.list" and req.arg("q"):
+        if metadata_only and method_id in ("messages.list", "drafts.list") and req.arg("q"):
             return _error(403, "Metadata scope does not support 'q' parameter", "forbidden")
         fmt = req.arg("format", "full")
         if (

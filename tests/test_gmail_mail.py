@@ -1,6 +1,6 @@
 """Mailbox awareness in the gmail store: ``read_mail`` reads the header blocks of the inbox and the
 sent folder through the real google-api-python-client, against the emulator, with a token that
-grants compose and metadata only (what ``outreach auth gmail`` asks for with ``mailbox.watch``)."""
+grants compose and read-only (what ``outreach auth gmail`` asks for with ``mailbox.watch``)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def ms(day: str, hour: int = 12) -> int:
 def gm() -> Iterator[GmailEmulator]:
     with GmailEmulator(email="alex@rivera.example") as emulator:
         emulator.require_auth = True
-        emulator.scopes = {COMPOSE, METADATA}
+        emulator.scopes = {COMPOSE, READONLY}
         yield emulator
 
 
@@ -53,7 +53,7 @@ def settings(tmp_path: Path, gm: GmailEmulator, scopes: list[str] | None = None,
              **extra: Any) -> GmailSettings:
     token = tmp_path / "token.json"
     info: dict[str, Any] = {"refresh_token": "r-1", "client_id": "c", "client_secret": "s",
-                            "scopes": [COMPOSE, METADATA] if scopes is None else scopes}
+                            "scopes": [COMPOSE, READONLY] if scopes is None else scopes}
     info.update(extra.pop("token", {}))
     token.write_text(json.dumps(info))
     os.chmod(token, 0o600)
@@ -190,18 +190,17 @@ def test_mail_max_caps_a_folder_to_its_newest(
     assert read.marks["inbox"] == str(ms("2026-11-20"))
 
 
-def test_a_token_without_the_metadata_scope_stops_the_night(
+def test_a_token_without_the_read_only_scope_stops_the_night(
     tmp_path: Path, gm: GmailEmulator
 ) -> None:
-    """mailbox.watch with a token whose grant lacks gmail.metadata: AuthError (exit code 5) naming
-    the scope, before anything is read; a read-only grant covers it."""
+    """mailbox.watch with a token whose grant lacks gmail.readonly: AuthError (exit code 5) naming
+    the scope, before anything is read."""
     with pytest.raises(AuthError) as caught:
         store(tmp_path, gm, scopes=[COMPOSE])
     assert caught.value.exit_code == 5
-    assert auth.SCOPE_METADATA in caught.value.message
+    assert auth.SCOPE_READONLY in caught.value.message
     assert "mailbox.watch" in caught.value.message
     assert "outreach auth gmail" in caught.value.hint
-    gm.scopes = {COMPOSE, READONLY}
     store(tmp_path, gm, scopes=[COMPOSE, READONLY]).read_mail({}, SINCE)
     GmailStore(settings(tmp_path, gm, scopes=[COMPOSE]), tmp_path)  # watch off: compose is enough
 
@@ -209,7 +208,7 @@ def test_a_token_without_the_metadata_scope_stops_the_night(
 def test_gmail_refusing_the_scope_stops_the_night(tmp_path: Path, gm: GmailEmulator) -> None:
     """When Gmail itself refuses the read (403 insufficientPermissions: the consent left the
     scope out although the token file lists it), AuthError (exit code 5) says to run
-    'outreach auth gmail' again for the gmail.metadata scope."""
+    'outreach auth gmail' again for the gmail.readonly scope."""
     gm.scopes = {COMPOSE}
     form = urllib.parse.urlencode({"grant_type": "refresh_token", "refresh_token": "r-1",
                                    "client_id": "c", "client_secret": "s"}).encode()
@@ -221,17 +220,40 @@ def test_gmail_refusing_the_scope_stops_the_night(tmp_path: Path, gm: GmailEmula
         s.read_mail({}, SINCE)
     assert caught.value.exit_code == 5
     assert "insufficientPermissions" in caught.value.message
-    assert "outreach auth gmail" in caught.value.hint and "gmail.metadata" in caught.value.hint
+    assert "outreach auth gmail" in caught.value.hint and "gmail.readonly" in caught.value.hint
+
+
+def test_a_token_with_the_metadata_scope_is_refused(tmp_path: Path, gm: GmailEmulator) -> None:
+    """gmail.metadata reads headers only, but a token holding it cannot search: Gmail refuses
+    drafts.list q=rfc822msgid:, the look-up that keeps each draft made once. Such a token stops
+    the night at once (exit 5) with the fix, whatever else it grants."""
+    from gmail_emulator import build_service
+
+    gm.scopes = {COMPOSE, METADATA}
+    form = urllib.parse.urlencode({"grant_type": "refresh_token", "refresh_token": "r-1",
+                                   "client_id": "c", "client_secret": "s"}).encode()
+    with urllib.request.urlopen(gm.token_uri, form) as answer:
+        access = json.loads(answer.read())["access_token"]
+    from google.oauth2.credentials import Credentials
+    from googleapiclient.errors import HttpError
+
+    service = build_service(gm, Credentials(access))
+    with pytest.raises(HttpError, match="Metadata scope does not support 'q'"):
+        service.users().drafts().list(userId="me", q="rfc822msgid:<a@b>").execute()
+    for granted in ([COMPOSE, METADATA], [COMPOSE, READONLY, METADATA]):
+        with pytest.raises(AuthError) as caught:
+            store(tmp_path, gm, scopes=granted)
+        assert caught.value.exit_code == 5
+        assert "gmail.metadata" in caught.value.message and "searches" in caught.value.message
 
 
 def test_scopes_are_the_narrowest_that_work(tmp_path: Path, gm: GmailEmulator) -> None:
-    """Compose only by default; compose and metadata with mailbox.watch; compose and read-only
-    with reply detection (read-only reads what metadata does; metadata beside it would make
-    Google refuse every search)."""
+    """Compose only by default; compose and read-only with mailbox.watch or reply detection
+    (never metadata: a token holding it cannot search drafts by Message-ID)."""
     plain = settings(tmp_path, gm)
     replies = settings(tmp_path, gm, reply_detection=True)
     assert auth.scopes(plain) == [COMPOSE]
-    assert auth.scopes(plain, watch=True) == [COMPOSE, METADATA]
+    assert auth.scopes(plain, watch=True) == [COMPOSE, READONLY]
     assert auth.scopes(replies) == [COMPOSE, READONLY]
     assert auth.scopes(replies, watch=True) == [COMPOSE, READONLY]
 
@@ -315,12 +337,12 @@ def test_a_header_block_is_one_line_a_field_and_bounded(monkeypatch: pytest.Monk
     assert small.headers == b"From: a@x.example  Bcc: evil@x.example\r\nMessage-ID: <m@x>\r\n"
 
 
-@pytest.mark.parametrize(("watch", "wanted"), [(False, [COMPOSE]), (True, [COMPOSE, METADATA])])
-def test_auth_gmail_asks_for_metadata_only_with_watch(
+@pytest.mark.parametrize(("watch", "wanted"), [(False, [COMPOSE]), (True, [COMPOSE, READONLY])])
+def test_auth_gmail_asks_for_read_only_only_with_watch(
     tmp_path: Path, gm: GmailEmulator, monkeypatch: pytest.MonkeyPatch, watch: bool,
     wanted: list[str]
 ) -> None:
-    """`outreach auth gmail` asks for the metadata scope when mailbox.watch is on, never else."""
+    """`outreach auth gmail` asks for the read-only scope when mailbox.watch is on, never else."""
     from click.testing import CliRunner
     from factories import campaign_data, contact_data, write_folder
     from google_auth_oauthlib.flow import InstalledAppFlow

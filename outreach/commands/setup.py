@@ -61,7 +61,7 @@ def auth_gmail(root: Path, *, open_browser: bool, port: int, say: Say) -> None:
     """One-time OAuth consent; stores the refreshable token (mode 0600)."""
     from outreach import auth
 
-    settings = settings_only(root)  # mailbox.watch asks for the metadata scope too
+    settings = settings_only(root)  # mailbox.watch asks for the read-only scope too
     gmail, watch = settings.gmail, settings.mailbox.watch
     auth.authorize(gmail, root, open_browser=open_browser, port=port, echo=say, watch=watch)
 

@@ -1,7 +1,8 @@
 """Mailbox awareness for the ``gmail`` store: the header blocks of the inbox and the sent folder.
 
-* ``users.messages.list`` by label (INBOX, SENT), newest first, 500 a page, never with ``q``: the
-  ``gmail.metadata`` scope refuses it (Google refuses it whenever that scope is in the token).
+* ``users.messages.list`` by label (INBOX, SENT), newest first, 500 a page, without ``q`` (a
+  token that holds ``gmail.metadata`` could list so too; outreach asks for ``gmail.readonly``,
+  see :func:`outreach.auth.scopes`).
 * ``users.messages.get`` with ``format=metadata`` and the fields of :data:`MAIL_FIELDS` only: the
   body never leaves Gmail. Gets go in batches of ``gmail.batch_size``, paced like the store's
   other requests (5 units each, 5 a list page), retried as its creates are (429, rate-limit
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 LABELS = {"inbox": "INBOX", "sent": "SENT"}  # MAIL_FOLDERS -> Gmail's system labels
 PAGE_SIZE = 500  # messages.list's largest page
 MARGIN_MS = 6 * 3600 * 1000  # read this far behind a mark: mail is not filed in date order
-SCOPE_HINT = "run 'outreach auth gmail' again: mailbox.watch needs the gmail.metadata scope"
+SCOPE_HINT = "run 'outreach auth gmail' again: mailbox.watch needs the gmail.readonly scope"
 PERMISSION_REASONS = {"insufficientPermissions", "forbidden"}
 
 

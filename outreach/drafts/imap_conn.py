@@ -150,6 +150,26 @@ def port_of(settings: ImapSettings) -> int:
     return settings.port or (993 if settings.security == "ssl" else 143)
 
 
+class _Greeted:
+    """A connection whose greeting came: a fault after it is the server's, not the network's."""
+
+    def _connect(self) -> None:
+        try:
+            super()._connect()  # type: ignore[misc]
+        except (imaplib.IMAP4.abort, OSError, EOFError) as exc:
+            if getattr(self, "welcome", None):
+                raise Transient(f"dropped after the greeting: {exc}", unknown=False) from None
+            raise
+
+
+class _IMAP4(_Greeted, imaplib.IMAP4):
+    pass
+
+
+class _IMAP4_SSL(_Greeted, imaplib.IMAP4_SSL):
+    pass
+
+
 def connect(settings: ImapSettings, root: Path, secret: str) -> imaplib.IMAP4:
     """A logged-in connection; raises the errors above."""
     host = settings.host
@@ -167,11 +187,11 @@ def connect(settings: ImapSettings, root: Path, secret: str) -> imaplib.IMAP4:
     where = _where(settings)
     try:
         if settings.security == "ssl":
-            conn: imaplib.IMAP4 = imaplib.IMAP4_SSL(
+            conn: imaplib.IMAP4 = _IMAP4_SSL(
                 host, port, ssl_context=_tls(settings, root), timeout=CONNECT_SECONDS
             )
         else:
-            conn = imaplib.IMAP4(host, port, timeout=CONNECT_SECONDS)
+            conn = _IMAP4(host, port, timeout=CONNECT_SECONDS)
             if settings.security == "starttls":
                 if "STARTTLS" not in conn.capabilities:
                     shut(conn)
@@ -325,7 +345,7 @@ def find_folders(conn: imaplib.IMAP4, settings: ImapSettings, *, sent: bool) -> 
             if utf7_decode(n).lower() in fallbacks:
                 return n
         raise ImapSettingError(
-            f"the IMAP server marks no folder {attr.capitalize()} and has none named "
+            f"the IMAP server marks no folder {attr[:2].upper() + attr[2:]} and has none named "
             f"{fallbacks[0].title()} (folders: {shown})",
             f"set imap.{what}_folder to the folder for your {what}",
         )
