@@ -74,9 +74,9 @@ def gather(
     sent = [h for h in headers if h.folder == "sent"]
     ids = {r for ex in inbound for r in ex.header.refs} | {h.message_id for h in sent}
     threads = {str(ex.header.thread_id) for ex in inbound if ex.header.thread_id}
-    rows = notes(ids, threads) if ids or threads else []
+    rows = notes({f"<{i}>" for i in ids}, threads) if ids or threads else []
     sequences = {c.id for c in book.campaigns if c.steps}
-    by_id = {str(m): (k, c) for k, c, m, _ in rows if m}
+    by_id = {str(m).strip("<>"): (k, c) for k, c, m, _ in rows if m}
     by_thread: dict[str, list[tuple[str, str]]] = {}
     for k, c, _, t in rows:
         if t:
