@@ -8,6 +8,7 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import dovecot
 import pytest
 from factories import book, campaign, contact
 from gmail_emulator import COMPOSE, GmailEmulator
@@ -19,6 +20,8 @@ from outreach.drafts.memory import MemoryStore
 from outreach.message import Draft, compose
 from outreach.model import History
 from outreach.planner import plan
+
+dovecot_server = dovecot.dovecot_server
 
 TODAY = dt.date(2026, 4, 12)
 STORES: dict[str, Callable[[Path], DraftStore]] = {
@@ -57,10 +60,26 @@ def gmail_store(tmp_path: Path, gm: GmailEmulator) -> DraftStore:
     return GmailStore(settings, tmp_path)
 
 
-@pytest.fixture(params=sorted([*STORES, "gmail"]))
+def imap_store(tmp_path: Path, server: dovecot.Dovecot) -> DraftStore:
+    """The imap store against a real Dovecot, over STARTTLS with its certificate verified."""
+    from outreach.drafts.imap import ImapStore
+    from outreach.model import ImapSettings
+
+    secret = tmp_path / "imap-pw"
+    secret.write_text(server.password)
+    os.chmod(secret, 0o600)
+    settings = ImapSettings(host=server.host, port=server.port, security="starttls",
+                            username=server.new_user(), password_file=str(secret),
+                            ca_file=str(server.ca_file))
+    return ImapStore(settings, tmp_path)
+
+
+@pytest.fixture(params=sorted([*STORES, "gmail", "imap"]))
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> DraftStore:
     if request.param == "gmail":
         return gmail_store(tmp_path, request.getfixturevalue("gm"))
+    if request.param == "imap":
+        return imap_store(tmp_path, request.getfixturevalue("dovecot_server"))
     return STORES[request.param](tmp_path)
 
 
@@ -103,6 +122,21 @@ def test_a_store_declares_what_it_can_do(store: DraftStore) -> None:
     if not caps.conversations:
         with pytest.raises(NotImplementedError):
             store.conversation("t-1")
+
+
+def test_a_store_in_a_mailbox_reads_its_headers(store: DraftStore) -> None:
+    """A store that says it can read the mailbox returns the inbox's and the sent folder's
+    headers and a mark for each (where the next read starts); the others refuse."""
+    from outreach.drafts import MAIL_FOLDERS, MailRead
+
+    if not store.capabilities.mailbox:
+        with pytest.raises(NotImplementedError):
+            store.read_mail({}, TODAY)
+        return
+    read = store.read_mail({}, TODAY)
+    assert isinstance(read, MailRead) and read.messages == []
+    assert set(read.marks) == set(MAIL_FOLDERS)
+    assert store.read_mail(read.marks, TODAY).marks == read.marks
 
 
 def test_a_fresh_handle_finds_what_an_earlier_one_stored(tmp_path: Path) -> None:
