@@ -383,6 +383,8 @@ class GmailStore(BaseStore):
 
     def read_mail(self, marks: dict[str, str], since: dt.date) -> MailRead:
         """The header blocks of the inbox and the sent folder (:mod:`.gmail_mail`)."""
+        if not self.mailbox:
+            raise NotImplementedError("mailbox.watch is off: the mailbox is not read")
         from outreach.drafts.gmail_mail import read_mail
 
         return read_mail(self, marks, since)
