@@ -218,6 +218,7 @@ def test_plan_json_lists_due_touches_with_the_documented_fields(tmp_path: Path) 
             "to": "p000-doe@acme.example",
             "subject": "A note for P000",
             "error": None,
+            "last_touch": None,
         }
     ]
     assert not (root / ".outreach").exists()  # plan has no side effects
