@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import email
 import email.policy
+import imaplib
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -114,22 +116,40 @@ def test_ssl_and_starttls_verify_the_certificate(tmp_path: Path, dovecot_server:
     assert_exactly_once(dovecot_server, other, 3)
 
 
+def count(server: Dovecot, user: str, folder: str = "Drafts") -> int:
+    """How many messages the folder holds (STATUS: cheap enough to poll)."""
+    imap = imaplib.IMAP4(server.host, server.port)
+    try:
+        imap.login(user, server.password)
+        _, data = imap.status(folder, "(MESSAGES)")
+        return int(re.findall(rb"MESSAGES (\d+)", data[0] or b"")[0])
+    finally:
+        imap.logout()
+
+
 @pytest.mark.slow
 def test_five_random_kills_then_a_normal_run(tmp_path: Path, dovecot_server: Dovecot,
                                              imap_user: str) -> None:
-    """Five runs killed (SIGKILL) at random moments, then a normal run: exactly one draft per
-    touch in the drafts folder."""
-    root = imap_folder(tmp_path, dovecot_server, imap_user, 80)
+    """Five runs killed (SIGKILL) at random moments while they append, then a normal run:
+    exactly one draft per touch in the drafts folder."""
+    n = 150
+    root = imap_folder(tmp_path, dovecot_server, imap_user, n)
     rng = random.Random(20261201)
+    seen = []
     for _ in range(5):
+        have = count(dovecot_server, imap_user)
+        target = rng.randint(have + 1, have + 25)  # somewhere in the next chunk or two
         proc = subprocess.Popen([sys.executable, "-m", "outreach", "-C", str(root), "run",
                                  "--date", DATE], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.3, 1.2))
+        while proc.poll() is None and count(dovecot_server, imap_user) < target:
+            time.sleep(0.005)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
+        seen.append(count(dovecot_server, imap_user))
+    assert seen == sorted(seen) and seen[-1] < n  # every kill came while drafts were appended
     code, _, err = run(root)
     assert (code, err) == (0, "")
-    assert_exactly_once(dovecot_server, imap_user, 80)
+    assert_exactly_once(dovecot_server, imap_user, n)
 
 
 def test_killed_right_after_an_append_the_next_run_finds_it(tmp_path: Path, dovecot_server: Dovecot,
@@ -188,6 +208,22 @@ def test_an_unreachable_server_ends_the_night_in_seconds(tmp_path: Path, dovecot
     assert time.monotonic() - started < 10
     assert code == 1 and out == ""
     assert err.count("\n") == 1 and f"127.0.0.1:{proxy.port} cannot be reached" in err
+    assert drafts_of(dovecot_server, imap_user) == {}
+
+
+@pytest.mark.waits
+def test_a_server_that_never_answers_ends_the_night_in_fifteen_seconds(
+        tmp_path: Path, dovecot_server: Dovecot, imap_user: str, proxy: FaultProxy) -> None:
+    """Connections accepted and never answered (a black hole): connecting waits 10 s, the next
+    try 5 s, then one line and exit 1; nothing drafted."""
+    root = imap_folder(tmp_path, dovecot_server, imap_user, 3, port=proxy.port)
+    proxy.go_down("blackhole")
+    started = time.monotonic()
+    code, out, err = run(root)
+    took = time.monotonic() - started
+    assert 14 < took < 20
+    assert code == 1 and out == "" and "cannot be reached: no answer" in err
+    proxy.come_back()
     assert drafts_of(dovecot_server, imap_user) == {}
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import email
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -142,6 +143,49 @@ def test_imap_a_reply_in_a_sequence_stops_it(tmp_path: Path, dovecot_server: Dov
     assert drafted_keys(root) == ["intro/bob-roe/2026", "intro/bob-roe/2026/step-2",
                                   "intro/jane-doe/2026"]
     assert len(drafts_of(dovecot_server, imap_user)) == 3
+    with sqlite3.connect(root / ".outreach" / "state.db") as db:
+        ids = dict(db.execute("SELECT key, message_id FROM touches WHERE contact = 'bob-roe'"))
+    step2 = [email.message_from_bytes(raw) for _, _, raw in dovecot_server.messages(imap_user, "Drafts")
+             if f"Message-ID: {ids['intro/bob-roe/2026/step-2']}".encode() in raw]
+    assert [(m["In-Reply-To"], m["References"]) for m in step2] == [
+        (ids["intro/bob-roe/2026"], ids["intro/bob-roe/2026"])]  # note 2 answers note 1
+
+
+def test_imap_strange_headers_are_read_or_left_out(tmp_path: Path, dovecot_server: Dovecot,
+                                                   imap_user: str) -> None:
+    """8-bit and encoded names, no Date, a Date in 2099, no From at all, a garbage Date: the night
+    goes on; Jane's mail (dated in the future: the day the mailbox got it, at most tonight)
+    resets her keep-in-touch, the rest is left out."""
+    root = watching(imap_folder(tmp_path, dovecot_server, imap_user, contacts=PEOPLE,
+                                campaigns=KEEP))
+    for raw in (
+        "From: J\u00f6rg <stranger@x.example>\r\nTo: alex@rivera.example\r\n\r\nx\r\n".encode(),
+        b"From: =?utf-8?q?Jane_D=C3=B6e?= <jane-doe@acme.example>\r\nTo: alex@rivera.example\r\n"
+        b"Date: Fri, 01 Jan 2099 00:00:00 +0000\r\nMessage-ID: <f1@acme.example>\r\n\r\nx\r\n",
+        b"To: bob-roe@acme.example\r\nSubject: no sender\r\n\r\nx\r\n",
+        b"From: bob-roe@acme.example\r\nDate: 32 Foo 20x6 99:99\r\nList-Id: <l.x>\r\n\r\nx\r\n",
+    ):
+        dovecot_server.deliver(imap_user, "INBOX", raw)
+    code, _, err = invoke(root, "run", "--date", "2026-12-01")
+    assert (code, err) == (0, "")
+    assert drafted_keys(root) == ["keep-in-touch/bob-roe/2026-11-15"]
+    assert seen_rows(root) == [("jane-doe", "2026-12-01", "mailbox", "email from Jane", 1)]
+
+
+def test_a_dry_run_reads_the_mailbox_and_keeps_nothing(tmp_path: Path, dovecot_server: Dovecot,
+                                                       imap_user: str) -> None:
+    """run --dry-run sees Jane's mail as the run would (no note for her) and records nothing;
+    with the dir store, mailbox.watch is said to read nothing."""
+    root = watching(imap_folder(tmp_path, dovecot_server, imap_user, contacts=PEOPLE,
+                                campaigns=KEEP))
+    dovecot_server.deliver(imap_user, "INBOX", mail("jane-doe@acme.example", "alex@rivera.example",
+                                                    YESTERDAY, "j1@acme.example"))
+    code, out, err = invoke(root, "run", "--dry-run", "--date", "2026-12-01")
+    assert (code, err) == (0, "")
+    assert "would draft keep-in-touch/bob-roe/" in out and "jane-doe" not in out
+    assert not (root / ".outreach" / "state.db").exists()
+    code, out, err = invoke(root, "run", "--backend", "dir", "--date", "2026-12-01")
+    assert code == 0 and "mailbox.watch is on, but the dir store reads no mailbox" in err
 
 
 def test_imap_reads_only_what_came_since_the_last_run(tmp_path: Path, dovecot_server: Dovecot,

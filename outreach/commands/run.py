@@ -60,7 +60,7 @@ def run(
     try:
         with _kept_for_the_night():
             book = load_with_sources(root, today, warn)
-        return _run(book, today, now, dry_run, backend, limit, progress)
+        return _run(book, today, now, dry_run, backend, limit, progress, warn)
     finally:
         gc.unfreeze()  # (a caller in the same process gets its collector back as it was)
 
@@ -89,11 +89,16 @@ def _run(
     backend: str | None,
     limit: int | None,
     progress: Progress | None,
+    warn: Warn,
 ) -> RunReport:
     state = book.path(book.settings.state)
+    name = backend or book.settings.drafts.backend
     if dry_run:
         ledger = Ledger.scratch(state)
         try:
+            if book.settings.mailbox.watch and name in ("gmail", "imap"):
+                # what came since the last run, into the scratch copy only (nothing is kept)
+                _watch(book, ledger, store_for(book, backend), today, warn)
             report = RunReport(
                 today,
                 backend or book.settings.drafts.backend,
@@ -109,7 +114,7 @@ def _run(
         ledger = Ledger.open(state)
         try:
             remember_meetings(book, ledger, today)
-            mailwatch.remember(book, ledger, store, today)
+            _watch(book, ledger, store, today, warn)
             report = RunReport(today, store.name, False, store.where)
             _night(book, ledger, store, report, limit, progress)
             report.calendar = write_calendar(
@@ -120,6 +125,17 @@ def _run(
             return report
         finally:
             ledger.close()
+
+
+def _watch(book: Book, ledger: Ledger, store: DraftStore, today: dt.date, warn: Warn) -> None:
+    """Mailbox awareness first (``mailbox.watch``); said when the store cannot read mail."""
+    if book.settings.mailbox.watch and not store.capabilities.mailbox:
+        warn(
+            f"mailbox.watch is on, but the {store.name} store reads no mailbox: set "
+            "drafts.backend to imap or gmail (or mailbox.watch: false)"
+        )
+        return
+    mailwatch.remember(book, ledger, store, today)
 
 
 def _night(

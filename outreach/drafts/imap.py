@@ -10,7 +10,8 @@ folder, for any provider (Fastmail, iCloud, Gmail with an app password, Dovecot,
 * Bounded retries: a command the server drops or refuses for now (``NO [UNAVAILABLE]``) is tried
   again on a new connection, :data:`ATTEMPTS` times at most, then fails its draft only (the next
   run retries it). A server that cannot be reached at all (:data:`DOWN_AFTER` refused connects in
-  a row, or two without an answer) ends the night with :class:`MailboxUnreachable`, in seconds.
+  a row, or two without an answer: 10 s, then 5 s) ends the night with
+  :class:`MailboxUnreachable`, in seconds.
 * Mailbox awareness: :meth:`ImapStore.read_mail` reads the header fields of
   :data:`outreach.drafts.MAIL_FIELDS` (``BODY.PEEK[HEADER.FIELDS ...]``, the first
   :data:`outreach.drafts.MAIL_HEADER_MAX` bytes at most; never a body, and nothing is marked
@@ -203,7 +204,8 @@ class ImapStore(BaseStore):
         if self._secret is None:
             self._secret = ic.password(self.settings, self.root)
         try:
-            conn = ic.connect(self.settings, self.root, self._secret)
+            wait = ic.RETRY_CONNECT_SECONDS if self._silent else ic.CONNECT_SECONDS
+            conn = ic.connect(self.settings, self.root, self._secret, wait)
         except MailboxUnreachable as exc:
             silent = "no answer" in exc.message
             self._silent += silent

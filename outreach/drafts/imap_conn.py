@@ -32,6 +32,7 @@ from outreach.model import ImapSettings
 from outreach.paths import resolve
 
 CONNECT_SECONDS = 10.0  # connecting waits at most this long
+RETRY_CONNECT_SECONDS = 5.0  # ... and this long right after a connect that got no answer
 TRANSIENT = ("UNAVAILABLE", "INUSE", "SERVERBUG", "LIMIT")  # RFC 5530 codes worth a retry
 
 
@@ -170,8 +171,11 @@ class _IMAP4_SSL(_Greeted, imaplib.IMAP4_SSL):
     pass
 
 
-def connect(settings: ImapSettings, root: Path, secret: str) -> imaplib.IMAP4:
-    """A logged-in connection; raises the errors above."""
+def connect(
+    settings: ImapSettings, root: Path, secret: str, wait: float = CONNECT_SECONDS
+) -> imaplib.IMAP4:
+    """A logged-in connection (connecting and the greeting wait ``wait`` at most); raises the
+    errors above."""
     host = settings.host
     if not host:
         raise ImapSettingError("imap.host is not set", "set it to your provider's IMAP server")
@@ -188,10 +192,10 @@ def connect(settings: ImapSettings, root: Path, secret: str) -> imaplib.IMAP4:
     try:
         if settings.security == "ssl":
             conn: imaplib.IMAP4 = _IMAP4_SSL(
-                host, port, ssl_context=_tls(settings, root), timeout=CONNECT_SECONDS
+                host, port, ssl_context=_tls(settings, root), timeout=wait
             )
         else:
-            conn = _IMAP4(host, port, timeout=CONNECT_SECONDS)
+            conn = _IMAP4(host, port, timeout=wait)
             if settings.security == "starttls":
                 if "STARTTLS" not in conn.capabilities:
                     shut(conn)
