@@ -41,7 +41,7 @@ from typing import Any
 
 from outreach.drafts import BaseStore, Capabilities, MailRead, Stored, ThreadMessage
 from outreach.drafts.gmail_http import Breaker, guarded_http_class
-from outreach.drafts.gmail_pace import WINDOW_SECONDS, SlidingWindow, SpentFile
+from outreach.drafts.gmail_pace import WINDOW_SECONDS, Rounds, SlidingWindow, SpentFile
 from outreach.errors import AuthError, MailboxUnreachable, StoreError
 from outreach.message import Draft
 from outreach.model import GmailSettings
@@ -246,13 +246,14 @@ class GmailStore(BaseStore):
         self.retries += 1
         self.sleep(delay)
 
+    def rounds(self, pending: Callable[[], bool] = lambda: True) -> Rounds:
+        return Rounds(self.settings.max_retries, self._backoff, self.pacer.clock, pending)
+
     def _call(self, make: Callable[[], Any], units: int) -> Any:
         """One request, paced and retried; raises StoreError when it keeps failing."""
         last = ""
-        limited: float | None = None  # when the first rate limit of this request was answered
-        for attempt in range(self.settings.max_retries + 1):
-            if attempt:
-                self._backoff(attempt - 1, limited)
+        rounds = self.rounds()
+        for _ in rounds:
             outcome = _Outcome()
             with self._spending(units):
                 try:
@@ -262,8 +263,7 @@ class GmailStore(BaseStore):
             if outcome.error is not None:
                 raise outcome.error
             last = outcome.retry or "unknown"
-            if outcome.limited and limited is None:
-                limited = self.pacer.clock()
+            rounds.saw(outcome.limited)
         raise StoreError(
             f"Gmail kept failing ({last})",
             "the next run tries again; check Gmail's status if this persists",
@@ -296,12 +296,8 @@ class GmailStore(BaseStore):
         todo = list(range(len(drafts)))
         check: set[int] = set()  # outcome unknown: ask Gmail before creating again
         last: dict[int, str] = {}
-        limited: float | None = None  # when the first rate limit of this call was answered
-        for attempt in range(self.settings.max_retries + 1):
-            if not todo:
-                break
-            if attempt:
-                self._backoff(attempt - 1, limited)
+        rounds = self.rounds(lambda: bool(todo))
+        for _ in rounds:
             for i in sorted(check & set(todo)):
                 try:
                     found = self.find(drafts[i].message_id)
@@ -327,8 +323,7 @@ class GmailStore(BaseStore):
                     elif outcome.retry is not None:
                         again.append(i)
                         last[i] = outcome.retry
-                        if outcome.limited and limited is None:
-                            limited = self.pacer.clock()
+                        rounds.saw(outcome.limited)
                         if outcome.unknown:
                             check.add(i)
                     else:

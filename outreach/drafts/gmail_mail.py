@@ -149,12 +149,8 @@ def _get_many(store: GmailStore, ids: list[str]) -> list[dict[str, Any]]:
     large as the quota has room for, what failed retried with the store's backoff."""
     results: dict[str, dict[str, Any] | None] = {}
     todo, last = list(ids), ""
-    limited: float | None = None  # when the first rate limit of these gets was answered
-    for attempt in range(store.settings.max_retries + 1):
-        if not todo:
-            break
-        if attempt:
-            store._backoff(attempt - 1, limited)
+    rounds = store.rounds(lambda: bool(todo))
+    for _ in rounds:
         again: list[str] = []
         waiting = list(todo)
         while waiting:
@@ -167,8 +163,7 @@ def _get_many(store: GmailStore, ids: list[str]) -> list[dict[str, Any]]:
                 if outcome.retry is not None:
                     again.append(mid)
                     last = outcome.retry
-                    if outcome.limited and limited is None:
-                        limited = store.pacer.clock()
+                    rounds.saw(outcome.limited)
                 else:
                     results[mid] = None if outcome.gone else outcome.result
         todo = again

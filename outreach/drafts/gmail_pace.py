@@ -142,3 +142,32 @@ class SpentFile:
         except OSError:
             with contextlib.suppress(OSError):
                 tmp.unlink()
+
+
+class Rounds:
+    """The tries of a request (or of a set of them) while ``pending()``: ``retries`` more after
+    the first, with ``backoff(attempt, limited_since)`` before each (longer once rate limits
+    came: ``limited_since`` is when the first was answered, on ``clock``)."""
+
+    def __init__(
+        self,
+        retries: int,
+        backoff: Callable[[int, float | None], None],
+        clock: Callable[[], float],
+        pending: Callable[[], bool],
+    ) -> None:
+        self.retries, self.backoff, self.clock, self.pending = retries, backoff, clock, pending
+        self.limited: float | None = None
+
+    def __iter__(self) -> Iterator[int]:
+        for attempt in range(self.retries + 1):
+            if not self.pending():
+                return
+            if attempt:
+                self.backoff(attempt - 1, self.limited)
+            yield attempt
+
+    def saw(self, limited: bool) -> None:
+        """An answer came; ``limited``: it was a rate limit."""
+        if limited and self.limited is None:
+            self.limited = self.clock()
