@@ -297,3 +297,44 @@ def test_a_server_without_starttls_is_refused(tmp_path: Path, imap_user: str) ->
     with Dovecot(tls=False) as server:
         root = imap_folder(tmp_path, server, imap_user, 1, security="starttls")
         one_line(root, 2, "offers no STARTTLS", "nothing was sent in clear text")
+
+
+def test_a_deleted_draft_is_never_made_again(tmp_path: Path, dovecot_server: Dovecot,
+                                             imap_user: str) -> None:
+    """The user deletes two of three drafts: the next runs make none of them again."""
+    root = imap_folder(tmp_path, dovecot_server, imap_user, 3)
+    assert run(root)[0] == 0
+    for uid, _, _ in dovecot_server.messages(imap_user, "Drafts")[:2]:
+        dovecot_server.delete(imap_user, "Drafts", uid)
+    assert run(root)[0] == 0 and run(root, "2026-11-23")[0] == 0
+    assert len(drafts_of(dovecot_server, imap_user)) == 1
+
+
+def test_a_read_of_the_mailbox_is_bounded(tmp_path: Path, dovecot_server: Dovecot,
+                                          imap_user: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Twelve messages, a read of at most five: the newest five (headers only, never the body, the
+    messages left unread), and the mark after the newest; the next read finds only what came
+    since."""
+    import datetime as dt
+
+    from outreach.drafts import MAIL_FIELDS
+    from outreach.drafts.imap import ImapStore
+    from outreach.model import ImapSettings
+
+    monkeypatch.setattr(imap_store, "MAIL_MAX", 5)
+    for n in range(12):
+        dovecot_server.deliver(imap_user, "INBOX", f"From: p{n}@x.example\r\nTo: a@b.example\r\n"
+                               f"Message-ID: <m{n}@x>\r\nX-Other: no\r\n\r\nBODY {n}\r\n".encode())
+    settings = ImapSettings(host="127.0.0.1", port=dovecot_server.port, security="plain",
+                            username=imap_user, password_file=str(password_file(tmp_path / "pw")))
+    store = ImapStore(settings, tmp_path, watch=True)
+    read = store.read_mail({}, dt.date(2026, 11, 1))
+    assert [re.findall(rb"<(m\d+)@x>", f.headers)[0] for f in read.messages] == [
+        b"m7", b"m8", b"m9", b"m10", b"m11"]
+    assert all(b"BODY" not in f.headers and b"X-Other" not in f.headers for f in read.messages)
+    assert all(f.headers.split(b":")[0].decode() in MAIL_FIELDS for f in read.messages)
+    assert all("\\Seen" not in flags for _, flags, _ in dovecot_server.messages(imap_user, "INBOX"))
+    assert read.marks["inbox"].endswith(":12")
+    dovecot_server.deliver(imap_user, "INBOX", b"From: late@x.example\r\nMessage-ID: <late@x>\r\n\r\nx\r\n")
+    again = store.read_mail(read.marks, dt.date(2026, 11, 1))
+    assert [f.headers for f in again.messages] == [b"From: late@x.example\r\nMessage-ID: <late@x>\r\n\r\n"]

@@ -54,6 +54,7 @@ ATTEMPTS = 30  # tries of one command on a server that answers but fails it for 
 DOWN_AFTER = 3  # connects in a row refused (or 2 unanswered): the server is down
 BATCH = 20  # drafts recorded pending together (a chunk); each is its own APPEND
 FETCH_GROUP = 200  # messages per FETCH
+SEARCH_SPAN = 4 * MAIL_MAX  # UIDs a read searches at most (the newest): a bounded answer
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _APPENDUID = re.compile(rb"\[APPENDUID (\d+) (\d+)\]", re.I)
 _UID = re.compile(rb"\bUID (\d+)", re.I)
@@ -284,11 +285,12 @@ class ImapStore(BaseStore):
         _, nxt = conn.response("UIDNEXT")
         top = int(nxt[0]) - 1 if nxt and nxt[0] and nxt[0].isdigit() else 0
         after = _mark_uid(mark, validity)
+        span = f"{max((after or 0) + 1, top + 1 - SEARCH_SPAN, 1)}:*"
         if after is not None:
-            typ, data = conn.uid("SEARCH", "UID", f"{after + 1}:*")
+            typ, data = conn.uid("SEARCH", "UID", span)
         else:
             day = f"{since.day:02d}-{_MONTHS[since.month - 1]}-{since.year}"
-            typ, data = conn.uid("SEARCH", "OR", "SINCE", day, "SENTSINCE", day)
+            typ, data = conn.uid("SEARCH", "UID", span, "OR", "SINCE", day, "SENTSINCE", day)
         if typ != "OK":
             raise ic.Transient(f"SEARCH: {data!r}", unknown=False)
         uids = sorted(int(u) for u in (data[0] or b"").split() if u.isdigit()) if data else []
