@@ -212,16 +212,23 @@ def test_an_unreachable_server_ends_the_night_in_seconds(tmp_path: Path, dovecot
 
 
 @pytest.mark.waits
-def test_a_server_that_never_answers_ends_the_night_in_fifteen_seconds(
-        tmp_path: Path, dovecot_server: Dovecot, imap_user: str, proxy: FaultProxy) -> None:
-    """Connections accepted and never answered (a black hole): connecting waits 10 s, the next
-    try 5 s, then one line and exit 1; nothing drafted."""
+def test_a_server_that_never_answers_ends_the_night_in_seconds(
+        tmp_path: Path, dovecot_server: Dovecot, imap_user: str, proxy: FaultProxy,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Connections accepted and never answered (a black hole): connecting waits CONNECT_SECONDS
+    (10 s; 2 here), the next try RETRY_CONNECT_SECONDS (5 s; 1 here), then one line and exit 1;
+    nothing drafted."""
+    from outreach.drafts import imap_conn
+
+    assert (imap_conn.CONNECT_SECONDS, imap_conn.RETRY_CONNECT_SECONDS) == (10, 5)
+    monkeypatch.setattr(imap_conn, "CONNECT_SECONDS", 2.0)
+    monkeypatch.setattr(imap_conn, "RETRY_CONNECT_SECONDS", 1.0)
     root = imap_folder(tmp_path, dovecot_server, imap_user, 3, port=proxy.port)
     proxy.go_down("blackhole")
     started = time.monotonic()
     code, out, err = run(root)
     took = time.monotonic() - started
-    assert 14 < took < 20
+    assert 2.9 < took < 5
     assert code == 1 and out == "" and "cannot be reached: no answer" in err
     proxy.come_back()
     assert drafts_of(dovecot_server, imap_user) == {}
