@@ -19,6 +19,7 @@ from outreach import audience
 from outreach.book import Book
 from outreach.model import Campaign, Contact, IntervalTrigger
 from outreach.touch import History, Touch
+from outreach.triggers import due_touches
 
 HOLD_PRIORITY = 80  # notes of this priority or higher are never held (a thank-you, a birthday)
 MAILBOX = "mailbox"
@@ -120,17 +121,13 @@ def _without_mail(contact: Contact, history: History) -> tuple[Contact, History]
 def quieted(
     book: Book, history: History, today: dt.date, camp: Campaign, contact: Contact
 ) -> str | None:
-    """Why a keep-in-touch note for ``contact`` is not due today although it would be without
-    the mail seen with them: ``last exchange Mon 30 Nov, email from Jane``; else None."""
+    """Why a keep-in-touch note for ``contact``, not due today (the caller knows), would be due
+    without the mail seen with them: ``not due: last exchange Mon 30 Nov, email from Jane
+    (mailbox)``; else None."""
     if not isinstance(camp.trigger, IntervalTrigger):
         return None
-    mail = [m for m in _mail(history, contact.id) if m[0] <= today]
-    if not mail:
+    if not any(m[0] <= today for m in _mail(history, contact.id)):
         return None
-    from outreach.triggers import due_touches
-
-    if any(not history.is_done(t) for t in due_touches(book, contact, camp, today, history)):
-        return None  # due anyway
     bare, without = _without_mail(contact, history)
     would = [t for t in due_touches(book, bare, camp, today, without) if not history.is_done(t)]
     if not would:

@@ -101,7 +101,7 @@ def _run(
                 _watch(book, ledger, store_for(book, backend), today, warn)
             report = RunReport(
                 today,
-                backend or book.settings.drafts.backend,
+                name,
                 True,
                 str(book.path(book.settings.drafts.dir)),
             )
