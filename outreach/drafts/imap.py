@@ -6,7 +6,8 @@ folder, for any provider (Fastmail, iCloud, Gmail with an app password, Dovecot,
 * Exactly once: when the outcome of an APPEND is unknown (a timeout, a dropped connection, a
   BYE), the drafts folder is searched for the draft's Message-ID (``UID SEARCH HEADER
   Message-ID``) before it is appended again. The UID the server gives (UIDPLUS ``APPENDUID``)
-  is recorded with the folder's UIDVALIDITY.
+  is recorded with the folder's UIDVALIDITY. Its crash point: ``after-append`` (the server took
+  the draft; the ledger does not know yet).
 * Bounded retries: a command the server drops or refuses for now (``NO [UNAVAILABLE]``) is tried
   again on a new connection, :data:`ATTEMPTS` times at most, then fails its draft only (the next
   run retries it). A server that cannot be reached at all (:data:`DOWN_AFTER` refused connects in
@@ -91,10 +92,6 @@ class ImapStore(BaseStore):
     def where(self) -> str:
         folder = ic.utf7_decode(self._folders.drafts) if self._folders else "drafts"
         return f"imap://{self.settings.username}@{self.settings.host}/{folder}"
-
-    @property
-    def mailbox_id(self) -> str:
-        return f"imap://{self.settings.username}@{self.settings.host}"
 
     @property
     def capabilities(self) -> Capabilities:
