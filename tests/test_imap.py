@@ -345,3 +345,21 @@ def test_a_read_of_the_mailbox_is_bounded(tmp_path: Path, dovecot_server: Doveco
     dovecot_server.deliver(imap_user, "INBOX", b"From: late@x.example\r\nMessage-ID: <late@x>\r\n\r\nx\r\n")
     again = store.read_mail(read.marks, dt.date(2026, 11, 1))
     assert [f.headers for f in again.messages] == [b"From: late@x.example\r\nMessage-ID: <late@x>\r\n\r\n"]
+
+
+def test_check_names_an_imap_setting_that_cannot_work(tmp_path: Path, dovecot_server: Dovecot,
+                                                      imap_user: str) -> None:
+    """outreach check, without connecting: a password file others may read, then plain text to
+    another machine, each one line and exit 2; the settings fixed, check passes."""
+    root = imap_folder(tmp_path, dovecot_server, imap_user, 1)
+    os.chmod(tmp_path / "imap-pw", 0o644)
+    result = CliRunner().invoke(main, ["-C", str(root), "check"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"outreach.yaml: imap.password_file {tmp_path / 'imap-pw'} may be read by others "
+        f"(mode 0644); run 'chmod 600 {tmp_path / 'imap-pw'}'"]
+    os.chmod(tmp_path / "imap-pw", 0o600)
+    assert CliRunner().invoke(main, ["-C", str(root), "check"]).exit_code == 0
+    root = imap_folder(tmp_path / "b", dovecot_server, imap_user, 1, host="imap.example.com")
+    result = CliRunner().invoke(main, ["-C", str(root), "check"])
+    assert result.exit_code == 2 and "imap.security is plain for imap.example.com" in result.stderr

@@ -67,9 +67,23 @@ def check(root: Path, *, today: dt.date, warn: Warn = ignore) -> CheckReport:
                 except RenderError as exc:
                     failures.append((touch, exc, sample.what))
                     break
-    if failures or book.shared_addresses:  # one person twice: a problem for check
-        raise InvalidInput([*book.shared_addresses, *_once_per_sample(book, failures)])
+    store = _store_problems(book)
+    if failures or book.shared_addresses or store:  # one person twice: a problem for check
+        raise InvalidInput([*book.shared_addresses, *_once_per_sample(book, failures), *store])
     return CheckReport(len(book.contacts), len(book.campaigns), rendered, events)
+
+
+def _store_problems(book: Book) -> list[Problem]:
+    """The imap store's settings, as far as they can be checked without connecting."""
+    if book.settings.drafts.backend != "imap":
+        return []
+    from outreach.drafts.imap_conn import ImapSettingError, check_offline
+
+    try:
+        check_offline(book.settings.imap, book.root)
+    except ImapSettingError as exc:
+        return [Problem("outreach.yaml", None, "", exc.message, exc.hint)]
+    return []
 
 
 def _library_problems(root: Path, known: list[Problem]) -> list[Problem]:

@@ -171,11 +171,10 @@ class _IMAP4_SSL(_Greeted, imaplib.IMAP4_SSL):
     pass
 
 
-def connect(
-    settings: ImapSettings, root: Path, secret: str, wait: float = CONNECT_SECONDS
-) -> imaplib.IMAP4:
-    """A logged-in connection (connecting and the greeting wait ``wait`` at most); raises the
-    errors above."""
+def check_offline(settings: ImapSettings, root: Path) -> None:
+    """What can be told of the settings without a connection (``check`` asks too): a host and a
+    login, no plain text to another machine, a password file only we may read, a usable
+    ``ca_file``. Raises :class:`ImapSettingError`."""
     host = settings.host
     if not host:
         raise ImapSettingError("imap.host is not set", "set it to your provider's IMAP server")
@@ -187,6 +186,19 @@ def connect(
             "cross the network in clear text",
             "use security: ssl (port 993) or starttls",
         )
+    if not settings.password_command:
+        password(settings, root)  # a file: readable by us only (a command runs at night only)
+    if settings.ca_file and settings.security != "plain":
+        _tls(settings, root)
+
+
+def connect(
+    settings: ImapSettings, root: Path, secret: str, wait: float = CONNECT_SECONDS
+) -> imaplib.IMAP4:
+    """A logged-in connection (connecting and the greeting wait ``wait`` at most); raises the
+    errors above."""
+    check_offline(settings, root)
+    host = str(settings.host)
     port = port_of(settings)
     where = _where(settings)
     try:
