@@ -57,7 +57,9 @@ def imap_folder(tmp_path: Path, server: Dovecot, user: str, n: int = 12, *, port
         contact_data(f"p{i:03d}-doe", dates={"birthday": "--11-22"}) for i in range(n)]
     settings = {"host": "127.0.0.1", "port": port or server.port, "security": security,
                 "username": user, "password_file": str(password_file(tmp_path / "imap-pw")),
-                "ca_file": str(server.ca_file), "timeout_seconds": 5, **imap}
+                "timeout_seconds": 5, **imap}
+    if server.ca_file is not None:
+        settings.setdefault("ca_file", str(server.ca_file))
     return write_folder(tmp_path / "book", people, campaigns or [campaign_data()],
                         drafts={"backend": "imap"}, imap=settings, limits={"nightly_cap": 500})
 
