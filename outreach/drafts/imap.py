@@ -82,7 +82,7 @@ class ImapStore(BaseStore):
         self._conn: imaplib.IMAP4 | None = None
         self._secret: str | None = None
         self._folders: ic.Folders | None = None
-        self._selected: str | None = None
+        self._selected: tuple[str, str] | None = None  # (folder and mode, its UIDVALIDITY)
         self._refused = 0  # connects in a row refused
         self._silent = 0  # connects or commands in a row without an answer
 
@@ -251,16 +251,22 @@ class ImapStore(BaseStore):
         assert self._folders.sent is not None
         return self._folders.sent
 
-    def _select(self, conn: imaplib.IMAP4, folder: str, *, readonly: bool = False) -> str:
-        """Select ``folder``; its UIDVALIDITY (its UIDNEXT is then in ``conn.response``)."""
+    def _select(
+        self, conn: imaplib.IMAP4, folder: str, *, readonly: bool = False, again: bool = True
+    ) -> str:
+        """Select ``folder``; its UIDVALIDITY (its UIDNEXT is then in ``conn.response``).
+        Without ``again``, a folder selected already (so, read-only) stays so."""
         key = f"{folder}:{readonly}"
+        if not again and self._selected is not None and self._selected[0] == key:
+            return self._selected[1]
         typ, data = conn.select(ic.quote(folder), readonly=readonly)
         if typ != "OK":
             text = b" ".join(d for d in data if isinstance(d, bytes)).decode("utf-8", "replace")
             raise ic.Transient(f"SELECT {folder}: {text}", unknown=False)
-        self._selected = key
-        _, validity = conn.response("UIDVALIDITY")
-        return (validity[0] or b"0").decode() if validity and validity[0] else "0"
+        _, found = conn.response("UIDVALIDITY")
+        validity = (found[0] or b"0").decode() if found and found[0] else "0"
+        self._selected = (key, validity)
+        return validity
 
     def _search(self, conn: imaplib.IMAP4, message_id: str) -> Stored | None:
         folder = self._drafts()
@@ -297,7 +303,7 @@ class ImapStore(BaseStore):
         return validity, uids, top
 
     def _fetch(self, conn: imaplib.IMAP4, folder: str, kind: str, uids: list[int]) -> list[Fetched]:
-        self._select(conn, folder, readonly=True)
+        self._select(conn, folder, readonly=True, again=False)
         what = f"(UID INTERNALDATE BODY.PEEK[HEADER.FIELDS ({_FIELDS})]<0.{MAIL_HEADER_MAX}>)"
         typ, data = conn.uid("FETCH", ",".join(str(u) for u in uids), what)
         if typ != "OK":
