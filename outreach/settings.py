@@ -131,6 +131,40 @@ class MailboxSettings(Lazy):
     )
 
 
+class GoogleSync(Lazy):
+    kind: Literal["google"] = Field(
+        description="Google Contacts (People API, Gmail's OAuth client)"
+    )
+    tag: Text | None = Field(
+        None, description="given to the people this source adds", examples=["google"]
+    )
+
+
+class CardDavSync(Lazy):
+    kind: Literal["carddav"] = Field(description="any CardDAV address book")
+    url: Annotated[str, BeforeValidator(_url)] = Field(
+        description="the address book's URL, or the server's (found through .well-known)",
+        examples=["https://carddav.fastmail.com/dav/addressbooks/user/alex@rivera.example/Default"],
+    )
+    username: Text | None = Field(None, description="the login", examples=["alex@rivera.example"])
+    password_file: Text | None = Field(
+        None, description="a file holding the password, mode 0600 (refused otherwise)"
+    )
+    password_command: Text | None = Field(None, description="a command that prints the password")
+    ca_file: Text | None = Field(
+        None, description="a CA bundle to trust as well as the system's (own servers, tests)"
+    )
+    tag: Text | None = Field(
+        None, description="given to the people this source adds", examples=["phone"]
+    )
+    timeout_seconds: float = Field(
+        30, gt=0, le=600, description="the whole sync of this source, at most"
+    )
+
+
+SyncSource = Annotated[GoogleSync | CardDavSync, Field(discriminator="kind")]
+
+
 class CalendarSettings(Lazy):
     path: Text = Field("calendar.ics", description="the follow-up feed, rewritten by every run")
     name: Text = Field(
@@ -216,6 +250,9 @@ class Settings(Lazy):
     mailbox: MailboxSettings = Field(
         default_factory=MailboxSettings,
         description="mailbox awareness, for the imap and gmail stores",
+    )
+    sync: tuple[SyncSource, ...] = Field(
+        (), description="address books `outreach sync` (and `run --sync`) pulls contacts from"
     )
     limits: Limits = Field(default_factory=Limits, description="how much a night and a person get")
     calendar: CalendarSettings = Field(

@@ -19,14 +19,12 @@ import contextlib
 import imaplib
 import ipaddress
 import re
-import shlex
 import socket
 import ssl
-import stat
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from outreach import secrets
 from outreach.errors import EXIT_INVALID, AuthError, MailboxUnreachable, OutreachError
 from outreach.model import ImapSettings
 from outreach.paths import resolve
@@ -62,64 +60,10 @@ def is_loopback(host: str) -> bool:
 
 def password(settings: ImapSettings, root: Path) -> str:
     """The password, from ``imap.password_file`` or ``imap.password_command``."""
-    if settings.password_file and settings.password_command:
-        raise ImapSettingError(
-            "imap.password_file and imap.password_command are both set",
-            "keep one of them in outreach.yaml",
-        )
-    if settings.password_file:
-        path = resolve(root, settings.password_file, variables=True)
-        try:
-            st = path.stat()
-            if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-                raise ImapSettingError(
-                    f"imap.password_file {path} may be read by others "
-                    f"(mode {stat.S_IMODE(st.st_mode):04o})",
-                    f"run 'chmod 600 {path}'",
-                )
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ImapSettingError(
-                f"imap.password_file {path} does not exist",
-                "write the password into it (mode 0600), or set imap.password_command",
-            ) from None
-        except (OSError, UnicodeError) as exc:
-            raise ImapSettingError(
-                f"cannot read imap.password_file {path}: {exc}", "check the file"
-            ) from None
-        found = text.strip("\r\n")
-    elif settings.password_command:
-        found = _command_output(settings.password_command)
-    else:
-        raise ImapSettingError(
-            "imap: neither password_file nor password_command is set",
-            "set imap.password_file to a file holding the password (mode 0600)",
-        )
-    if not found:
-        raise ImapSettingError("the IMAP password is empty", "check imap.password_file")
-    return found
-
-
-def _command_output(command: str) -> str:
     try:
-        done = subprocess.run(
-            shlex.split(command),
-            capture_output=True,
-            timeout=60,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
-    except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
-        raise ImapSettingError(
-            f"imap.password_command could not run: {exc}", "check the command in outreach.yaml"
-        ) from None
-    if done.returncode != 0:
-        raise ImapSettingError(
-            f"imap.password_command exited with code {done.returncode}",
-            "run it by hand to see why (it must print the password)",
-        )
-    lines = done.stdout.decode("utf-8", "replace").splitlines()
-    return lines[0] if lines else ""
+        return secrets.read(settings.password_file, settings.password_command, root, "imap")
+    except secrets.SecretError as exc:
+        raise ImapSettingError(exc.message, exc.hint) from None
 
 
 def _tls(settings: ImapSettings, root: Path) -> ssl.SSLContext:
