@@ -207,7 +207,7 @@ def plan(ctx: click.Context, date: dt.date | None, days: int, as_json: bool) -> 
 @click.option("--dry-run", is_flag=True, help="Render and report, write nothing anywhere.")
 @click.option(
     "--backend",
-    type=click.Choice(["dir", "gmail"]),
+    type=click.Choice(["dir", "gmail", "imap"]),
     default=None,
     help="Draft store (default: drafts.backend in outreach.yaml).",
 )

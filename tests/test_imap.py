@@ -104,6 +104,22 @@ def test_a_run_appends_each_draft_once_with_the_draft_flag(tmp_path: Path, dovec
     assert_exactly_once(dovecot_server, imap_user, 12)
 
 
+def test_backend_imap_on_the_command_line(tmp_path: Path, dovecot_server: Dovecot,
+                                          imap_user: str) -> None:
+    """drafts.backend is dir in outreach.yaml; run --backend imap puts the drafts in the
+    mailbox (and none in the drafts folder on disk)."""
+    import yaml
+
+    root = imap_folder(tmp_path, dovecot_server, imap_user, 4)
+    cfg = yaml.safe_load((root / "outreach.yaml").read_text())
+    cfg["drafts"] = {"backend": "dir"}
+    (root / "outreach.yaml").write_text(yaml.safe_dump(cfg))
+    code, _, err = run(root, DATE, "--backend", "imap")
+    assert (code, err) == (0, "")
+    assert_exactly_once(dovecot_server, imap_user, 4)
+    assert not (root / "drafts").exists()
+
+
 def test_ssl_and_starttls_verify_the_certificate(tmp_path: Path, dovecot_server: Dovecot,
                                                  imap_user: str) -> None:
     """Over implicit TLS and over STARTTLS the drafts arrive; the server's certificate is trusted
