@@ -212,6 +212,7 @@ def plan(ctx: click.Context, date: dt.date | None, days: int, as_json: bool) -> 
     help="Draft store (default: drafts.backend in outreach.yaml).",
 )
 @click.option("--limit", type=click.IntRange(0), default=None, help="Make at most N drafts.")
+@click.option("--sync", "sync_first", is_flag=True, help="Sync contacts (sync: sources) first.")
 @click.option("-v", "--verbose", is_flag=True, help="List every draft even when not on a terminal.")
 @click.pass_context
 def run(
@@ -220,10 +221,17 @@ def run(
     dry_run: bool,
     backend: str | None,
     limit: int | None,
+    sync_first: bool,
     verbose: bool,
 ) -> None:
     """Make the due drafts and record them. Quiet under cron unless something failed."""
     from outreach import commands
+
+    if sync_first:  # a source that is down is a warning: the night goes on with the contacts
+        synced = commands.sync(
+            _root(ctx), today=_today(date), dry_run=dry_run, warn=output.warn, quiet_down=True
+        )
+        output.show(synced, verbose=verbose)
 
     interactive = output.interactive()
     bar: Any = None
@@ -325,6 +333,25 @@ def auth_gmail(ctx: click.Context, no_browser: bool, port: int) -> None:
 
 
 LOG_KINDS = ("meeting", "call", "email", "note", "gift", "visit")
+
+
+@main.command("sync")
+@click.option("--dry-run", is_flag=True, help="Print the change as a diff of contacts.yaml.")
+@click.option("--source", type=click.IntRange(1), default=None, help="Only the Nth of sync:.")
+@click.option("--date", "date", type=DATE, help="Check the result as of this date.")
+@click.option("-v", "--verbose", is_flag=True, help="Say what changed even when not on a terminal.")
+@click.pass_context
+def sync_(
+    ctx: click.Context, dry_run: bool, source: int | None, date: dt.date | None, verbose: bool
+) -> None:
+    """Pull contact changes from Google Contacts and CardDAV address books into contacts.yaml.
+    Never overwrites what you wrote; never deletes anyone."""
+    from outreach import commands
+
+    report = commands.sync(
+        _root(ctx), today=_today(date), dry_run=dry_run, source=source, warn=output.warn
+    )
+    _exit(report, verbose=verbose)
 
 
 @main.command("log")

@@ -52,7 +52,13 @@ def load_settings(root: Path) -> tuple[Settings | None, Source, list[Problem]]:
 SNAPSHOT_FILE = "book.snapshot"
 
 
-def load_book(root: Path, *, keep_snapshot: bool = False, carry_snapshot: bool = True) -> Book:
+def load_book(
+    root: Path,
+    *,
+    keep_snapshot: bool = False,
+    carry_snapshot: bool = True,
+    contacts_text: str | None = None,
+) -> Book:
     """Load and validate every file. Raises :class:`InvalidInput` with all problems found.
 
     The YAML files whose bytes the snapshot beside the ledger knows are not parsed again (their
@@ -60,7 +66,8 @@ def load_book(root: Path, *, keep_snapshot: bool = False, carry_snapshot: bool =
     the book has no problem. With ``carry_snapshot``, a book whose snapshot is to be written
     (a file changed) carries it (``book.snapshot.save()``): a run writes it only once its night
     went well, so a night refused (a foreign ledger) leaves the folder alone. Otherwise the
-    snapshot, and the values it holds, are let go once the book is loaded."""
+    snapshot, and the values it holds, are let go once the book is loaded. ``contacts_text``:
+    the contacts file as it would be (a sync checks what it is about to write)."""
     settings, settings_src, problems = load_settings(root)
     if settings is None:
         raise InvalidInput(problems)
@@ -73,7 +80,10 @@ def load_book(root: Path, *, keep_snapshot: bool = False, carry_snapshot: bool =
 
     def read(name: str, model: type[M], key: str) -> tuple[Source, list[tuple[int, M]]]:
         """One file of items (``key: [...]``): read, its problems kept, each item validated."""
-        src, errs = yamlsrc.load(rel(name), name, snapshot=snap)
+        if contacts_text is not None and name == settings.contacts:
+            src, errs = yamlsrc.loads(contacts_text, name)
+        else:
+            src, errs = yamlsrc.load(rel(name), name, snapshot=snap)
         problems.extend(errs)
         sources[name] = src
         if src.data is None:

@@ -33,6 +33,8 @@ from outreach.ledger_sql import MIGRATIONS as MIGRATIONS
 from outreach.ledger_sql import Published as Published
 from outreach.ledger_sql import Row as Row
 from outreach.ledger_sql import Seen as Seen
+from outreach.ledger_sync import Link as Link
+from outreach.ledger_sync import SyncRows
 from outreach.model import History, Interaction, Touch
 from outreach.statefile import LedgerBusy as LedgerBusy
 from outreach.statefile import LedgerDiskError as LedgerDiskError
@@ -58,7 +60,7 @@ def _guarded(fn: Callable[Concatenate[Ledger, P], R]) -> Callable[Concatenate[Le
     return wrapper
 
 
-class Ledger:
+class Ledger(SyncRows):
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self.conn = conn
         self.path = path

@@ -150,6 +150,22 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX touches_message_id ON touches (message_id);
     CREATE INDEX touches_thread_id ON touches (thread_id);
     """,
+    # 6: contact sync: where each source's next pull starts, and each remote person's contact
+    # with the fields the sync wrote there (what it may update; the rest is the person's)
+    """
+    CREATE TABLE sync_state (
+        source TEXT PRIMARY KEY,
+        state  TEXT NOT NULL
+    );
+    CREATE TABLE sync_links (
+        source    TEXT NOT NULL,
+        remote_id TEXT NOT NULL,
+        contact   TEXT NOT NULL,
+        written   TEXT NOT NULL,
+        gone      INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (source, remote_id)
+    );
+    """,
 )
 
 

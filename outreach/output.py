@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # for the types only: printing a report imports no command mo
         PlanReport,
         PreviewReport,
         RunReport,
+        SyncReport,
     )
 
     Report: TypeAlias = (
@@ -36,6 +37,7 @@ if TYPE_CHECKING:  # for the types only: printing a report imports no command mo
         | LogReport
         | InitReport
         | ImportedReport
+        | SyncReport
     )
 
 PREVIEW_HEADERS = (
@@ -126,6 +128,12 @@ def show(report: Report, *, as_json: bool = False, verbose: bool = False) -> int
             say(calendar_line(cal))
         for p in cal.problems:
             say(str(p), err=True)
+    elif _made_by(report, "sync", "SyncReport"):
+        synced = cast("SyncReport", report)
+        if synced.diff:
+            say(synced.diff.rstrip("\n"))
+        for line in synced.lines(every=verbose or interactive() or synced.dry_run):
+            say(line)
     elif _made_by(report, "log", "LogReport"):
         logged = cast("LogReport", report)
         if interactive():

@@ -3,7 +3,8 @@ its exit code) or raise our errors. :mod:`outreach.output` prints the reports; o
 parses arguments and exits.
 
 ``check`` (check.py), ``plan`` (plan.py), ``run`` (run.py), ``preview`` (preview.py),
-``calendar`` (calendar.py), ``log`` (log.py); ``init``, ``import``, ``auth gmail`` and ``serve``
+``calendar`` (calendar.py), ``log`` (log.py), ``sync`` (sync.py); ``init``, ``import``,
+``auth gmail`` and ``serve``
 (setup.py); what they share (common.py). Drafting itself is :mod:`outreach.executor`'s.
 
 The names below are imported when first asked for (``commands.plan_report`` imports plan.py
@@ -52,6 +53,8 @@ if TYPE_CHECKING:
     from outreach.commands.setup import import_contacts as import_contacts
     from outreach.commands.setup import init as init
     from outreach.commands.setup import serve as serve
+    from outreach.commands.sync import SyncReport as SyncReport
+    from outreach.commands.sync import sync as sync
     from outreach.executor import WATCH_DAYS as WATCH_DAYS
     from outreach.executor import Failed as Failed
     from outreach.executor import Made as Made
@@ -82,6 +85,7 @@ _FROM: dict[str, str] = {  # name -> the module that defines it
         ("ImportedReport", "InitReport", "auth_gmail", "import_contacts", "init", "serve"),
         "outreach.commands.setup",
     ),
+    **dict.fromkeys(("SyncReport", "sync"), "outreach.commands.sync"),
     **dict.fromkeys(
         ("WATCH_DAYS", "Failed", "Made", "Progress", "Threads", "failure_problem"),
         "outreach.executor",

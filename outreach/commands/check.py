@@ -32,12 +32,20 @@ class CheckReport:
 
 def check(root: Path, *, today: dt.date, warn: Warn = ignore) -> CheckReport:
     """Validate every file, then render every template for every contact it applies to."""
-    from outreach import feed
-
     try:
         book = load_with_sources(root, today, warn, strict=True, carry_snapshot=False)
     except InvalidInput as exc:  # every problem at once: the article library's too
         raise InvalidInput([*exc.problems, *_library_problems(root, exc.problems)]) from None
+    rendered, events = check_book(book, today)
+    return CheckReport(len(book.contacts), len(book.campaigns), rendered, events)
+
+
+def check_book(book: Book, today: dt.date) -> tuple[int, int]:
+    """Render every template for every contact it applies to, and every follow-up event;
+    raises :class:`InvalidInput` with what fails (and the store's settings that cannot work).
+    How many drafts and events were rendered."""
+    from outreach import feed
+
     env = render.environment(book.templates_dir, book.root)
     strings = feed.Strings(env)
     failures: list[tuple[Touch, RenderError, str]] = []
@@ -70,7 +78,7 @@ def check(root: Path, *, today: dt.date, warn: Warn = ignore) -> CheckReport:
     store = _store_problems(book)
     if failures or book.shared_addresses or store:  # one person twice: a problem for check
         raise InvalidInput([*book.shared_addresses, *_once_per_sample(book, failures), *store])
-    return CheckReport(len(book.contacts), len(book.campaigns), rendered, events)
+    return rendered, events
 
 
 def _store_problems(book: Book) -> list[Problem]:

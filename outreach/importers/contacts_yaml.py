@@ -171,6 +171,26 @@ class ContactsYaml:
     def append(self, data: dict[str, Any]) -> None:
         self.new.append(as_node(data))
 
+    def by_id(self) -> dict[str, Any]:
+        """The existing contacts by id (the contacts appended since are not among them)."""
+        return {i["id"]: i for i in self.existing if isinstance(i.get("id"), str)}
+
+    def put(self, item: Any, path: tuple[str, ...], value: Any) -> None:
+        """Set the value at ``path`` in the contact ``item`` (an existing one, or one appended),
+        making the mappings on the way, each key in contacts.yaml's order."""
+        target = item
+        for n, key in enumerate(path[:-1]):
+            here = path[: n + 1]
+            inner = target.get(key)
+            if not isinstance(inner, dict):
+                put_key(target, key, as_node({}, here), KEY_ORDER.get(path[:n], []))
+                inner = target[key]
+            target = inner
+        put_key(target, path[-1], as_node(value, path), KEY_ORDER.get(path[:-1], []))
+        if not any(item is new for new in self.new):
+            self.filled = True
+        self._by_address = None  # the addresses may have changed
+
     # ---------------------------------------------------------------- writing
 
     def render(self) -> str:
@@ -210,10 +230,11 @@ class ContactsYaml:
             raise RuntimeError(f"the new {self.name} would not read back as expected")
         return text
 
-    def save(self) -> None:
-        """Write the new text in place of the old, atomically, with the file's mode, BOM and
-        line breaks; refuse if the file changed since it was read."""
-        text = self.render()
+    def save(self, text: str | None = None) -> None:
+        """Write the new text (``text``: what :meth:`render` gave, which is called once) in
+        place of the old, atomically, with the file's mode, BOM and line breaks; refuse if the
+        file changed since it was read."""
+        text = self.render() if text is None else text
         if self.crlf:
             text = text.replace("\n", "\r\n")
         data = (codecs.BOM_UTF8 if self.bom else b"") + text.encode("utf-8")
