@@ -122,23 +122,30 @@ def _sync(
     root: Path, settings: Settings, today: dt.date, dry_run: bool, only: int | None, warn: Warn
 ) -> SyncReport:
     path = resolve(root, settings.contacts)
-    book = ContactsYaml(path)
     report = SyncReport(dry_run, path.name)
     state = resolve(root, settings.state)
     ledger = Ledger.scratch(state) if dry_run else Ledger.open(state)
     try:
+        pulls: list[tuple[str, SyncSource, Pulled]] = []
         for n, src in enumerate(settings.sync, 1):
             if only is not None and n != only:
                 continue
             key = source_key(src)
             try:
-                pulled = _pull(settings, root, src, n, ledger.sync_state(key))
+                pulls.append((key, src, _pull(settings, root, src, n, ledger.sync_state(key))))
             except SourceDown as exc:
                 report.down.append(exc)
                 warn(f"sync[{n}] ({key}) not synced: {exc.lines()[0]}; contacts.yaml as it was")
+        # contacts.yaml is read (with the comment-keeping parser, slow for big files) only when a
+        # source has something to say
+        busy = any(p.changed or p.deleted or p.complete for _, _, p in pulls)
+        book = ContactsYaml(path) if busy else None
+        for key, src, pulled in pulls:
+            if book is None:
+                report.merged.append(Merged(key, links={}, state=pulled.state, notes=pulled.notes))
                 continue
             report.merged.append(Merger(book, key, src.tag, ledger.sync_links(key)).take(pulled))
-        if book.changed:
+        if book is not None and book.changed:
             new = book.render()
             _check(root, path.name, new, today)
             if dry_run:
