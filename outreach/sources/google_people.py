@@ -318,6 +318,13 @@ class _People:
             except RefreshError as exc:
                 from outreach.auth import refresh_failed
 
+                if "invalid_scope" in str(exc):
+                    raise SourceRefused(
+                        f"google source: the Gmail token's grant lacks {SCOPE_CONTACTS} "
+                        "(Google refused it at the token refresh: invalid_scope)",
+                        SCOPE_HINT,
+                    ) from None
+
                 refused = refresh_failed(exc)
                 raise SourceRefused(f"google source: {refused.message}", refused.hint) from None
             except MailboxUnreachable as exc:
