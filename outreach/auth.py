@@ -19,12 +19,16 @@ from outreach.paths import resolve
 SCOPE_COMPOSE = "https://www.googleapis.com/auth/gmail.compose"
 SCOPE_READONLY = "https://www.googleapis.com/auth/gmail.readonly"
 SCOPE_METADATA = "https://www.googleapis.com/auth/gmail.metadata"
+SCOPE_CONTACTS = "https://www.googleapis.com/auth/contacts.readonly"
 #: the granted scopes that satisfy a needed one
-SATISFIED_BY: dict[str, frozenset[str]] = {}
+SATISFIED_BY: dict[str, frozenset[str]] = {
+    SCOPE_CONTACTS: frozenset({SCOPE_CONTACTS, "https://www.googleapis.com/auth/contacts"}),
+}
 #: why a scope is asked for, for the line a token without it stops the night with
 NEEDED_FOR = {
     SCOPE_COMPOSE: "creating drafts",
     SCOPE_READONLY: "gmail.reply_detection and mailbox.watch",
+    SCOPE_CONTACTS: "the google sync source",
 }
 
 TESTING_HINT = (
@@ -33,25 +37,31 @@ TESTING_HINT = (
 )
 
 
-def scopes(settings: GmailSettings, *, watch: bool = False) -> list[str]:
+def scopes(settings: GmailSettings, *, watch: bool = False, contacts: bool = False) -> list[str]:
     """The narrowest scopes that work: compose; plus read-only for reply detection and for
-    ``mailbox.watch`` (``watch``; only headers are read, ``format=metadata``).
+    ``mailbox.watch`` (``watch``; only headers are read, ``format=metadata``); plus
+    contacts.readonly for a google sync source (``contacts``: the People API reads the contacts
+    with the same token and OAuth client).
 
     Not gmail.metadata, although it reads headers only: a token that holds it cannot search
     (Google refuses any ``q`` then, beside broader scopes too: issuetracker.google.com/issues/
     115621456), and finding a draft by its Message-ID (``drafts.list q=rfc822msgid:``) is what
     keeps every draft made exactly once."""
+    wanted = [SCOPE_COMPOSE]
     if settings.reply_detection or watch:
-        return [SCOPE_COMPOSE, SCOPE_READONLY]
-    return [SCOPE_COMPOSE]
+        wanted.append(SCOPE_READONLY)
+    return [*wanted, SCOPE_CONTACTS] if contacts else wanted
 
 
 def token_path(settings: GmailSettings, root: Path) -> Path:
     return resolve(root, settings.token_file, variables=True)
 
 
-def load_credentials(settings: GmailSettings, root: Path, *, watch: bool = False) -> Any:
-    """The stored credentials, not refreshed yet; ``watch``: ``mailbox.watch`` is on. Raises
+def load_credentials(
+    settings: GmailSettings, root: Path, *, watch: bool = False, contacts: bool = False
+) -> Any:
+    """The stored credentials, not refreshed yet; ``watch``: ``mailbox.watch`` is on;
+    ``contacts``: for the google sync source (the grant must hold contacts.readonly). Raises
     AuthError with the fix, also when the token's grant lacks a scope that :func:`scopes` needs.
 
     The Gmail store refreshes them through its own transport (its timeouts, its retries, and its
@@ -78,7 +88,7 @@ def load_credentials(settings: GmailSettings, root: Path, *, watch: bool = False
     granted = info.get("scopes") or []
     if isinstance(granted, str):
         granted = granted.split()
-    needed = scopes(settings, watch=watch)
+    needed = scopes(settings, watch=watch, contacts=contacts)
     if SCOPE_METADATA in granted:
         raise AuthError(
             f"the Gmail token grants {SCOPE_METADATA}, with which Gmail refuses the Message-ID "
@@ -169,9 +179,11 @@ def authorize(
     port: int,
     echo: Any,
     watch: bool = False,
+    contacts: bool = False,
 ) -> Path:
     """The installed-app flow: consent in a browser, a refresh token stored for cron; ``watch``
-    (``mailbox.watch``) asks for the metadata scope too (see :func:`scopes`)."""
+    (``mailbox.watch``) asks for the read-only scope too, ``contacts`` (a google sync source)
+    contacts.readonly (see :func:`scopes`)."""
     secrets = resolve(root, settings.client_secrets)
     if not secrets.exists():
         raise UsageError(
@@ -187,7 +199,7 @@ def authorize(
             f"{secrets} is not an OAuth client file ({why})",
             "download the JSON of an OAuth client of type 'Desktop app' again",
         )
-    wanted = scopes(settings, watch=watch)
+    wanted = scopes(settings, watch=watch, contacts=contacts)
     flow = InstalledAppFlow.from_client_secrets_file(str(secrets), scopes=wanted)
     message = (
         "Open this URL in a browser to allow outreach to create Gmail drafts"

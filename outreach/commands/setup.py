@@ -63,7 +63,10 @@ def auth_gmail(root: Path, *, open_browser: bool, port: int, say: Say) -> None:
 
     settings = settings_only(root)  # mailbox.watch asks for the read-only scope too
     gmail, watch = settings.gmail, settings.mailbox.watch
-    auth.authorize(gmail, root, open_browser=open_browser, port=port, echo=say, watch=watch)
+    contacts = any(s.kind == "google" for s in settings.sync)  # ... a google source, contacts'
+    auth.authorize(
+        gmail, root, open_browser=open_browser, port=port, echo=say, watch=watch, contacts=contacts
+    )
 
 
 def serve(root: Path, *, host: str, port: int, say: Say) -> None:
