@@ -185,7 +185,7 @@ class Session:
             try:
                 if self._watchdog.left() <= 0:
                     raise transport._Late
-                conn.timeout = self._watchdog.left()
+                conn.timeout = self._watchdog.left() + 1  # (the watchdog ends it first)
                 conn.request(method, target, body=body, headers=headers)
                 response = conn.getresponse()
                 reply = self._read(response, url)
@@ -197,7 +197,8 @@ class Session:
                 raise
             except (transport._Late, OSError, http.client.HTTPException, ValueError) as exc:
                 self._drop(key)
-                if isinstance(exc, transport._Late) or self._watchdog.fired:
+                late = self._watchdog.fired or self._watchdog.left() <= 0.05
+                if isinstance(exc, transport._Late) or late:
                     raise self.down(f"did not finish in {self.timeout:g} s") from None
                 stale = isinstance(exc, http.client.RemoteDisconnected | BrokenPipeError)
                 if reused and attempt == 1 and (stale or isinstance(exc, ConnectionResetError)):
