@@ -344,8 +344,7 @@ LOG_KINDS = ("meeting", "call", "email", "note", "gift", "visit")
 def sync_(
     ctx: click.Context, dry_run: bool, source: int | None, date: dt.date | None, verbose: bool
 ) -> None:
-    """Pull contact changes from Google Contacts and CardDAV address books into contacts.yaml.
-    Never overwrites what you wrote; never deletes anyone."""
+    """Pull contact changes into contacts.yaml; never overwrites what you wrote, deletes no one."""
     from outreach import commands
 
     report = commands.sync(
