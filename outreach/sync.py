@@ -147,6 +147,8 @@ class Merger:
         ident = str(item.get("id", ""))
         if ident in self.linked:  # another person of this source: a shared address or name
             return None, f"shared:{ident}:{by}"
+        if by and not _same_first_name(item.get("name"), rc.record.first or full):
+            return None, f"shared:{ident}:{by}"  # a family's address: Sam is not Jane
         return item, "e-mail" if by else "name"
 
     def _one(self, rc: RemoteContact) -> None:
@@ -250,6 +252,30 @@ class Merger:
                     f"{key} kept as you wrote it ({_fmt(here)}; the source has {_fmt(value)})"
                 )
         return done + kept
+
+
+def _same_first_name(name: Any, first: str) -> bool:
+    """Whether a contact named ``name`` (contacts.yaml) can be the person whose first name is
+    ``first``: the same first name, or one a short form of the other (Jane, Janie; Rob, Robert:
+    they agree but for at most one letter of the shorter), or their nickname or greeting."""
+    if not isinstance(name, dict):
+        return True  # nothing to tell them apart by
+    theirs = fold(one_line(first)).split(" ")[0] if first else ""
+    if not theirs:
+        return True
+    for key in ("first", "nickname", "greeting"):
+        value = name.get(key)
+        ours = fold(one_line(value)).split(" ")[0] if isinstance(value, str) else ""
+        if ours and _short_form(ours, theirs):
+            return True
+    return False
+
+
+def _short_form(a: str, b: str) -> bool:
+    common = next(
+        (n for n, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+    )
+    return a == b or (common >= 3 and common >= min(len(a), len(b)) - 1)
 
 
 def _keyed(paths: dict[Path_, Any]) -> dict[str, Any]:

@@ -185,6 +185,18 @@ def test_a_shared_address_is_reported_not_merged(tmp_path: Path, source: Source)
     assert "not added jane-doe: Sam Doe shares the address jane@acme.example with jane-doe" in out
 
 
+def test_a_family_address_does_not_merge_two_people(tmp_path: Path, source: Source) -> None:
+    """Jane is in contacts.yaml by hand; the source's Sam Doe has her address (the family's):
+    Sam is not merged into Jane (her birthday stays hers) and not added; the report says so."""
+    text = HEAD + "  - id: jane\n    name: {first: Jane, last: Doe}\n    email: {work: jane@acme.example}\n"
+    root = folder(tmp_path, text)
+    source.changed = [person("/book/sam.vcf", "Sam", "Doe", ("home", "jane@acme.example"),
+                             birthday="2015-06-01")]
+    out = sync(root)[1]
+    assert (root / "contacts.yaml").read_text() == text
+    assert "not added jane: Sam Doe shares the address jane@acme.example with jane" in out
+
+
 def test_dry_run_prints_a_diff_and_writes_nothing(tmp_path: Path, source: Source) -> None:
     """--dry-run: the change as a unified diff of contacts.yaml; the file and the ledger stay."""
     root = folder(tmp_path)
