@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from factories import campaign_data, write_folder
+from hypothesis import given
+from hypothesis import strategies as st
 
 from outreach.cli import main
 from outreach.importers.records import Record
@@ -234,3 +236,25 @@ def test_a_source_that_is_down_is_one_line(tmp_path: Path, source: Source) -> No
     result = CliRunner().invoke(main, ["-C", str(root), "run", "--sync", "--date", "2026-12-01"])
     assert result.exit_code == 0 and "not synced" in result.stderr
 
+
+
+def test_a_folder_without_contacts_yaml_gets_one(tmp_path: Path, source: Source) -> None:
+    """No contacts.yaml yet: the first sync writes one that outreach check passes."""
+    root = folder(tmp_path)
+    (root / "contacts.yaml").unlink()
+    source.changed = [JANE]
+    assert sync(root)[0] == 0
+    assert "id: jane-doe" in (root / "contacts.yaml").read_text()
+    assert CliRunner().invoke(main, ["-C", str(root), "check"]).exit_code == 0
+
+
+@given(st.text(alphabet="abcdefghij", min_size=1, max_size=8),
+       st.text(alphabet="abcdefghij", min_size=1, max_size=8))
+def test_short_forms_are_symmetric(a: str, b: str) -> None:
+    """Whether two first names can be one person does not depend on their order; a name is
+    always a form of itself; names that differ in their first three letters never are."""
+    from outreach.sync import _short_form
+
+    assert _short_form(a, b) == _short_form(b, a) and _short_form(a, a)
+    if a[:3] != b[:3]:
+        assert not _short_form(a, b)
