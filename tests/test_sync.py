@@ -258,3 +258,25 @@ def test_short_forms_are_symmetric(a: str, b: str) -> None:
     assert _short_form(a, b) == _short_form(b, a) and _short_form(a, a)
     if a[:3] != b[:3]:
         assert not _short_form(a, b)
+
+
+def test_check_names_a_carddav_source_that_cannot_work(tmp_path: Path) -> None:
+    """outreach check, without connecting: http:// to another machine, a password file others
+    may read: one line each, exit 2."""
+    root = write_folder(tmp_path / "book", [], [campaign_data()], sync=[
+        {"kind": "carddav", "url": "http://dav.example.com/book/", "username": "alex",
+         "password_command": "echo pw"}])
+    result = CliRunner().invoke(main, ["-C", str(root), "check"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "outreach.yaml: sync[1].url is http:// to dav.example.com: the password would cross the "
+        "network in clear text; use the https:// address of the server in sync[1].url"]
+    pw = tmp_path / "pw"
+    pw.write_text("secret")
+    pw.chmod(0o644)
+    root = write_folder(tmp_path / "book2", [], [campaign_data()], sync=[
+        {"kind": "carddav", "url": "https://dav.example.com/book/", "username": "alex",
+         "password_file": str(pw)}])
+    result = CliRunner().invoke(main, ["-C", str(root), "check"])
+    assert result.exit_code == 2 and "sync[1].password_file" in result.stderr
+    assert "chmod 600" in result.stderr

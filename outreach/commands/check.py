@@ -82,16 +82,31 @@ def check_book(book: Book, today: dt.date) -> tuple[int, int]:
 
 
 def _store_problems(book: Book) -> list[Problem]:
-    """The imap store's settings, as far as they can be checked without connecting."""
-    if book.settings.drafts.backend != "imap":
-        return []
-    from outreach.drafts.imap_conn import ImapSettingError, check_offline
+    """The imap store's and the CardDAV sources' settings, as far as they can be checked
+    without connecting (a password file others may read, a password sent in clear text)."""
+    from outreach.errors import OutreachError
 
-    try:
-        check_offline(book.settings.imap, book.root)
-    except ImapSettingError as exc:
-        return [Problem("outreach.yaml", None, "", exc.message, exc.hint)]
-    return []
+    out: list[Problem] = []
+    if book.settings.drafts.backend == "imap":
+        from outreach.drafts.imap_conn import ImapSettingError, check_offline
+
+        try:
+            check_offline(book.settings.imap, book.root)
+        except ImapSettingError as exc:
+            out.append(Problem("outreach.yaml", None, "", exc.message, exc.hint))
+    for n, src in enumerate(book.settings.sync, 1):
+        if src.kind != "carddav":
+            continue
+        from outreach import secrets
+        from outreach.sources.carddav_http import check_scheme
+
+        try:
+            check_scheme(src.url, f"sync[{n}]")
+            if src.password_file or not src.password_command:
+                secrets.read(src.password_file, None, book.root, f"sync[{n}]")
+        except OutreachError as exc:
+            out.append(Problem("outreach.yaml", None, "", exc.message, exc.hint))
+    return out
 
 
 def _library_problems(root: Path, known: list[Problem]) -> list[Problem]:
