@@ -132,8 +132,11 @@ def show(report: Report, *, as_json: bool = False, verbose: bool = False) -> int
         synced = cast("SyncReport", report)
         if synced.diff:
             say(synced.diff.rstrip("\n"))
-        for line in synced.lines(every=verbose or interactive() or synced.dry_run):
-            say(line)
+        if verbose or interactive() or synced.dry_run:
+            for line in synced.lines():
+                say(line)
+        for line in synced.attention():  # cron mails these
+            warn(line)
     elif _made_by(report, "log", "LogReport"):
         logged = cast("LogReport", report)
         if interactive():

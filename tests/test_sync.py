@@ -153,13 +153,14 @@ def test_a_deleted_person_stays_and_is_reported_once(tmp_path: Path, source: Sou
     sync(root)
     before = (root / "contacts.yaml").read_bytes()
     source.deleted = ["/book/bob.vcf"]
-    out = sync(root)[1]
-    assert "deleted remotely bob-roe" in out and "id bob-roe" in out
+    err = sync(root)[2]  # on stderr: cron mails it
+    assert "warning: http://127.0.0.1:1/book/: deleted remotely bob-roe" in err
+    assert "id bob-roe" in err
     assert (root / "contacts.yaml").read_bytes() == before
     source.deleted = ["/book/bob.vcf"]
-    assert "bob-roe" not in sync(root)[1]
+    assert "bob-roe" not in "".join(sync(root)[1:])
     source.complete = True
-    assert "deleted remotely jane-doe" in sync(root)[1]
+    assert "deleted remotely jane-doe" in sync(root)[2]
 
 
 def test_no_change_leaves_the_file_bytes_alone(tmp_path: Path, source: Source) -> None:
@@ -181,10 +182,10 @@ def test_a_shared_address_is_reported_not_merged(tmp_path: Path, source: Source)
     report says so."""
     root = folder(tmp_path)
     source.changed = [JANE, person("/book/sam.vcf", "Sam", "Doe", ("home", "jane@acme.example"))]
-    out = sync(root)[1]
+    err = sync(root)[2]
     text = (root / "contacts.yaml").read_text()
     assert text.count("- id:") == 1 and "Sam" not in text
-    assert "not added jane-doe: Sam Doe shares the address jane@acme.example with jane-doe" in out
+    assert "not added jane-doe: Sam Doe shares the address jane@acme.example with jane-doe" in err
 
 
 def test_a_family_address_does_not_merge_two_people(tmp_path: Path, source: Source) -> None:
@@ -194,9 +195,9 @@ def test_a_family_address_does_not_merge_two_people(tmp_path: Path, source: Sour
     root = folder(tmp_path, text)
     source.changed = [person("/book/sam.vcf", "Sam", "Doe", ("home", "jane@acme.example"),
                              birthday="2015-06-01")]
-    out = sync(root)[1]
+    err = sync(root)[2]
     assert (root / "contacts.yaml").read_text() == text
-    assert "not added jane: Sam Doe shares the address jane@acme.example with jane" in out
+    assert "not added jane: Sam Doe shares the address jane@acme.example with jane" in err
 
 
 def test_dry_run_prints_a_diff_and_writes_nothing(tmp_path: Path, source: Source) -> None:

@@ -45,28 +45,38 @@ class SyncReport:
             return EXIT_OK
         return max([EXIT_OK, *(d.exit_code for d in self.down)])
 
-    def lines(self, *, every: bool = True) -> list[str]:
-        """What the sync did: a line per source, and per person with something to say. Without
-        ``every`` (cron), only what asks for the user: people deleted remotely, people not
-        added, the sources' notes."""
+    def lines(self) -> list[str]:
+        """What the sync did: a line per source, and per person with something to say (but what
+        :meth:`attention` says)."""
         out: list[str] = []
         for m in self.merged:
             counts: dict[str, int] = {}
             for c in m.changes:
                 counts[c.action] = counts.get(c.action, 0) + 1
             told = ", ".join(f"{n} {a}" for a, n in counts.items()) or "no change"
-            people = [
+            out.append(f"{m.source}: {told}")
+            out += [
                 f"  {c.action} {c.contact}" + (f": {c.what}" if c.what else "")
                 for c in m.changes
-                if every or c.action in ATTENTION
+                if c.action not in ATTENTION
             ]
-            notes = [f"  {n}" for n in m.notes]
-            if every or people or notes:
-                out += [f"{m.source}: {told}", *people, *notes]
-        if every and self.dry_run:
+        if self.dry_run:
             out.append(f"dry run: {self.path} not written")
-        elif every and self.written:
+        elif self.written:
             out.append(f"{self.path} written")
+        return out
+
+    def attention(self) -> list[str]:
+        """What asks for the user, said under cron too (as warnings): people deleted at a
+        source, people not added, the sources' notes."""
+        out: list[str] = []
+        for m in self.merged:
+            out += [
+                f"{m.source}: {c.action} {c.contact}" + (f": {c.what}" if c.what else "")
+                for c in m.changes
+                if c.action in ATTENTION
+            ]
+            out += [f"{m.source}: {n}" for n in m.notes]
         return out
 
 
