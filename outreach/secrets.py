@@ -4,6 +4,7 @@ never in a message."""
 
 from __future__ import annotations
 
+import ipaddress
 import shlex
 import stat
 import subprocess
@@ -17,6 +18,16 @@ class SecretError(OutreachError):
     """A password that cannot be had: one line naming the setting and the fix."""
 
     exit_code = EXIT_INVALID
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine: the one place a password may go in clear text."""
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def read(file: str | None, command: str | None, root: Path, setting: str) -> str:

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from outreach.drafts import BaseStore, Capabilities, MailRead, Stored, ThreadMessage
-from outreach.drafts.gmail_http import Breaker, guarded_http_class
+from outreach.drafts.gmail_http import Breaker, endpoint_label, guarded_http_class
 from outreach.drafts.gmail_pace import WINDOW_SECONDS, Rounds, SlidingWindow, SpentFile
 from outreach.errors import AuthError, MailboxUnreachable, StoreError
 from outreach.message import Draft
@@ -181,13 +181,8 @@ class GmailStore(BaseStore):
 
     def _label(self, url: str) -> str:
         """What a request URL reaches, for the line the night ends with."""
-        import httplib2
-
-        host = httplib2.urlnorm(url)[1]
         token_uri = str(getattr(self.credentials, "token_uri", "") or "")
-        if token_uri and url.split("?")[0] == token_uri:
-            return f"the OAuth token endpoint at {host}"
-        return f"Gmail at {host}"
+        return endpoint_label(url, token_uri, "Gmail")
 
     def _build(self) -> Any:
         import google_auth_httplib2

@@ -155,3 +155,14 @@ def guarded_http_class() -> Any:
             return answer
 
     return GuardedHttp
+
+
+def endpoint_label(url: str, token_uri: str, what: str) -> str:
+    """What a request URL reaches, for the line a night ends with: the OAuth token endpoint, or
+    ``what`` ("Gmail", "Google Contacts"), at its host."""
+    import httplib2
+
+    host = httplib2.urlnorm(url)[1]
+    if token_uri and url.split("?")[0] == token_uri:
+        return f"the OAuth token endpoint at {host}"
+    return f"{what} at {host}"

@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import imaplib
-import ipaddress
 import re
 import socket
 import ssl
@@ -47,15 +46,6 @@ class Transient(Exception):
     def __init__(self, message: str, *, unknown: bool) -> None:
         super().__init__(message)
         self.unknown = unknown
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost.localdomain"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def password(settings: ImapSettings, root: Path) -> str:
@@ -124,7 +114,7 @@ def check_offline(settings: ImapSettings, root: Path) -> None:
         raise ImapSettingError("imap.host is not set", "set it to your provider's IMAP server")
     if not settings.username:
         raise ImapSettingError("imap.username is not set", "set it to your login (your address)")
-    if settings.security == "plain" and not is_loopback(host):
+    if settings.security == "plain" and not secrets.is_loopback(host):
         raise ImapSettingError(
             f"imap.security is plain for {host}, which is not this machine: the password would "
             "cross the network in clear text",

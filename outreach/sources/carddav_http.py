@@ -14,12 +14,12 @@ from __future__ import annotations
 import base64
 import contextlib
 import http.client
-import ipaddress
 import ssl
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urljoin, urlsplit
 
+from outreach import secrets
 from outreach.secrets import SecretError
 from outreach.sources import transport
 from outreach.sources.bounds import MB, clip, size_text
@@ -54,15 +54,6 @@ class Item:
     props: dict[str, ET.Element] = field(default_factory=dict)  # found (propstat 2xx) only
 
 
-def is_loopback(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost.localdomain"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def host_of(url: str) -> str:
     return clip(urlsplit(url).hostname or "?", 80)
 
@@ -73,7 +64,7 @@ def check_scheme(url: str, setting: str) -> None:
     scheme = parts.scheme.lower()
     if scheme == "https":
         return
-    if scheme == "http" and is_loopback(parts.hostname or ""):
+    if scheme == "http" and secrets.is_loopback(parts.hostname or ""):
         return
     if scheme == "http":
         raise CleartextRefused(

@@ -233,13 +233,10 @@ class _People:
             self._call(lambda: _Refresh(self.credentials, request))
 
     def _label(self, url: str) -> str:
-        import httplib2
+        from outreach.drafts.gmail_http import endpoint_label
 
-        host = httplib2.urlnorm(url)[1]
         token_uri = str(getattr(self.credentials, "token_uri", "") or "")
-        if token_uri and url.split("?")[0] == token_uri:
-            return f"the OAuth token endpoint at {host}"
-        return f"Google Contacts at {host}"
+        return endpoint_label(url, token_uri, "Google Contacts")
 
     def _build(self) -> Any:
         import google_auth_httplib2

@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
+from outreach import secrets
 from outreach.idents import meeting_key as meeting_key  # domain: it goes in touch keys
 from outreach.paths import resolve
 from outreach.slugs import legacy_slug
@@ -114,7 +115,7 @@ def fetch_url(source: str) -> str:
     parts = urlsplit(source)
     scheme = parts.scheme.lower()
     if scheme == "webcal":
-        scheme = "http" if _is_loopback(parts.hostname or "") else "https"
+        scheme = "http" if secrets.is_loopback(parts.hostname or "") else "https"
     elif scheme == "webcals":
         scheme = "https"
     return urlunsplit((scheme, parts.netloc, parts.path, parts.query, ""))
@@ -133,10 +134,6 @@ class _TooCostly(Exception):
 
 def _is_url(source: str) -> bool:
     return re.match(r"^\s*[A-Za-z][A-Za-z0-9+.-]*://", source) is not None
-
-
-def _is_loopback(host: str) -> bool:
-    return host == "localhost" or host.startswith("127.") or host == "::1"
 
 
 def _read_source(
