@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
 
-from outreach import __version__, output
-from outreach.errors import EXIT_CRASH, EXIT_INVALID, OutreachError, UsageError
+from outreach import __version__, crashlog, output
+from outreach.errors import EXIT_INVALID, OutreachError, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -77,40 +76,6 @@ def _exit(report: Any, **how: Any) -> NoReturn:
     sys.exit(output.show(report, **how))
 
 
-def _crash(exc: BaseException, root: Path) -> NoReturn:
-    """A bug: one line, the traceback appended to .outreach/crash.log (mode 0600, no symlink
-    followed), else to a new private temporary file; exit 3."""
-    import os
-    import tempfile
-
-    text = (
-        f"--- outreach {__version__} {' '.join(sys.argv)}\n"
-        + "".join(traceback.format_exception(exc))
-        + "\n"
-    )
-    where: str | None = None
-    try:
-        (root / ".outreach").mkdir(parents=True, exist_ok=True)
-        path = root / ".outreach" / "crash.log"
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
-        fd = os.open(path, flags, 0o600)
-        with os.fdopen(fd, "a", encoding="utf-8") as fh:
-            fh.write(text)
-        where = str(path)
-    except OSError:
-        try:
-            fd, name = tempfile.mkstemp(prefix="outreach-crash-", suffix=".log")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            where = name
-        except OSError:
-            pass
-    detail = f"the details are in {where}" if where else "no crash log could be written"
-    first = (str(exc).splitlines() or [""])[0]
-    output.say(f"outreach crashed: {type(exc).__name__}: {first}; {detail}", err=True)
-    sys.exit(EXIT_CRASH)
-
-
 class _Outreach(click.Group):
     """The top group: its ``invoke`` is the one error handler for every command. Our errors are
     one line each (their exit code), bugs go to a log (exit 3)."""
@@ -135,7 +100,7 @@ class _Outreach(click.Group):
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except Exception as exc:
-            _crash(exc, Path(ctx.params.get("directory") or "."))
+            crashlog.crash(exc, Path(ctx.params.get("directory") or "."))
 
 
 @click.group(cls=_Outreach, context_settings={"help_option_names": ["-h", "--help"]})
@@ -306,10 +271,10 @@ def _port(default: int, help_text: str) -> Callable[[F], F]:
 @_port(8025, "Port to listen on (0: any free port).")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int) -> None:
-    """Serve the follow-up calendar at a secret URL for calendar apps to subscribe to."""
+    """Serve the follow-up calendar and the status page at a secret URL."""
     from outreach import commands
 
-    commands.serve(_root(ctx), host=host, port=port, say=output.say)
+    commands.serve(_root(ctx), host=host, port=port, say=output.say, today=dt.date.today)
 
 
 @main.group()
@@ -333,6 +298,36 @@ def auth_gmail(ctx: click.Context, no_browser: bool, port: int) -> None:
 
 
 LOG_KINDS = ("meeting", "call", "email", "note", "gift", "visit")
+
+
+@main.command("status")
+@click.option("--date", "date", type=DATE, help="As of this date (default: today).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object a person.")
+@click.option("--tier", default=None, help="Only the people of this tier.")
+@click.option("--tag", default=None, help="Only the people with this tag.")
+@click.option(
+    "--html",
+    "html",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the dashboard page to this file.",
+)
+@click.pass_context
+def status_(
+    ctx: click.Context,
+    date: dt.date | None,
+    as_json: bool,
+    tier: str | None,
+    tag: str | None,
+    html: Path | None,
+) -> None:
+    """Who is drifting: last touch, rhythm, next touch, occasions ahead; most neglected first."""
+    from outreach import commands
+
+    report = commands.status(
+        _root(ctx), today=_today(date), tier=tier, tag=tag, html=html, warn=output.warn
+    )
+    _exit(report, as_json=as_json)
 
 
 @main.command("sync")

@@ -31,7 +31,7 @@ class LastTouch:
 
     date: dt.date
     kind: str  # email, meeting, call, draft ...
-    source: str  # mailbox, calendar, ledger (a draft or a reply), contacts (typed in YAML)
+    source: str  # draft (ours), mailbox (mail, a reply), meeting (the calendar feeds), logged
     summary: str | None = None
 
     def as_json(self) -> dict[str, str | None]:
@@ -83,24 +83,24 @@ def last_touch(
     sources = history.seen_sources or {}
     for d in history.touch_days(contact.id):
         if d <= before:
-            found.append((d, 0, LastTouch(d, "draft", "ledger")))
+            found.append((d, 0, LastTouch(d, "draft", "draft")))
     for d in history.reply_days(contact.id):
         if d <= before:
-            found.append((d, 3, LastTouch(d, "email", "ledger", "replied")))
+            found.append((d, 3, LastTouch(d, "email", MAILBOX, "replied")))
     seen = {(i.date, i.kind, i.summary) for i in (history.seen or {}).get(contact.id, ())}
     for day, kind, summary in seen:
         if day <= before:
-            source = sources.get((contact.id, day, summary), "calendar")
+            source = "meeting" if sources.get((contact.id, day, summary)) != MAILBOX else MAILBOX
             found.append(
                 (day, 4 if source == MAILBOX else 2, LastTouch(day, kind, source, summary))
             )
     if book is not None:
         for m in audience.meetings_with(book, contact):
             if m.day <= before:
-                found.append((m.day, 2, LastTouch(m.day, "meeting", "calendar", m.title or None)))
+                found.append((m.day, 2, LastTouch(m.day, "meeting", "meeting", m.title or None)))
     for i in contact.interactions:
         if i.date <= before and (i.date, i.kind, i.summary) not in seen:
-            found.append((i.date, 1, LastTouch(i.date, i.kind, "contacts", i.summary)))
+            found.append((i.date, 1, LastTouch(i.date, i.kind, "logged", i.summary)))
     if not found:
         return None
     return max(found, key=lambda f: (f[0], f[1]))[2]

@@ -67,6 +67,7 @@ from outreach.settings import MailboxSettings as MailboxSettings
 from outreach.settings import MeetingsSettings as MeetingsSettings
 from outreach.settings import Sender as Sender
 from outreach.settings import Settings as Settings
+from outreach.settings import StatusSettings as StatusSettings
 from outreach.settings import SyncSource as SyncSource
 from outreach.touch import Deferred as Deferred
 from outreach.touch import History as History

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # for the types only: printing a report imports no command mo
         PlanReport,
         PreviewReport,
         RunReport,
+        StatusReport,
         SyncReport,
     )
 
@@ -38,6 +39,7 @@ if TYPE_CHECKING:  # for the types only: printing a report imports no command mo
         | InitReport
         | ImportedReport
         | SyncReport
+        | StatusReport
     )
 
 PREVIEW_HEADERS = (
@@ -128,6 +130,8 @@ def show(report: Report, *, as_json: bool = False, verbose: bool = False) -> int
             say(calendar_line(cal))
         for p in cal.problems:
             say(str(p), err=True)
+    elif _made_by(report, "status", "StatusReport"):
+        _status(cast("StatusReport", report), as_json)
     elif _made_by(report, "sync", "SyncReport"):
         synced = cast("SyncReport", report)
         if synced.diff:
@@ -190,6 +194,31 @@ def _plan(report: PlanReport, as_json: bool) -> None:
     if as_json:
         items = [item.data for planned in report.touches for item in planned]
         say(json.dumps(items, indent=2, ensure_ascii=False))
+
+
+def _status(report: StatusReport, as_json: bool) -> None:
+    if as_json:
+        say(json.dumps([r.as_json() for r in report.rows], indent=2, ensure_ascii=False))
+        return
+    say(report.header())
+    for r in report.rows:
+        if r.do_not_contact and r is report.apart[0]:
+            say("do not contact:")
+        last = r.last
+        since = f"{last.summary or last.kind} {last.date:%d %b} ({last.source}), " if last else ""
+        ago = f"{r.days_since} days ago" if r.days_since is not None else "no touch yet"
+        past = (
+            f"{r.overdue_days} days past" if r.overdue_days > 0 else f"{-r.overdue_days} to go"
+        )
+        nxt = f"; next {r.next_touch[0]} {r.next_touch[1]:%a %d %b}" if r.next_touch else ""
+        occ = "".join(f"; {o.label} {o.date:%a %d %b}" for o in r.occasions)
+        who = ", ".join(x for x in (r.tier and f"tier {r.tier}", r.stage) if x)
+        say(
+            f"  {'!' if r.drifting else ' '} {r.name} ({r.contact}{', ' + who if who else ''}): "
+            f"{since}{ago}, every {r.rhythm_days} days, {past}{nxt}{occ}"
+        )
+    if report.html is not None:
+        say(f"page: {report.html}")
 
 
 def _run(report: RunReport, verbose: bool) -> None:

@@ -1,10 +1,12 @@
-"""`outreach serve`: the follow-up calendar over HTTP at a secret URL, for calendar apps.
+"""`outreach serve`: the follow-up calendar over HTTP at a secret URL, for calendar apps, and the
+status page (:mod:`outreach.dashboard`) at ``/<token>/``, built anew for each request.
 
-Only ``GET`` and ``HEAD /<token>/calendar.ics`` are served. Everything else gets a 404 that
-looks the same whatever was wrong (wrong token, other path, no feed yet), so the answer never
-hints at the token. Other methods get a 405. The feed file is read fresh on every request,
-because `outreach run` replaces it (os.replace) while the server runs: each response is built
-from one read of one file, so its body, ETag and Last-Modified always belong together.
+Only ``GET`` and ``HEAD`` of ``/<token>/calendar.ics`` and ``/<token>/`` are served. Everything
+else gets a 404 that looks the same whatever was wrong (wrong token, other path, no feed yet),
+so the answer never hints at the token. Other methods get a 405. The feed file is read fresh on
+every request, because `outreach run` replaces it (os.replace) while the server runs: each
+response is built from one read of one file, so its body, ETag and Last-Modified always belong
+together.
 
 Subscribed clients poll with ``If-None-Match`` / ``If-Modified-Since``. Those get correct 304s
 (a wrong 304 freezes Apple Calendar for good), and no ``Accept`` header is required (Google's
@@ -26,6 +28,7 @@ import socket
 import socketserver
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
@@ -120,8 +123,16 @@ class FeedServer(http.server.ThreadingHTTPServer):
 
     daemon_threads = True  # Ctrl-C is not held up by a client that keeps its connection open
 
-    def __init__(self, feed: Path, token: str, host: str, port: int) -> None:
+    def __init__(
+        self,
+        feed: Path,
+        token: str,
+        host: str,
+        port: int,
+        page: Callable[[], tuple[str, Sequence[tuple[str, str]]]] | None = None,
+    ) -> None:
         self.feed = feed
+        self.page = page  # the status page and its headers (CSP), built for each request
         self.token = token.encode("ascii")
         # A literal IPv6 address needs an IPv6 socket; "::" also takes IPv4 (see server_bind).
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -144,11 +155,18 @@ class FeedServer(http.server.ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-def make_server(feed: Path, token: str, host: str, port: int) -> http.server.ThreadingHTTPServer:
-    """A server for the feed at ``/<token>/calendar.ics``, bound but not yet serving (the caller
-    calls serve_forever()). Port 0 picks any free port: see ``server.server_address[1]``."""
+def make_server(
+    feed: Path,
+    token: str,
+    host: str,
+    port: int,
+    page: Callable[[], tuple[str, Sequence[tuple[str, str]]]] | None = None,
+) -> http.server.ThreadingHTTPServer:
+    """A server for the feed at ``/<token>/calendar.ics`` (and ``page``, the status page, at
+    ``/<token>/``), bound but not yet serving (the caller calls serve_forever()). Port 0 picks
+    any free port: see ``server.server_address[1]``."""
     try:
-        return FeedServer(feed, token, host, port)
+        return FeedServer(feed, token, host, port, page)
     except OSError as exc:
         where = f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
         raise FeedServerError(
@@ -209,16 +227,20 @@ class FeedHandler(http.server.BaseHTTPRequestHandler):
         except OSError:
             self.close_connection = True
 
-    def _is_feed_path(self) -> bool:
+    def _is_path(self, wanted: str) -> bool:
+        """Whether the request is for ``/<token>/<wanted>`` ("" for the page)."""
         path = urlsplit(self.path).path  # the query string is ignored
         prefix, sep, name = path.rpartition("/")
-        if not sep or name != FEED_NAME or not prefix.startswith("/"):
+        if not sep or name != wanted or not prefix.startswith("/"):
             return False
         given = unquote(prefix[1:]).encode("utf-8", "surrogateescape")
         return hmac.compare_digest(given, self.server.token)
 
     def _serve(self, *, body: bool) -> None:
-        if not self._is_feed_path():
+        if self.server.page is not None and self._is_path(""):
+            self._page(body=body)
+            return
+        if not self._is_path(FEED_NAME):
             self._plain(404, "not found\n")
             return
         try:
@@ -257,6 +279,25 @@ class FeedHandler(http.server.BaseHTTPRequestHandler):
             return
         self.send_response(200)
         self.send_header("Content-Type", CONTENT_TYPE)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in headers:
+            self.send_header(name, value)
+        self.end_headers()
+        if body:
+            self.wfile.write(data)
+
+    def _page(self, *, body: bool) -> None:
+        assert self.server.page is not None
+        try:
+            text, headers = self.server.page()
+        except Exception as exc:  # the folder has a problem now: say so here, and on stderr
+            first = (str(exc).splitlines() or [""])[0]
+            sys.stderr.write(f"outreach serve: the status page failed: {first}\n")
+            self._plain(500, "the status page could not be made; see the server's output\n")
+            return
+        data = text.encode("utf-8")
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         for name, value in headers:
             self.send_header(name, value)

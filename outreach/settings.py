@@ -165,6 +165,16 @@ class CardDavSync(Lazy):
 SyncSource = Annotated[GoogleSync | CardDavSync, Field(discriminator="kind")]
 
 
+class StatusSettings(Lazy):
+    rhythm_days: int = Field(
+        90,
+        ge=1,
+        le=3650,
+        description="a person's rhythm when no keep-in-touch campaign reaches them (days)",
+    )
+    occasions_days: int = Field(30, ge=1, le=366, description="occasions shown this far ahead")
+
+
 class CalendarSettings(Lazy):
     path: Text = Field("calendar.ics", description="the follow-up feed, rewritten by every run")
     name: Text = Field(
@@ -250,6 +260,9 @@ class Settings(Lazy):
     mailbox: MailboxSettings = Field(
         default_factory=MailboxSettings,
         description="mailbox awareness, for the imap and gmail stores",
+    )
+    status: StatusSettings = Field(
+        default_factory=StatusSettings, description="`outreach status` and the dashboard"
     )
     sync: tuple[SyncSource, ...] = Field(
         (), description="address books `outreach sync` (and `run --sync`) pulls contacts from"

@@ -232,5 +232,5 @@ def test_last_touch_says_when_what_and_where_from() -> None:
     assert last is not None and last.as_json() == {
         "date": "2026-11-30", "kind": "email", "source": "mailbox", "summary": "email from Jane"}
     h = History(touched={"jane-doe": (dt.date(2026, 12, 1),)})
-    assert exchanges.last_touch(jane, h, TODAY) == exchanges.LastTouch(TODAY, "draft", "ledger")
+    assert exchanges.last_touch(jane, h, TODAY) == exchanges.LastTouch(TODAY, "draft", "draft")
     assert exchanges.last_touch(contact("bob-roe"), History(), TODAY) is None

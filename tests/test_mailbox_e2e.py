@@ -84,7 +84,7 @@ def check_keep_in_touch(root: Path) -> None:
     code, out, err = invoke(root, "plan", "--json", "--date", "2026-12-01")
     items = json.loads(out)
     assert [i["contact"] for i in items] == ["bob-roe"]
-    assert items[0]["last_touch"] == {"date": "2026-10-01", "kind": "call", "source": "contacts",
+    assert items[0]["last_touch"] == {"date": "2026-10-01", "kind": "call", "source": "logged",
                                       "summary": None}
     code, out, err = invoke(root, "run", "--date", "2026-12-01")
     assert (code, err) == (0, "")

@@ -3,7 +3,8 @@ its exit code) or raise our errors. :mod:`outreach.output` prints the reports; o
 parses arguments and exits.
 
 ``check`` (check.py), ``plan`` (plan.py), ``run`` (run.py), ``preview`` (preview.py),
-``calendar`` (calendar.py), ``log`` (log.py), ``sync`` (sync.py); ``init``, ``import``,
+``calendar`` (calendar.py), ``log`` (log.py), ``sync`` (sync.py), ``status`` (status.py);
+``init``, ``import``,
 ``auth gmail`` and ``serve``
 (setup.py); what they share (common.py). Drafting itself is :mod:`outreach.executor`'s.
 
@@ -53,6 +54,8 @@ if TYPE_CHECKING:
     from outreach.commands.setup import import_contacts as import_contacts
     from outreach.commands.setup import init as init
     from outreach.commands.setup import serve as serve
+    from outreach.commands.status import StatusReport as StatusReport
+    from outreach.commands.status import status as status
     from outreach.commands.sync import SyncReport as SyncReport
     from outreach.commands.sync import sync as sync
     from outreach.executor import WATCH_DAYS as WATCH_DAYS
@@ -85,6 +88,7 @@ _FROM: dict[str, str] = {  # name -> the module that defines it
         ("ImportedReport", "InitReport", "auth_gmail", "import_contacts", "init", "serve"),
         "outreach.commands.setup",
     ),
+    **dict.fromkeys(("StatusReport", "status"), "outreach.commands.status"),
     **dict.fromkeys(("SyncReport", "sync"), "outreach.commands.sync"),
     **dict.fromkeys(
         ("WATCH_DAYS", "Failed", "Made", "Progress", "Threads", "failure_problem"),

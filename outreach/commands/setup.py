@@ -3,6 +3,7 @@ export), ``auth gmail`` (the one-time consent) and ``serve`` (the calendar at a 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,18 +70,37 @@ def auth_gmail(root: Path, *, open_browser: bool, port: int, say: Say) -> None:
     )
 
 
-def serve(root: Path, *, host: str, port: int, say: Say) -> None:
-    """Serve the follow-up calendar at a secret URL until interrupted; ``say`` gets the URLs
-    (http and webcal) as soon as the server listens."""
+def status_page(
+    root: Path, today: Callable[[], dt.date]
+) -> Callable[[], tuple[str, Sequence[tuple[str, str]]]]:
+    """What serves the status page: built from the folder and the ledger for each request."""
+
+    def page() -> tuple[str, Sequence[tuple[str, str]]]:
+        from outreach import dashboard
+        from outreach.commands.status import status
+
+        report = status(root, today=today())
+        return dashboard.page(report, ""), dashboard.HEADERS
+
+    return page
+
+
+def serve(
+    root: Path, *, host: str, port: int, say: Say, today: Callable[[], dt.date] = dt.date.today
+) -> None:
+    """Serve the follow-up calendar and the status page at a secret URL until interrupted;
+    ``say`` gets the URLs (the feed's http and webcal, the page's) as soon as the server
+    listens. ``today``: the day a request is answered for (the clock, read by the CLI)."""
     from outreach import serve as feed_server
     from outreach.config import load_book
 
     book = load_book(root)
     feed = book.path(book.settings.calendar.path)
     token = feed_server.feed_token(book.path(book.settings.state).parent)
-    server = feed_server.make_server(feed, token, host, port)
+    server = feed_server.make_server(feed, token, host, port, status_page(root, today))
     http_url, webcal_url = feed_server.feed_urls(host, server.server_address[1], token)
     say(f"{http_url}  {webcal_url}")
+    say(http_url.rsplit("/", 1)[0] + "/")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
