@@ -175,3 +175,21 @@ def test_status_html_writes_the_page(tmp_path: Path) -> None:
     text = out.read_text()
     assert text.startswith("<!DOCTYPE html>") and 'data-contact="bob-roe"' in text
     assert 'http-equiv="Content-Security-Policy"' in text
+
+
+def test_the_page_lists_last_nights_drafts_the_week_and_the_year(tmp_path: Path) -> None:
+    """After a run: the drafts it made (by file name), this week's follow-ups, and the chart of
+    touches per month with this month's drafts in it."""
+    camp = dict(KEEP, followups=[{"kind": "call", "after": 2, "anchor": "draft"}])
+    root = write_folder(tmp_path / "book", people(), [camp, BIRTHDAY])
+    assert CliRunner().invoke(main, ["-C", str(root), "run", "--date", DATE]).exit_code == 0
+    out = tmp_path / "s.html"
+    result = CliRunner().invoke(main, ["-C", str(root), "status", "--date", DATE, "--html",
+                                       str(out)])
+    assert "1 draft waiting since the last run" in result.stdout
+    page = out.read_text()
+    drafts = page.split('<ul id="drafts">')[1].split("</ul>")[0]
+    assert "keep-in-touch--ann-lee--2026-12-01.eml" in drafts
+    week = page.split('<ul id="followups">')[1].split("</ul>")[0]
+    assert "Thu 03 Dec: call (keep-in-touch), ann-lee" in week
+    assert "<svg" in page and "2026-12: 1 draft" in page

@@ -86,7 +86,7 @@ def status(
     report.waiting = waiting
     week = today + dt.timedelta(days=7)
     report.upcoming = [
-        Upcoming(s.day, s.touch.contact_id, s.followup.title or s.followup.kind)
+        Upcoming(s.day, s.touch.contact_id, f"{s.followup.kind} ({s.touch.campaign_id})")
         for s in planner.followups(book, history, today=today)
         if today <= s.day <= week
     ]
