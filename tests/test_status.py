@@ -189,7 +189,7 @@ def test_the_page_lists_last_nights_drafts_the_week_and_the_year(tmp_path: Path)
     assert "1 draft waiting since the last run" in result.stdout
     page = out.read_text()
     drafts = page.split('<ul id="drafts">')[1].split("</ul>")[0]
-    assert "keep-in-touch--ann-lee--2026-12-01.eml" in drafts
+    assert "A note for Ann" in drafts and "keep-in-touch--ann-lee--2026-10-31.eml" in drafts
     week = page.split('<ul id="followups">')[1].split("</ul>")[0]
     assert "Thu 03 Dec: call (keep-in-touch), ann-lee" in week
     assert "<svg" in page and "2026-12: 1 draft" in page
