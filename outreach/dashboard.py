@@ -95,9 +95,12 @@ def _day(d: dt.date | None) -> str:
 
 def _row(r: Row) -> str:
     last = r.last
-    last_text = (
-        f"{_day(last.date)}, {last.summary or last.kind} ({last.source})" if last else "none"
-    )
+    last_text = "none"
+    if last is not None:
+        what = last.summary or last.kind
+        last_text = f"{_day(last.date)}, {what}" + (
+            f" ({last.source})" if last.source != what else ""
+        )
     nxt = r.next_touch
     occ = "; ".join(f"{o.label} {_day(o.date)}" for o in r.occasions)
     cells = [
