@@ -277,8 +277,14 @@ class FeedHandler(http.server.BaseHTTPRequestHandler):
                 self.send_header(name, value)
             self.end_headers()
             return
+        self._ok(CONTENT_TYPE, data, headers, body=body)
+
+    def _ok(
+        self, content_type: str, data: bytes, headers: Sequence[tuple[str, str]], *, body: bool
+    ) -> None:
+        """A 200 with ``data`` (sent for GET, not for HEAD)."""
         self.send_response(200)
-        self.send_header("Content-Type", CONTENT_TYPE)
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         for name, value in headers:
             self.send_header(name, value)
@@ -295,15 +301,7 @@ class FeedHandler(http.server.BaseHTTPRequestHandler):
             sys.stderr.write(f"outreach serve: the status page failed: {first}\n")
             self._plain(500, "the status page could not be made; see the server's output\n")
             return
-        data = text.encode("utf-8")
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in headers:
-            self.send_header(name, value)
-        self.end_headers()
-        if body:
-            self.wfile.write(data)
+        self._ok("text/html; charset=utf-8", text.encode("utf-8"), headers, body=body)
 
     def _plain(
         self,

@@ -167,10 +167,7 @@ SyncSource = Annotated[GoogleSync | CardDavSync, Field(discriminator="kind")]
 
 class StatusSettings(Lazy):
     rhythm_days: int = Field(
-        90,
-        ge=1,
-        le=3650,
-        description="a person's rhythm when no keep-in-touch campaign reaches them (days)",
+        90, ge=1, le=3650, description="days: a rhythm when no keep-in-touch campaign reaches them"
     )
     occasions_days: int = Field(30, ge=1, le=366, description="occasions shown this far ahead")
 
@@ -229,6 +226,11 @@ def _backend_shorthand(value: Any) -> Any:
     return {"backend": value} if isinstance(value, str) else value
 
 
+def _part(model: type[Lazy], description: str) -> Any:
+    """A part of outreach.yaml that may be left out (its defaults then)."""
+    return Field(default_factory=model, description=description)
+
+
 class Settings(Lazy):
     sender: Sender = Field(description="who the drafts are from")
     timezone: TimeZone = Field(
@@ -249,28 +251,22 @@ class Settings(Lazy):
         default_factory=DraftsSettings,
         description="the draft store (`drafts: gmail` is short for the backend)",
     )
-    gmail: GmailSettings = Field(
-        default_factory=GmailSettings,
-        description="only for drafts.backend: gmail (or run --backend gmail)",
+    gmail: GmailSettings = _part(
+        GmailSettings, "only for drafts.backend: gmail (or run --backend gmail)"
     )
-    imap: ImapSettings = Field(
-        default_factory=ImapSettings,
-        description="only for drafts.backend: imap (or run --backend imap)",
+    imap: ImapSettings = _part(
+        ImapSettings, "only for drafts.backend: imap (or run --backend imap)"
     )
-    mailbox: MailboxSettings = Field(
-        default_factory=MailboxSettings,
-        description="mailbox awareness, for the imap and gmail stores",
+    mailbox: MailboxSettings = _part(
+        MailboxSettings, "mailbox awareness, for the imap and gmail stores"
     )
-    status: StatusSettings = Field(
-        default_factory=StatusSettings, description="`outreach status` and the dashboard"
-    )
+    status: StatusSettings = _part(StatusSettings, "`outreach status` and the dashboard")
     sync: tuple[SyncSource, ...] = Field(
         (), description="address books `outreach sync` (and `run --sync`) pulls contacts from"
     )
     limits: Limits = Field(default_factory=Limits, description="how much a night and a person get")
-    calendar: CalendarSettings = Field(
-        default_factory=CalendarSettings,
-        description="the follow-up calendar (calls, cards, gifts, reviews)",
+    calendar: CalendarSettings = _part(
+        CalendarSettings, "the follow-up calendar (calls, cards, gifts, reviews)"
     )
     interactions: Text = Field(
         "interactions.yaml",
