@@ -93,7 +93,7 @@ def test_the_text_has_a_header_and_a_line_each(tmp_path: Path) -> None:
     root = book(tmp_path)
     result = CliRunner().invoke(main, ["-C", str(root), "status", "--date", DATE])
     lines = result.stdout.splitlines()
-    assert lines[0] == ("3 people, 2 past their rhythm, 2 occasions in the next days, 0 drafts "
+    assert lines[0] == ("3 people, 2 past their rhythm, 2 occasions in the next 30 days, 0 drafts "
                         "waiting since the last run")
     assert lines[1].startswith("  ! Bob Doe (bob-roe, tier B, customer)")
     assert "do not contact:" in lines and lines[-1].lstrip().startswith("Dee Doe")

@@ -48,6 +48,7 @@ class StatusReport:
     upcoming: list[Upcoming] = field(default_factory=list)
     months: dict[str, dict[str, int]] = field(default_factory=dict)
     html: Path | None = None  # --html: where the page was written
+    occasions_days: int = 30  # status.occasions_days
 
     exit_code = EXIT_OK
 
@@ -66,7 +67,8 @@ class StatusReport:
         drafts = len(self.waiting)
         return (
             f"{len(people)} people, {past} past their rhythm, {occasions} occasions in the next "
-            f"days, {drafts} draft{'s' if drafts != 1 else ''} waiting since the last run"
+            f"{self.occasions_days} days, {drafts} draft{'s' if drafts != 1 else ''} waiting "
+            "since the last run"
         )
 
 
@@ -83,6 +85,7 @@ def status(
     history, waiting = _ledger(book)
     book = planner.with_interactions(book, history)
     report = StatusReport(today, health.rows(book, history, today, tier=tier, tag=tag))
+    report.occasions_days = book.settings.status.occasions_days
     report.waiting = waiting
     week = today + dt.timedelta(days=7)
     report.upcoming = [
