@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from outreach import mailwatch, planner
+from outreach import planner
 from outreach.book import Book
 from outreach.commands.calendar import CalendarReport, write_calendar
 from outreach.commands.common import Warn, ignore, load_with_sources, remember_meetings, store_for
@@ -129,12 +129,16 @@ def _run(
 
 def _watch(book: Book, ledger: Ledger, store: DraftStore, today: dt.date, warn: Warn) -> None:
     """Mailbox awareness first (``mailbox.watch``); said when the store cannot read mail."""
-    if book.settings.mailbox.watch and not store.capabilities.mailbox:
+    if not book.settings.mailbox.watch:
+        return  # (and the header reader is not imported)
+    if not store.capabilities.mailbox:
         warn(
             f"mailbox.watch is on, but the {store.name} store reads no mailbox: set "
             "drafts.backend to imap or gmail (or mailbox.watch: false)"
         )
         return
+    from outreach import mailwatch
+
     mailwatch.remember(book, ledger, store, today)
 
 
