@@ -296,7 +296,9 @@ class Browser:
 def browser() -> Iterator[Browser]:
     """One headless Chromium per pytest-xdist worker, shared by its tests (each test open()s
     its own URL). Fails, not skips, where Chromium is missing: CI installs it."""
-    if find_chromium() is None:
+    from debian import ensure
+
+    if ensure(find_chromium, ["chromium", "chromium-driver"], "chromium") is None:
         pytest.fail(INSTALL_HINT, pytrace=False)
     with Browser() as shared:
         yield shared

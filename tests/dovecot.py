@@ -316,26 +316,10 @@ service imap-login {{
 
 
 def install_dovecot() -> str | None:
-    """Install Debian's dovecot-imapd when it is missing and we may (root, or sudo without a
-    password), as the suite installs ical.js: the README's test command needs nothing else.
-    One worker installs, the others wait on a lock. The binary, or None."""
-    import fcntl
+    """The dovecot binary, installed from Debian first when it is missing (tests/debian.py)."""
+    from debian import ensure
 
-    if find_dovecot() is not None or shutil.which("apt-get") is None:
-        return find_dovecot()
-    sudo: list[str] = []
-    if os.geteuid() != 0:
-        if shutil.which("sudo") is None:
-            return None
-        sudo = ["sudo", "-n"]
-    with open(os.path.join(tempfile.gettempdir(), "outreach-dovecot-install.lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if find_dovecot() is None:
-            env = ["env", "DEBIAN_FRONTEND=noninteractive"]
-            for cmd in (["apt-get", "update", "-qq"],
-                        ["apt-get", "install", "-y", "-qq", "dovecot-imapd", "openssl"]):
-                subprocess.run([*sudo, *env, *cmd], capture_output=True, timeout=600, check=False)
-    return find_dovecot()
+    return ensure(find_dovecot, ["dovecot-imapd", "openssl"], "dovecot")
 
 
 @pytest.fixture(scope="session")
