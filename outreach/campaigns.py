@@ -26,6 +26,18 @@ class DateTrigger(Lazy):
     kind: Literal["date"] = Field(description="a day of the contact's")
     field: DateField = Field(description="which day")
     days_before: int = Field(0, ge=0, le=90, description="days before the occasion it is due")
+    days_after: int = Field(
+        0,
+        ge=0,
+        le=365,
+        description="or days after it (a referral ask after a client anniversary)",
+    )
+
+    @model_validator(mode="after")
+    def _one_side(self) -> DateTrigger:
+        if self.days_before and self.days_after:
+            raise ValueError("give days_before or days_after, not both")
+        return self
 
 
 def _holiday_category(value: str) -> str:
@@ -128,6 +140,13 @@ class Audience(Lazy):
     countries: tuple[Country, ...] = Field(
         (),
         description="e.g. [US, CA]: by the contact's country (else the settings')",
+    )
+    since_days: int | None = Field(
+        None,
+        ge=0,
+        le=36500,
+        description="only clients of at least this many days (dates.client_since)",
+        examples=[365],
     )
 
 
@@ -268,6 +287,13 @@ class Campaign(Lazy):
     )
     to: Literal["preferred", "work", "personal"] = Field(
         "preferred", description="which address, else the other", examples=["personal"]
+    )
+    every_days: int | None = Field(
+        None,
+        ge=1,
+        le=3650,
+        description="a person gets at most one touch of this campaign in this many days",
+        examples=[365],
     )
     enabled: bool = Field(True, description="false: the campaign does nothing")
 

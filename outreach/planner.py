@@ -177,6 +177,11 @@ def candidates(
                 for t in due_touches(book, contact, camp, today, history)
                 if not history.is_done(t)
             ]
+            if due_now and blocker is None:
+                why = paced(camp, contact, history, today)
+                if why is not None:
+                    skipped.append(Skip(contact.id, camp.id, why))
+                    continue
             if not due_now:
                 if blocker is None and (
                     why := exchanges.quieted(book, history, today, camp, contact)
@@ -200,6 +205,24 @@ def candidates(
                         Skip(contact.id, camp.id, "no unshared article matches their interests")
                     )
     return _one_per_address(book, out, skipped, history, today)
+
+
+def paced(camp: Campaign, contact: Contact, history: History, today: dt.date) -> str | None:
+    """Why a campaign's due touch waits for this person: ``audience.since_days`` (a client of at
+    least N days) or ``every_days`` (one touch of it in N days at most); None when it may go."""
+    since = camp.audience.since_days
+    if since is not None:
+        client = contact.dates.client_since
+        if client is None:
+            return f"not a client on record (audience.since_days {since}: dates.client_since)"
+        if (today - client).days < since:
+            return f"a client since {client.isoformat()}, not yet {since} days"
+    every = camp.every_days
+    if every is not None:
+        made = [d for _, d in history.made_for(camp.id, contact.id) if d <= today]
+        if made and (today - max(made)).days < every:
+            return f"had this note on {max(made).isoformat()} (every_days {every})"
+    return None
 
 
 def _same_occasion_made(book: Book, t: Touch, other: str, history: History, today: dt.date) -> bool:

@@ -36,6 +36,7 @@ from outreach.touchkey import TouchKey
 
 DEFAULT_SCHEDULE_CATCH_UP = 14
 DEFAULT_THANKS_CATCH_UP = 2
+AFTER_CATCH_UP = 14  # a note some days after a date (days_after): caught up this long
 FAR = dt.timedelta(days=3650)
 MAX_GAP = 30  # occasions_between: the most days between two nights it is asked about
 SHIFT_MAX = 31  # the most days a business-day shift moves a day (occasions.shift_business: 30)
@@ -118,6 +119,12 @@ def _near(occ: dt.date, days_before: int, night: dt.date | None) -> bool:
     return night is None or night <= occ <= night + dt.timedelta(days=days_before + SHIFT_MAX)
 
 
+def _years(trig: DateTrigger, first: dt.date, last: dt.date) -> range:
+    """The years of occasions due from ``first`` to ``last`` (days_after: last year's too)."""
+    back = 1 + trig.days_after // 365 if trig.days_after else 0
+    return range(first.year - back, last.year + 2)
+
+
 def _date_occasions(
     book: Book,
     contact: Contact,
@@ -150,18 +157,21 @@ def _date_occasions(
             if child.birthday:
                 label = f"{child.name}'s birthday"
                 people.append((child.birthday, f"{part}-", label, child.name, f"{old}-"))
-    country = country_of(book, contact)
+    country, after = country_of(book, contact), trig.days_after
     for pdate, prefix, label, person, old in people:
         for year in years:
             occ = pdate.in_year(year)
             if pdate.year is not None and year <= pdate.year:
                 continue  # the event itself, not an anniversary of it
-            if not _near(occ, trig.days_before, night):
+            catch_up = camp.catch_up_days
+            if after:  # some days after the day: then, caught up for catch_up_days (14)
+                due = shifted(occ + dt.timedelta(days=after), country, camp, None)
+                last = due + dt.timedelta(days=AFTER_CATCH_UP if catch_up is None else catch_up)
+            elif not _near(occ, trig.days_before, night):
                 continue
-            due = shifted(occ - dt.timedelta(days=trig.days_before), country, camp, occ)
-            last = occ
-            if camp.catch_up_days is not None:
-                last = min(last, due + dt.timedelta(days=camp.catch_up_days))
+            else:
+                due = shifted(occ - dt.timedelta(days=trig.days_before), country, camp, occ)
+                last = occ if catch_up is None else min(occ, due + dt.timedelta(days=catch_up))
             if not _holds(due, last, night):
                 continue
             n = occasions.years_between(pdate.year, year)
@@ -169,6 +179,7 @@ def _date_occasions(
                 "date", occ, label, f"{prefix}{year}", field=f, person=person, years=n
             )
             lead = f", {trig.days_before} days ahead" if trig.days_before else ""
+            lead += f", {after} days after" if after else ""
             turns = ""
             if n is not None:
                 turns = f" (turns {n})" if "birthday" in f else f" ({n} years)"
@@ -373,7 +384,7 @@ def occasions_for(
     trig = camp.trigger
     years = range(today.year, today.year + 2)
     if isinstance(trig, DateTrigger):
-        yield from _date_occasions(book, contact, camp, trig, years)
+        yield from _date_occasions(book, contact, camp, trig, _years(trig, today, today))
     elif isinstance(trig, HolidayTrigger):
         yield from _holiday_occasions(book, contact, camp, trig, years)
     elif isinstance(trig, ScheduleTrigger):
@@ -394,7 +405,7 @@ def due_touches(
     trig = camp.trigger
     years = range(today.year, today.year + 2)
     if isinstance(trig, DateTrigger):
-        return list(_date_occasions(book, contact, camp, trig, years, today))
+        return list(_date_occasions(book, contact, camp, trig, _years(trig, today, today), today))
     if isinstance(trig, HolidayTrigger):
         return list(_holiday_occasions(book, contact, camp, trig, years, today))
     if isinstance(trig, ScheduleTrigger):
@@ -419,7 +430,7 @@ def occasions_between(
     years = range(first.year, last.year + 2)
     touches: Iterable[Touch]
     if isinstance(trig, DateTrigger):
-        touches = _date_occasions(book, contact, camp, trig, years)
+        touches = _date_occasions(book, contact, camp, trig, _years(trig, first, last))
     elif isinstance(trig, HolidayTrigger):
         touches = _holiday_occasions(book, contact, camp, trig, years)
     elif isinstance(trig, ScheduleTrigger):
