@@ -35,6 +35,7 @@ class Book:
     shared_addresses: tuple[Problem, ...] = ()
     # what the YAML files read to (config's Snapshot): a run writes it once its night went well
     snapshot: Any = None
+    introductions: tuple[Any, ...] = ()  # introduction.Introduction, from introductions.yaml
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_contacts", {c.id: c for c in self.contacts})

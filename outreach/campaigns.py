@@ -83,15 +83,11 @@ class ScheduleTrigger(Lazy):
 
 class IntervalTrigger(Lazy):
     kind: Literal["interval"] = Field(description="keep in touch")
-    days: int = Field(
-        ge=1, le=3650, description="days since the person's last touch of any kind"
-    )
+    days: int = Field(ge=1, le=3650, description="days since the person's last touch of any kind")
 
 
 class AfterMeetingTrigger(Lazy):
-    kind: Literal["after_meeting"] = Field(
-        description="a note after a meeting in meetings.sources"
-    )
+    kind: Literal["after_meeting"] = Field(description="a note after a meeting in meetings.sources")
     days_after: int = Field(
         1, ge=0, le=30, description="days after the meeting (1: the next morning)"
     )
@@ -111,16 +107,33 @@ class ContentTrigger(Lazy):
     )
 
 
+class IntroductionTrigger(Lazy):
+    kind: Literal["introduction"] = Field(description="introductions.yaml: two people meet")
+    mode: Literal["together", "apart"] = Field(
+        "together",
+        description="together: one note to both; apart: one to each (an entry may override)",
+    )
+
+
 Trigger = Annotated[
     DateTrigger
     | HolidayTrigger
     | ScheduleTrigger
     | IntervalTrigger
     | AfterMeetingTrigger
-    | ContentTrigger,
+    | ContentTrigger
+    | IntroductionTrigger,
     Field(discriminator="kind"),
 ]
-TRIGGER_KINDS = ("date", "holiday", "schedule", "interval", "after_meeting", "content")
+TRIGGER_KINDS = (
+    "date",
+    "holiday",
+    "schedule",
+    "interval",
+    "after_meeting",
+    "content",
+    "introduction",
+)
 
 
 class Audience(Lazy):

@@ -17,6 +17,7 @@ from outreach.book import Book as Book
 from outreach.campaigns import Campaign
 from outreach.contacts import Contact, Interaction, LoggedInteraction
 from outreach.errors import InvalidInput, Problem
+from outreach.introduction import Introduction
 from outreach.paths import resolve
 from outreach.settings import Settings
 from outreach.snapshot import Snapshot
@@ -129,6 +130,10 @@ def load_book(
         snap,
     )
     problems += errs
+    intros, errs = load_introductions(
+        rel(settings.introductions), settings.introductions, {c.id: c for _, c in contacts}, sources
+    )
+    problems += errs
     people = tuple(
         c.model_copy(update={"interactions": (*c.interactions, *logged[c.id])})
         if c.id in logged
@@ -136,7 +141,17 @@ def load_book(
         for _, c in contacts
     )
     shared = shared_addresses(contacts_src, contacts)
-    book = Book(root, settings, people, tuple(c for _, c in campaigns), sources, (), (), shared)
+    book = Book(
+        root,
+        settings,
+        people,
+        tuple(c for _, c in campaigns),
+        sources,
+        (),
+        (),
+        shared,
+        introductions=tuple(intros),
+    )
     problems += check_templates(book)
     problems += check_campaign_references(book, [i for i, _ in campaigns])
     if problems:
@@ -218,6 +233,52 @@ def load_logged(
         out.setdefault(entry.contact, []).append(
             Interaction(date=entry.date, kind=entry.kind, summary=entry.summary)
         )
+    return out, problems
+
+
+def load_introductions(
+    path: Path, name: str, people: dict[str, Contact], sources: dict[str, Source]
+) -> tuple[list[Introduction], list[Problem]]:
+    """introductions.yaml (optional): each entry validated; an unknown id, or a person without
+    an address, is a problem at its line."""
+    src, problems = yamlsrc.load(path, name, required=False)
+    if src.data is None:
+        return [], problems
+    sources[name] = src
+    items, errs = validate_items(Introduction, src, "introductions", [])
+    problems += errs
+    out: list[Introduction] = []
+    for i, intro in items:
+        bad = False
+        for key, ident in (("from", intro.from_), ("to", intro.to)):
+            if ident is None:
+                continue
+            where = src.line_of(("introductions", i, key))
+            if ident not in people:
+                close = difflib.get_close_matches(ident, sorted(people), n=1)
+                problems.append(
+                    Problem(
+                        name,
+                        where,
+                        f"introductions[{i}].{key}",
+                        f"no contact has the id '{ident}'",
+                        f"did you mean '{close[0]}'?" if close else "check contacts.yaml",
+                    )
+                )
+                bad = True
+            elif not (people[ident].email.work or people[ident].email.personal):
+                problems.append(
+                    Problem(
+                        name,
+                        where,
+                        f"introductions[{i}].{key}",
+                        f"{ident} has no email address to introduce",
+                        "add email.work or email.personal in contacts.yaml",
+                    )
+                )
+                bad = True
+        if not bad:
+            out.append(intro)
     return out, problems
 
 

@@ -167,6 +167,28 @@ def context_for(book: Book, touch: Touch, today: dt.date) -> dict[str, Any]:
         "today": today,
         "meeting": _meeting(occ.meeting),
         "article": _article(occ.article),
+        "intro": _intro(book, occ, camp.to, today),
+    }
+
+
+def _intro(book: Book, occ: Any, which: Any, today: dt.date) -> dict[str, Any] | None:
+    """An introduction's values: the other person (their contact context), this note's role
+    (``from``: they will call; ``to``: they benefit; none when both are in To), why, and the
+    colleague (name, email, role) when one is introduced."""
+    intro = occ.intro
+    if intro is None:
+        return None
+    other = None
+    if occ.person:
+        c = book.contact(occ.person)
+        other = render.contact_context(c, c.address(which), today)
+    col = intro.colleague
+    return {
+        "other": other,
+        "role": occ.field if occ.field in ("from", "to") else None,
+        "why": intro.why,
+        "colleague": {"name": col.name, "email": col.email, "role": col.role} if col else None,
+        "date": intro.date,
     }
 
 
@@ -377,12 +399,22 @@ def compose(
     s = book.settings.sender
     mid = message_id(touch.key, s.email)
     tfile = rendered.file
+    to_pairs, cc = [(contact.name.full, to_addr)], list(rendered.cc)
+    intro = touch.occasion.intro
+    if intro is not None and touch.occasion.field == "together" and touch.occasion.person:
+        other = book.contact(touch.occasion.person)
+        other_addr = other.address(camp.to)
+        if other_addr is None:
+            raise RenderError(f"{other.id} has no email address", "add email.work or personal")
+        to_pairs.append((other.name.full, other_addr))
+    if intro is not None and intro.colleague is not None:
+        cc.append((intro.colleague.name, intro.colleague.email))
     headers: list[tuple[str, Any]] = [
         ("From", _sender_header(s.name, s.email, tfile)),
-        ("To", _address_header("To", [(contact.name.full, to_addr)], tfile)),
+        ("To", _address_header("To", to_pairs, tfile)),
     ]
     for header, pairs in (
-        ("Cc", rendered.cc),
+        ("Cc", cc),
         ("Bcc", rendered.bcc),
         ("Reply-To", rendered.reply_to),
     ):

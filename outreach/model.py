@@ -24,6 +24,7 @@ from outreach.campaigns import FollowUpKind as FollowUpKind
 from outreach.campaigns import HolidayCategory as HolidayCategory
 from outreach.campaigns import HolidayTrigger as HolidayTrigger
 from outreach.campaigns import IntervalTrigger as IntervalTrigger
+from outreach.campaigns import IntroductionTrigger as IntroductionTrigger
 from outreach.campaigns import ScheduleTrigger as ScheduleTrigger
 from outreach.campaigns import Step as Step
 from outreach.campaigns import Trigger as Trigger
@@ -52,6 +53,8 @@ from outreach.fields import Strict as Strict
 from outreach.fields import Text as Text
 from outreach.fields import TimeZone as TimeZone
 from outreach.fields import YearOptionalDate as YearOptionalDate
+from outreach.introduction import Colleague as Colleague
+from outreach.introduction import Introduction as Introduction
 from outreach.settings import GOOGLE_API_ROOT as GOOGLE_API_ROOT
 from outreach.settings import GOOGLE_TOKEN_URI as GOOGLE_TOKEN_URI
 from outreach.settings import ArticlesSettings as ArticlesSettings

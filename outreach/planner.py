@@ -194,6 +194,8 @@ def candidates(
             out.extend(due_now)
         if camp.steps:
             out.extend(_step_touches(book, camp, history, today, audiences))
+        if camp.trigger.kind == "introduction":
+            skipped.extend(_cancelled_introductions(book, camp, today))
         if camp.trigger.kind == "content":
             out_ids = {t.contact_id for t in out if t.campaign_id == camp.id}
             recent = today - dt.timedelta(days=camp.trigger.every_days)
@@ -205,6 +207,19 @@ def candidates(
                         Skip(contact.id, camp.id, "no unshared article matches their interests")
                     )
     return _one_per_address(book, out, skipped, history, today)
+
+
+def _cancelled_introductions(book: Book, camp: Campaign, today: dt.date) -> list[Skip]:
+    """The introductions due tonight that make no note (do-not-contact on a side), and why."""
+    from outreach import intro_touches
+
+    catch_up = camp.catch_up_days if camp.catch_up_days is not None else DEFAULT_THANKS_CATCH_UP
+    return [
+        Skip(intro.to, camp.id, why)
+        for intro in book.introductions
+        if intro.date <= today <= intro.date + dt.timedelta(days=catch_up)
+        and (why := intro_touches.cancelled(book, intro)) is not None
+    ]
 
 
 def paced(camp: Campaign, contact: Contact, history: History, today: dt.date) -> str | None:

@@ -268,6 +268,9 @@ class Settings(Lazy):
     calendar: CalendarSettings = _part(
         CalendarSettings, "the follow-up calendar (calls, cards, gifts, reviews)"
     )
+    introductions: Text = Field(
+        "introductions.yaml", description="introductions to make (optional file)"
+    )
     interactions: Text = Field(
         "interactions.yaml",
         description="what `outreach log` appends to (read like the contacts)",

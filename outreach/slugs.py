@@ -13,10 +13,16 @@ recognised as made, and never used to make a new one.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from anyascii import anyascii
+
+if TYPE_CHECKING:
+    from outreach.contacts import Contact
 
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
 
@@ -54,3 +60,25 @@ def legacy_slug(text: str, *, limit: int | None = None, empty: str = "") -> str:
     if limit is not None:
         out = out[:limit].rstrip("-")
     return out or empty
+
+
+def children_slugs(contact: Contact, slugger: Callable[..., str]) -> list[str]:
+    """Each child's key part as ``slugger`` makes it (see :func:`child_slugs`)."""
+    children = contact.family.children
+    slugs = [slugger(c.name, empty="x") for c in children]
+    names = [c.name for c in children]
+    out = []
+    for child, part in zip(children, slugs, strict=True):
+        if slugs.count(part) > 1:
+            tell = child.name if names.count(child.name) == 1 else f"{child.name}|{child.birthday}"
+            part = f"{part}-{hashlib.sha1(tell.encode()).hexdigest()[:4]}"
+        out.append(part)
+    return out
+
+
+def child_slugs(contact: Contact) -> list[str]:
+    """Each child's part of a touch key: the slug of the name ("Sam" -> "sam"); children whose
+    names give the same slug ("Jo Ann" and "Jo-Ann") also get a few hex digits of their exact
+    name, so the keys stay apart, do not depend on the order of the list, and survive a
+    corrected birthday (only two children with the very same name also need the birthday)."""
+    return children_slugs(contact, slug)

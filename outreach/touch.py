@@ -36,6 +36,7 @@ class Occasion:
     last_touch: dt.date | None = None  # interval triggers: the touch this one follows
     meeting: Any = None  # after_meeting: the sources.meetings.Meeting
     article: Any = None  # content: the sources.articles.Article
+    intro: Any = None  # introduction: the introduction.Introduction (person: the other's id)
 
 
 @dataclass(frozen=True)

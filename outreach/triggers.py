@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain, pairwise
+from typing import Any
 
 from outreach import occasions
 from outreach.audience import last_touch, meetings_with
@@ -30,7 +31,8 @@ from outreach.model import (
     PartialDate,
     ScheduleTrigger,
 )
-from outreach.slugs import legacy_slug, slug
+from outreach.slugs import child_slugs as child_slugs
+from outreach.slugs import children_slugs, legacy_slug
 from outreach.touch import History, Occasion, Touch
 from outreach.touchkey import TouchKey
 
@@ -46,27 +48,6 @@ SHIFT_MAX = 31  # the most days a business-day shift moves a day (occasions.shif
 def fmt_day(day: dt.date) -> str:
     """``Sun 22 Nov``: how reasons name a day."""
     return f"{day:%a} {day.day} {day:%b}"
-
-
-def _child_slugs(contact: Contact, slugger: Callable[..., str]) -> list[str]:
-    children = contact.family.children
-    slugs = [slugger(c.name, empty="x") for c in children]
-    names = [c.name for c in children]
-    out = []
-    for child, part in zip(children, slugs, strict=True):
-        if slugs.count(part) > 1:
-            tell = child.name if names.count(child.name) == 1 else f"{child.name}|{child.birthday}"
-            part = f"{part}-{hashlib.sha1(tell.encode()).hexdigest()[:4]}"
-        out.append(part)
-    return out
-
-
-def child_slugs(contact: Contact) -> list[str]:
-    """Each child's part of a touch key: the slug of the name ("Sam" -> "sam"); children whose
-    names give the same slug ("Jo Ann" and "Jo-Ann") also get a few hex digits of their exact
-    name, so the keys stay apart, do not depend on the order of the list, and survive a
-    corrected birthday (only two children with the very same name also need the birthday)."""
-    return _child_slugs(contact, slug)
 
 
 def country_of(book: Book, contact: Contact) -> str:
@@ -152,7 +133,7 @@ def _date_occasions(
         people.append((s.birthday, "spouse-", f"{s.name}'s birthday", s.name, "spouse-"))
     elif f == "children.birthday":
         kids = contact.family.children
-        olds = _child_slugs(contact, legacy_slug)
+        olds = children_slugs(contact, legacy_slug)
         for child, part, old in zip(kids, child_slugs(contact), olds, strict=True):
             if child.birthday:
                 label = f"{child.name}'s birthday"
@@ -377,6 +358,12 @@ def _content_occasions(
 # --------------------------------------------------------------------------- the queries
 
 
+def _introductions(book: Book, contact: Contact, camp: Campaign, trig: Any) -> list[Touch]:
+    from outreach import intro_touches  # (it builds on this module)
+
+    return intro_touches.touches(book, contact, camp, trig)
+
+
 def occasions_for(
     book: Book, contact: Contact, camp: Campaign, today: dt.date, history: History
 ) -> Iterator[Touch]:
@@ -393,8 +380,10 @@ def occasions_for(
         yield from _interval_occasions(book, contact, camp, trig, today, history)
     elif isinstance(trig, AfterMeetingTrigger):
         yield from _meeting_occasions(book, contact, camp, trig, today)
-    else:
+    elif isinstance(trig, ContentTrigger):
         yield from _content_occasions(book, contact, camp, trig, (today,), history)
+    else:
+        yield from _introductions(book, contact, camp, trig)
 
 
 def due_touches(

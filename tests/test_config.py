@@ -207,9 +207,9 @@ def test_unknown_and_missing_trigger_kind(tmp_path: Path) -> None:
     )
     assert problems(folder(tmp_path, campaigns=campaigns)) == [
         "campaigns.yaml:4: campaigns[0].trigger: a trigger needs a 'kind'; add 'kind:' with one of: "
-        "date, holiday, schedule, interval, after_meeting, content",
+        "date, holiday, schedule, interval, after_meeting, content, introduction",
         "campaigns.yaml:7: campaigns[1].trigger: unknown trigger kind 'someday'; use one of: "
-        "date, holiday, schedule, interval, after_meeting, content",
+        "date, holiday, schedule, interval, after_meeting, content, introduction",
     ]
 
 
