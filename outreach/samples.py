@@ -63,6 +63,8 @@ def _source_samples(
         lacking = "a meeting without a title, description or location"
         for meeting, what in ((full, ""), (bare, lacking)):
             yield from _first(replace(book, meetings=(meeting,)), contact, camp, today, what)
+    elif kind == "introduction":
+        yield from _introduction_samples(book, contact, camp, today)
     elif kind == "content":
         from outreach.sources.articles import sample_articles
 
@@ -72,6 +74,61 @@ def _source_samples(
         library, feed = sample_articles(today, tags)
         for article, what in ((library, ""), (feed, "a feed article, which has no note")):
             yield from _first(replace(book, articles=(article,)), contact, camp, today, what)
+
+
+def _introduction_samples(
+    book: Book, contact: Contact, camp: Campaign, today: dt.date
+) -> Iterator[Sample]:
+    """An introduction of this contact in each shape (to another person of the book, or to
+    themselves when nobody else can be introduced), and of a colleague without a role."""
+    from outreach.introduction import Colleague, Introduction
+
+    if not contact.address("preferred"):
+        return
+    other = next(
+        (
+            c.id
+            for c in book.contacts
+            if c.id != contact.id and c.address("preferred") and not c.preferences.do_not_contact
+        ),
+        contact.id,
+    )
+    why = "a sample reason"
+    shapes = [
+        (
+            Introduction.model_construct(
+                date=today, from_=contact.id, to=other, why=why, mode="together", colleague=None
+            ),
+            "an introduction to both",
+        ),
+        (
+            Introduction.model_construct(
+                date=today, from_=contact.id, to=other, why=why, mode="apart", colleague=None
+            ),
+            "the one who will call",
+        ),
+        (
+            Introduction.model_construct(
+                date=today, from_=other, to=contact.id, why=why, mode="apart", colleague=None
+            ),
+            "the one who benefits",
+        ),
+        (
+            Introduction.model_construct(
+                date=today,
+                from_=None,
+                to=contact.id,
+                why=why,
+                mode=None,
+                colleague=Colleague.model_construct(
+                    name="Sam Sample", email="sam@example.com", role=None
+                ),
+            ),
+            "a colleague without a role",
+        ),
+    ]
+    for intro, what in shapes:
+        yield from _first(replace(book, introductions=(intro,)), contact, camp, today, what)
 
 
 def _first(

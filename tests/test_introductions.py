@@ -28,7 +28,8 @@ TEMPLATES = {
         "Hi {{ contact.greet }},\n\n"
         "{% if intro.role == 'from' %}Please call {{ intro.other.full_name }} at "
         "{{ intro.other.address }} and mention my name: {{ intro.why }}."
-        "{% elif intro.colleague %}{{ intro.colleague.name }} ({{ intro.colleague.role }}) "
+        "{% elif intro.colleague %}{{ intro.colleague.name }} "
+        "({{ intro.colleague.role | fallback('our team') }}) "
         "will help with {{ intro.why }}."
         "{% else %}{{ intro.other.full_name }} will call you: {{ intro.why }}.{% endif %}\n"
     ),
@@ -133,3 +134,16 @@ def test_bad_entries_are_file_line_problems(tmp_path: Path) -> None:
     assert ("introductions.yaml:3: introductions[0].from: no contact has the id 'dan-okafr'; "
             "did you mean 'dan-okafor'?") in err
     assert "introductions.yaml:8: introductions[1].to: nomail-x has no email address" in err
+
+
+def test_check_renders_every_shape_of_an_introduction(tmp_path: Path) -> None:
+    """Without any entry in introductions.yaml, check renders the template as each shape would
+    (both in To, the one who calls, the one who benefits, a colleague without a role): a
+    template that breaks only for a colleague without a role is found."""
+    root = folder(tmp_path, [], mode="apart")
+    assert invoke(root, "check")[0] == 0
+    broken = TEMPLATES["apart.md"].replace("({{ intro.colleague.role | fallback('our team') }})",
+                                           "({{ intro.colleague.role }})")
+    (root / "templates" / "apart.md").write_text(broken)
+    code, _, err = invoke(root, "check")
+    assert code == 2 and "a colleague without a role" in err

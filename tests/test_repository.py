@@ -46,8 +46,11 @@ def test_the_example_book_is_realistic() -> None:
     assert len({c.country for c in book.contacts}) >= 3
     assert any(c.preferences.do_not_contact for c in book.contacts)
     assert any(c.family.children for c in book.contacts)
-    assert {c.trigger.kind for c in book.campaigns} == {
-        "date", "holiday", "schedule", "interval", "after_meeting", "content"}
+    from outreach.model import TRIGGER_KINDS
+
+    assert {c.trigger.kind for c in book.campaigns} == set(TRIGGER_KINDS)
+    assert any(i.colleague for i in book.introductions)
+    assert any(i.from_ for i in book.introductions)
 
 
 @pytest.mark.parametrize("date", ["2026-03-03", "2026-07-19", "2026-11-22", "2027-05-30"])
