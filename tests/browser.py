@@ -42,10 +42,10 @@ import warnings
 from collections.abc import Iterator
 from contextlib import suppress
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import pytest
+from lifecycle import Started
 
 __all__ = ["INSTALL_HINT", "Browser", "browser", "find_chromium", "http_status"]
 
@@ -103,7 +103,7 @@ def http_status(url: str, *, timeout: float = 5.0) -> int:
         return int(exc.code)
 
 
-class Browser:
+class Browser(Started):
     """One headless Chromium (1280x900, a throwaway profile) and its chromedriver.
 
     ``start()`` takes 0.5-0.8 s on an idle machine, 2-3.5 s with four starting at once on two
@@ -122,14 +122,6 @@ class Browser:
         self._requests: list[list[str]] = []  # [requestId, url, blockedReason or ""]
         self._errors: list[str] = []
         self._seen_document = False  # open()'s document request is in _requests
-
-    def __enter__(self) -> Browser:
-        self.start()
-        return self
-
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
 
     # -- life cycle ---------------------------------------------------------------------------
 

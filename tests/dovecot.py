@@ -32,9 +32,9 @@ from collections.abc import Iterator
 from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
 
 import pytest
+from lifecycle import Started
 
 __all__ = ["Dovecot", "dovecot_server", "find_dovecot", "imap_user"]
 
@@ -79,7 +79,7 @@ def _quote(name: str) -> str:
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-class Dovecot:
+class Dovecot(Started):
     """One Dovecot master (``dovecot -F``) in its own process group; ``close()`` kills the group."""
 
     host = "127.0.0.1"
@@ -100,14 +100,6 @@ class Dovecot:
         self._proc: subprocess.Popen[bytes] | None = None
 
     # -- life cycle --------------------------------------------------------------------------
-
-    def __enter__(self) -> Dovecot:
-        self.start()
-        return self
-
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
 
     def start(self) -> None:
         """Write the config, start the master and wait (10 s at most) until the port accepts."""

@@ -33,7 +33,8 @@ import re
 import socket
 import threading
 from contextlib import suppress
-from types import TracebackType
+
+from lifecycle import Started
 
 __all__ = ["FAULT_KINDS", "FaultProxy"]
 
@@ -63,7 +64,7 @@ class _Conn:
                 sock.close()
 
 
-class FaultProxy:
+class FaultProxy(Started):
     """A TCP proxy on 127.0.0.1 (a free port) to ``(host, port)``, injecting IMAP faults."""
 
     def __init__(self, host: str, port: int, *, seed: int = 0) -> None:
@@ -84,14 +85,6 @@ class FaultProxy:
         self._thread: threading.Thread | None = None
 
     # -- life cycle --------------------------------------------------------------------------
-
-    def __enter__(self) -> FaultProxy:
-        self.start()
-        return self
-
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
 
     def start(self) -> None:
         self._listen()

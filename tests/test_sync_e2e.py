@@ -9,12 +9,11 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import radicale_server
+import test_google_people
 from click.testing import CliRunner
 from factories import campaign_data, write_folder
 from gmail_emulator import COMPOSE
@@ -24,7 +23,6 @@ from test_carddav import card3, card4
 
 from outreach.auth import SCOPE_CONTACTS
 from outreach.cli import main
-from outreach.sources import google_people
 
 radicale = radicale_server.radicale
 addressbook = radicale_server.addressbook
@@ -156,15 +154,8 @@ def test_carddav_down_or_refusing_is_one_line(tmp_path: Path, radicale: Radicale
 # --------------------------------------------------------------------------- google
 
 
-@pytest.fixture
-def pe() -> Iterator[PeopleEmulator]:
-    with PeopleEmulator(email="alex@rivera.example") as emulator:
-        yield emulator
-
-
-@pytest.fixture(autouse=True)
-def _fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(google_people, "BACKOFF_CAP", 0.02)
+pe = test_google_people.pe  # the People emulator, and backoffs of milliseconds
+_fast_backoff = test_google_people._fast_backoff
 
 
 def google_folder(tmp_path: Path, pe: PeopleEmulator, scopes: list[str] | None = None) -> Path:
