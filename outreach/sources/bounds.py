@@ -67,7 +67,12 @@ def _alarm_usable() -> bool:
 @contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
     """Raise ``Overrun`` inside the block once ``seconds`` have passed (at once if none are left).
-    Where no alarm can be set (another thread, no SIGALRM), the block runs without a hard stop."""
+    Where no alarm can be set (another thread, no SIGALRM), the block runs without a hard stop.
+
+    The alarm's ``Overrun`` can land where Python swallows exceptions (a weakref callback or a
+    ``__del__`` that the collector runs just then: "Exception ignored in ..."), and the work goes
+    on. So a block that ends after its time, without an Overrun, raises one at its end: what it
+    made is never taken for work done in time."""
     if seconds <= 0:
         raise Overrun
     if not _alarm_usable():
@@ -77,6 +82,7 @@ def time_limit(seconds: float) -> Iterator[None]:
     def ring(signum: int, frame: FrameType | None) -> None:
         raise Overrun
 
+    deadline = time.monotonic() + seconds
     previous = signal.signal(signal.SIGALRM, ring)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
@@ -84,6 +90,8 @@ def time_limit(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+    if time.monotonic() >= deadline:
+        raise Overrun  # the alarm rang where it was swallowed
 
 
 class Budget:
