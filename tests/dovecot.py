@@ -86,7 +86,9 @@ class Dovecot(Started):
     password = "pw-1"
 
     def __init__(self, *, tls: bool = True, cert_hosts: str = "IP:127.0.0.1",
-                 special_use: bool = True, folders: tuple[str, ...] = ("Drafts", "Sent")) -> None:
+                 special_use: bool = True, folders: tuple[str, ...] = ("Drafts", "Sent"),
+                 uses: dict[str, str] | None = None) -> None:
+        self.uses = uses or {}  # folder -> its RFC 6154 attribute, for names not Drafts/Sent
         self.tls = tls
         self.cert_hosts = cert_hosts
         self.special_use = special_use
@@ -172,7 +174,7 @@ class Dovecot(Started):
         mailboxes = "".join(
             f"  mailbox {_quote(name)} {{\n    auto = subscribe\n"
             + (f"    special_use = \\{name}\n" if self.special_use and name in ("Drafts", "Sent")
-               else "")
+               else f"    special_use = \\{self.uses[name]}\n" if name in self.uses else "")
             + "  }\n"
             for name in self.folders)
         if self.tls:

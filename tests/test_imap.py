@@ -381,3 +381,17 @@ def test_check_names_an_imap_setting_that_cannot_work(tmp_path: Path, dovecot_se
     root = imap_folder(tmp_path / "b", dovecot_server, imap_user, 1, host="imap.example.com")
     result = CliRunner().invoke(main, ["-C", str(root), "check"])
     assert result.exit_code == 2 and "imap.security is plain for imap.example.com" in result.stderr
+
+
+def test_gmail_like_and_localized_folder_names(tmp_path: Path, imap_user: str) -> None:
+    """Folders as Gmail and a German server name them: "[Gmail]/Entwürfe" marked \\Drafts (a
+    name with brackets, a hierarchy and a non-ASCII letter) is found by its attribute; the
+    drafts land there, and mailbox awareness finds "[Gmail]/Gesendet" by \\Sent."""
+    with Dovecot(folders=("[Gmail]/Entwürfe", "[Gmail]/Gesendet"),
+                 uses={"[Gmail]/Entwürfe": "Drafts", "[Gmail]/Gesendet": "Sent"}) as server:
+        root = imap_folder(tmp_path, server, imap_user, 2)
+        cfg = root / "outreach.yaml"
+        cfg.write_text(cfg.read_text() + "mailbox: {watch: true}\n")
+        code, _, err = run(root)
+        assert (code, err) == (0, "")
+        assert len(drafts_of(server, imap_user, utf7_encode("[Gmail]/Entwürfe"))) == 2
