@@ -233,10 +233,6 @@ class ImapStore(BaseStore):
     def _host(self) -> str:
         return f"{self.settings.host}:{ic.port_of(self.settings)}"
 
-    def close(self) -> None:
-        ic.close(self._conn)
-        self._conn = None
-
     # ----------------------------------------------------------------- commands
 
     def _drafts(self) -> str:

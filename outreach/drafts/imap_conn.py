@@ -222,18 +222,6 @@ def shut(conn: imaplib.IMAP4) -> None:
         conn.shutdown()
 
 
-def close(conn: imaplib.IMAP4 | None) -> None:
-    """Log out, or just close what cannot."""
-    if conn is None:
-        return
-    try:
-        if conn.sock is not None:
-            conn.sock.settimeout(2)
-        conn.logout()
-    except Exception:  # a connection that is gone: closing it is all there is
-        shut(conn)
-
-
 # --------------------------------------------------------------------------- folders
 
 _LIST = re.compile(rb'^\((?P<flags>[^)]*)\) (?:"(?:[^"\\]|\\.)*"|NIL) (?P<name>.+)$', re.S)
