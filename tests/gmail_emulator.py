@@ -41,9 +41,10 @@ from email.parser import BytesParser
 from email.policy import compat32
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from lifecycle import Started
 
 __all__ = [
     "COMPOSE",
@@ -337,7 +338,7 @@ def _split_head(data: bytes) -> tuple[bytes, bytes]:
 # the emulator
 
 
-class GmailEmulator:
+class GmailEmulator(Started):
     """Gmail API emulator on 127.0.0.1; a context manager that runs it in a daemon thread.
 
     Public knobs (plain attributes, safe to set from tests at any time):
@@ -440,17 +441,6 @@ class GmailEmulator:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
-
-    def __enter__(self) -> GmailEmulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     @property
     def root_url(self) -> str:
@@ -822,13 +812,17 @@ class GmailEmulator:
             self._units_used += units
             return True
 
-    def _authorize(self, req: _Request, method_id: str) -> _Reply | None:
-        if not self.require_auth:
-            return None
+    def _token_scopes(self, req: _Request) -> frozenset[str] | None:
+        """The scopes of the request's bearer token; None when it has none we issued."""
         auth = req.headers.get("authorization", "")
         token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
         with self._lock:
-            scopes = self._tokens.get(token)
+            return self._tokens.get(token)
+
+    def _authorize(self, req: _Request, method_id: str) -> _Reply | None:
+        if not self.require_auth:
+            return None
+        scopes = self._token_scopes(req)
         if scopes is None:
             return _error(
                 401,

@@ -32,6 +32,7 @@ import random
 import re
 import socket
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 
 from lifecycle import Started
@@ -203,15 +204,17 @@ class FaultProxy(Started):
     def _silent(self) -> bool:
         return self._mode == "blackhole"
 
-    def _server_to_client(self, conn: _Conn) -> None:
-        assert conn.upstream is not None
+    def _pieces(
+        self, sock: socket.socket, refused: Callable[[], bool] = lambda: False
+    ) -> Iterator[tuple[bytes, bool]]:
+        """What ``sock`` sends, as IMAP lines and the literals they announce: (bytes, whether
+        they are a literal's); nothing while the proxy is a black hole. Ends with the socket.
+        ``refused()``, asked after each line: its literal will not come (its command was
+        answered NO before the client sent it)."""
         buf = b""
-        literal = 0
-        try:
-            while True:
-                data = conn.upstream.recv(65536)
-                if not data:
-                    break
+        literal = 0  # bytes of a literal still to pass
+        with suppress(OSError):
+            while data := sock.recv(65536):
                 if self._silent():
                     continue
                 buf += data
@@ -219,77 +222,62 @@ class FaultProxy(Started):
                     if literal:
                         chunk, buf = buf[:literal], buf[literal:]
                         literal -= len(chunk)
-                        conn.client.sendall(chunk)
+                        yield chunk, True
                         continue
                     end = buf.find(b"\r\n")
                     if end < 0:
                         break
                     line, buf = buf[:end + 2], buf[end + 2:]
-                    tag = conn.drop_tag
-                    if tag is not None and line.startswith(tag + b" "):
-                        conn.close()  # the command was carried out; its reply is lost
-                        return
-                    conn.client.sendall(line)
                     found = _LITERAL.search(line)
-                    if found:
-                        literal = int(found.group(1))
-        except OSError:
-            pass
+                    literal = int(found.group(1)) if found else 0
+                    yield line, False
+                    if refused():
+                        literal = 0
+
+    def _server_to_client(self, conn: _Conn) -> None:
+        assert conn.upstream is not None
+        with suppress(OSError):
+            for piece, in_literal in self._pieces(conn.upstream):
+                tag = conn.drop_tag
+                if not in_literal and tag is not None and piece.startswith(tag + b" "):
+                    break  # the command was carried out; its reply is lost
+                conn.client.sendall(piece)
         conn.close()
 
     def _client_to_server(self, conn: _Conn) -> None:
         assert conn.upstream is not None
-        buf = b""
-        literal = 0  # bytes of a literal still to pass
         in_command = False  # the previous line ended with a literal: this one continues it
         swallow = False  # the command was answered here: its rest is not forwarded
-        try:
-            while True:
-                data = conn.client.recv(65536)
-                if not data:
-                    break
-                if self._silent():
-                    continue
-                buf += data
-                while buf:
-                    if literal:
-                        chunk, buf = buf[:literal], buf[literal:]
-                        literal -= len(chunk)
-                        if not swallow:
-                            conn.upstream.sendall(chunk)
-                        continue
-                    end = buf.find(b"\r\n")
-                    if end < 0:
-                        break
-                    line, buf = buf[:end + 2], buf[end + 2:]
-                    found = _LITERAL.search(line)
-                    if not in_command:
-                        swallow = False
-                        words = line.split()
-                        if len(words) >= 2:
-                            name = words[1].decode("ascii", "replace").upper()
-                            if name == "UID" and len(words) >= 3:
-                                name += " " + words[2].decode("ascii", "replace").upper()
-                            kind = self._fault_for(name)
-                            if kind in ("drop-before", "bye"):
-                                if kind == "bye":
-                                    conn.client.sendall(b"* BYE injected\r\n")
-                                conn.close()
-                                return
-                            if kind == "no":
-                                conn.client.sendall(words[0] + b" NO [UNAVAILABLE] injected fault\r\n")
-                                if found is None or not found.group(2):
-                                    continue  # a synchronising literal is never sent now
-                                swallow = True
-                            elif kind == "drop-after":
-                                conn.drop_tag = words[0]
-                    if found:
-                        literal = int(found.group(1))
-                        in_command = True
-                    else:
-                        in_command = False
+        refused = [False]  # answered NO before its synchronising literal: the client sends none
+        with suppress(OSError):
+            for line, in_literal in self._pieces(conn.client, lambda: refused[0]):
+                refused[0] = False
+                if in_literal:
                     if not swallow:
                         conn.upstream.sendall(line)
-        except OSError:
-            pass
+                    continue
+                found = _LITERAL.search(line)
+                if not in_command:
+                    swallow = False
+                    words = line.split()
+                    if len(words) >= 2:
+                        name = words[1].decode("ascii", "replace").upper()
+                        if name == "UID" and len(words) >= 3:
+                            name += " " + words[2].decode("ascii", "replace").upper()
+                        kind = self._fault_for(name)
+                        if kind in ("drop-before", "bye"):
+                            if kind == "bye":
+                                conn.client.sendall(b"* BYE injected\r\n")
+                            break
+                        if kind == "no":
+                            conn.client.sendall(words[0] + b" NO [UNAVAILABLE] injected fault\r\n")
+                            if found is None or not found.group(2):
+                                refused[0] = found is not None
+                                continue  # a synchronising literal is never sent now
+                            swallow = True
+                        elif kind == "drop-after":
+                            conn.drop_tag = words[0]
+                in_command = found is not None
+                if not swallow:
+                    conn.upstream.sendall(line)
         conn.close()

@@ -243,10 +243,7 @@ class PeopleEmulator(GmailEmulator):
     def _deny(self, req: _Request, method_id: str) -> _Reply | None:
         if not self.require_auth:
             return None
-        auth = req.headers.get("authorization", "")
-        token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
-        with self._lock:
-            scopes = self._tokens.get(token)
+        scopes = self._token_scopes(req)
         if scopes is None:
             reply = people_error(401)
             reply.headers["WWW-Authenticate"] = 'Bearer realm="https://accounts.google.com/"'

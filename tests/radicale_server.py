@@ -27,10 +27,10 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
 from urllib.parse import quote, urlsplit
 
 import pytest
+from lifecycle import Started
 
 __all__ = ["PASSWORD", "USER", "Radicale", "addressbook", "radicale"]
 
@@ -54,7 +54,7 @@ def free_port() -> int:
         return port
 
 
-class Radicale:
+class Radicale(Started):
     """``python -m radicale`` with its own config, started on enter, stopped on exit."""
 
     def __init__(self) -> None:
@@ -67,7 +67,7 @@ class Radicale:
 
     # ---- lifecycle ------------------------------------------------------------------------
 
-    def __enter__(self) -> Radicale:
+    def start(self) -> None:
         self._write_users()
         (self.dir / "config").write_text(
             "[server]\n"
@@ -102,7 +102,6 @@ class Radicale:
             self.stop()
             raise
         self.started_in = time.monotonic() - began
-        return self
 
     def _wait(self, began: float) -> None:
         assert self.proc is not None
@@ -130,12 +129,7 @@ class Radicale:
                 self.proc.wait(timeout=5)
         self.proc = None
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 

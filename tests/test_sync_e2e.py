@@ -20,6 +20,7 @@ from gmail_emulator import COMPOSE
 from people_emulator import PeopleEmulator
 from radicale_server import PASSWORD, USER, Radicale
 from test_carddav import card3, card4
+from test_sync import sync
 
 from outreach.auth import SCOPE_CONTACTS
 from outreach.cli import main
@@ -45,13 +46,6 @@ def carddav_folder(tmp_path: Path, url: str, **source: Any) -> Path:
     root = write_folder(tmp_path / "book", [], [campaign_data()], sync=[spec])
     (root / "contacts.yaml").write_text(HEAD)
     return root
-
-
-def sync(root: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, ["-C", str(root), "sync", "--date", "2026-12-01", "-v", *args])
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 def contacts(root: Path) -> str:
