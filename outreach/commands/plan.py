@@ -14,6 +14,7 @@ from typing import Any
 from outreach import exchanges, planner, render
 from outreach.book import Book
 from outreach.commands.common import Warn, ignore, load_with_sources, read_history, store_for
+from outreach.drafts import MAILBOX_BACKENDS
 from outreach.errors import EXIT_OK, EXIT_TOUCH_FAILED, OutreachError, RenderError
 from outreach.executor import Threads, failure_problem
 from outreach.ledger import Ledger
@@ -39,7 +40,7 @@ def peek_mail(book: Book, history: History, today: dt.date, warn: Warn) -> Histo
     from the mailbox and kept nowhere (``plan`` has no side effects). A mailbox that cannot be
     read is a warning: the plan is then what the ledger knows."""
     s = book.settings
-    if not s.mailbox.watch or s.drafts.backend not in ("gmail", "imap"):
+    if not s.mailbox.watch or s.drafts.backend not in MAILBOX_BACKENDS:
         return history
     from outreach import mailwatch
 

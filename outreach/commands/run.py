@@ -15,7 +15,7 @@ from outreach import planner
 from outreach.book import Book
 from outreach.commands.calendar import CalendarReport, write_calendar
 from outreach.commands.common import Warn, ignore, load_with_sources, remember_meetings, store_for
-from outreach.drafts import DraftStore
+from outreach.drafts import MAILBOX_BACKENDS, DraftStore
 from outreach.drafts.memory import MemoryStore
 from outreach.errors import EXIT_OK, EXIT_TOUCH_FAILED
 from outreach.executor import Drafted, Failed, Made, Progress, execute, reconcile
@@ -96,7 +96,7 @@ def _run(
     if dry_run:
         ledger = Ledger.scratch(state)
         try:
-            if book.settings.mailbox.watch and name in ("gmail", "imap"):
+            if book.settings.mailbox.watch and name in MAILBOX_BACKENDS:
                 # what came since the last run, into the scratch copy only (nothing is kept)
                 _watch(book, ledger, store_for(book, backend), today, warn)
             report = RunReport(

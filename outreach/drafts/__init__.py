@@ -73,6 +73,9 @@ MAIL_FIELDS = (
     "Auto-Submitted",
 )
 MAIL_FOLDERS = ("inbox", "sent")
+#: the backends whose store is a mailbox (Capabilities.mailbox): what reading mail can open
+#: without asking the store first (plan and the dry run use the memory store)
+MAILBOX_BACKENDS = ("gmail", "imap")
 MAIL_MAX = 5000  # messages read of one folder in one run at most (the newest)
 MAIL_HEADER_MAX = 65536  # bytes kept of one message's header block
 
