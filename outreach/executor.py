@@ -262,7 +262,7 @@ def execute(
     chunks of the store's ``batch_size`` (:func:`draft_chunk`). With ``each``, every result is
     handed to it as it comes and none is kept (a night of 10,000 drafts keeps no message)."""
     done = Executed()
-    run_id = ledger.start_run(today, store.name)
+    run_id = ledger.start_run(today, store.name, (c.id for c in book.contacts))
     env = render.environment(book.templates_dir, book.root)
     threads = Threads.of_ledger(book, ledger)
     threads.resolve(touches)

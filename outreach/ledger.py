@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
-from outreach import statefile
+from outreach import ledger_history, statefile
 from outreach.ledger_sql import (
     _FAILED,
     _PENDING,
@@ -35,7 +35,7 @@ from outreach.ledger_sql import Row as Row
 from outreach.ledger_sql import Seen as Seen
 from outreach.ledger_sync import Link as Link
 from outreach.ledger_sync import SyncRows
-from outreach.model import History, Interaction, Touch
+from outreach.model import History, Touch
 from outreach.statefile import LedgerBusy as LedgerBusy
 from outreach.statefile import LedgerDiskError as LedgerDiskError
 from outreach.statefile import LedgerError as LedgerError
@@ -151,58 +151,7 @@ class Ledger(SyncRows):
     @_guarded
     def history(self) -> History:
         """What the planner needs of the ledger (:class:`outreach.model.History`)."""
-        # one pass over the drafted rows gives what was done, who was touched when, and when
-        done: set[str] = set()
-        touched: dict[str, list[dt.date]] = {}
-        made_on: dict[str, dt.date] = {}
-        days: dict[str, dt.date] = {}  # a night's drafts share their day: parse it once
-        for key, contact, made in self.conn.execute(
-            "SELECT key, contact, made_on FROM touches WHERE status = 'drafted'"
-        ):
-            done.add(key)
-            if made is not None:
-                day = days.get(made)
-                if day is None:
-                    day = days[made] = dt.date.fromisoformat(made)
-                touched.setdefault(contact, []).append(day)
-                made_on[key] = day
-        run_days = tuple(
-            dt.date.fromisoformat(d)
-            for (d,) in self.conn.execute("SELECT DISTINCT run_date FROM runs ORDER BY run_date")
-        )
-        first = run_days[0].isoformat() if run_days else None
-        replies: dict[str, list[dt.date]] = {}
-        stopped: set[str] = set()
-        for first_key, contact, day in self.conn.execute(
-            "SELECT first_key, contact, day FROM replies"
-        ):
-            stopped.add(first_key)
-            replies.setdefault(contact, []).append(dt.date.fromisoformat(day))
-        seen: dict[str, list[Interaction]] = {}
-        heard: dict[str, list[dt.date]] = {}
-        sources: dict[tuple[str, dt.date, str | None], str] = {}
-        for contact, day, kind, source, summary, inbound in self.conn.execute(
-            "SELECT contact, day, kind, source, summary, inbound FROM seen ORDER BY day, ref"
-        ):
-            date = dt.date.fromisoformat(day)
-            seen.setdefault(contact, []).append(
-                Interaction.model_construct(date=date, kind=kind, summary=summary)
-            )
-            sources[(contact, date, summary)] = source
-            if inbound:
-                heard.setdefault(contact, []).append(date)
-        return History(
-            done=frozenset(done),
-            touched={k: tuple(sorted(v)) for k, v in touched.items()},
-            since=dt.date.fromisoformat(first) if first else None,
-            made_on=made_on,
-            stopped=frozenset(stopped),
-            replies={k: tuple(sorted(v)) for k, v in replies.items()},
-            seen={k: tuple(v) for k, v in seen.items()},
-            run_days=run_days,
-            heard={k: tuple(sorted(set(v))) for k, v in heard.items()},
-            seen_sources=sources,
-        )
+        return ledger_history.read(self.conn)
 
     @_guarded
     def get(self, key: str) -> Row | None:
@@ -224,11 +173,14 @@ class Ledger(SyncRows):
     # ----------------------------------------------------------------- writing
 
     @_guarded
-    def start_run(self, run_date: dt.date, backend: str) -> int:
+    def start_run(self, run_date: dt.date, backend: str, contacts: Iterable[str] = ()) -> int:
+        """A run on ``run_date``; ``contacts``: the book's people (those new arrive tonight)."""
+        night = run_date.isoformat()
         with self._tx() as c:
-            cur = c.execute(
-                "INSERT INTO runs (run_date, backend) VALUES (?, ?)",
-                (run_date.isoformat(), backend),
+            cur = c.execute("INSERT INTO runs (run_date, backend) VALUES (?, ?)", (night, backend))
+            c.executemany(
+                "INSERT OR IGNORE INTO arrivals (contact, night) VALUES (?, ?)",
+                ((i, night) for i in contacts),
             )
             return int(cur.lastrowid or 0)
 

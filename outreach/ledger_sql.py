@@ -166,6 +166,17 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (source, remote_id)
     );
     """,
+    # 7: the night each person came into the book (a new book's, or an import's, keep-in-touch
+    # ramps up from then); those already drafted for arrived at the first run
+    """
+    CREATE TABLE arrivals (
+        contact TEXT PRIMARY KEY,
+        night   TEXT NOT NULL
+    );
+    INSERT OR IGNORE INTO arrivals (contact, night)
+        SELECT DISTINCT contact, (SELECT MIN(run_date) FROM runs) FROM touches
+        WHERE EXISTS (SELECT 1 FROM runs);
+    """,
 )
 
 

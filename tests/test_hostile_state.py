@@ -369,7 +369,7 @@ def test_a_ledger_from_a_newer_release_is_exit_2_with_the_fix(tmp_path: Path) ->
         code, _, err = cli(root, *args)
         assert (name, code) == (name, 2)
         assert err == (
-            f"{ledger_path(root)} was written by a newer outreach (schema 99, this one knows 6); "
+            f"{ledger_path(root)} was written by a newer outreach (schema 99, this one knows 7); "
             "nothing was drafted; upgrade outreach to the release that wrote it (in its clone: "
             "git pull, then pip install -e .)\n"
         )

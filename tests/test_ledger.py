@@ -43,6 +43,24 @@ def test_migrations_upgrade_an_old_ledger_and_keep_its_history(tmp_path: Path) -
     ledger.close()
 
 
+def test_each_person_arrives_on_the_first_run_that_saw_them(tmp_path: Path) -> None:
+    """A run records the night each person of the book was first seen (a new book's, or an
+    import's, keep-in-touch ramps up from then); a later run keeps that night. An upgraded
+    ledger's people already drafted for arrived at its first run."""
+    path = tmp_path / "state.db"
+    v1_database(path)
+    ledger = Ledger.open(path)
+    assert ledger.history().arrived == {"jane": dt.date(2026, 4, 12)}
+    ledger.start_run(dt.date(2026, 12, 1), "dir", ["jane", "sam"])
+    ledger.start_run(dt.date(2026, 12, 2), "dir", ["jane", "sam", "ann"])
+    h = ledger.history()
+    assert h.arrived == {
+        "jane": dt.date(2026, 4, 12), "sam": dt.date(2026, 12, 1), "ann": dt.date(2026, 12, 2)
+    }
+    assert h.arrival("nobody", dt.date(2026, 12, 3)) == dt.date(2026, 4, 12)  # the first run
+    ledger.close()
+
+
 def test_a_ledger_from_a_newer_release_is_refused(tmp_path: Path) -> None:
     """A schema this version does not know is never written to: one clear error instead."""
     path = tmp_path / "state.db"
