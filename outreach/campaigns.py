@@ -308,6 +308,13 @@ class Campaign(Lazy):
         description="a person gets at most one touch of this campaign in this many days",
         examples=[365],
     )
+    flexible: bool = Field(
+        False,
+        description=(
+            "its notes may wait for a quieter morning, within their window (keep-in-touch and "
+            "article shares always may)"
+        ),
+    )
     enabled: bool = Field(True, description="false: the campaign does nothing")
 
     @model_validator(mode="after")

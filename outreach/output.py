@@ -13,6 +13,7 @@ import re
 import sys
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
+from outreach import mornings
 from outreach.errors import Problem
 
 if TYPE_CHECKING:  # for the types only: printing a report imports no command module
@@ -164,7 +165,7 @@ def _plan(report: PlanReport, as_json: bool) -> None:
     for p, planned in zip(report.plans, report.touches, strict=True):
         if as_json:
             continue
-        if p.touches or p.deferred or p.skipped or days == 0:
+        if p.touches or p.deferred or p.skipped or p.spread or days == 0:
             say(_bold(f"{p.today:%a %d %b %Y}"))
         if not p.touches and days == 0:
             say("  nothing due")
@@ -183,6 +184,8 @@ def _plan(report: PlanReport, as_json: bool) -> None:
             say(f"  missed: {_missed(t)}")
         for d in p.deferred:
             say(f"  waits: {d.touch.key} ({d.why})")
+        for line in p.spread:
+            say(f"  {line}")
         for s in p.skipped:
             if (s.campaign_id, s.contact_id, s.why) not in told:  # once per plan is enough
                 told.add((s.campaign_id, s.contact_id, s.why))
@@ -194,6 +197,15 @@ def _plan(report: PlanReport, as_json: bool) -> None:
     if as_json:
         items = [item.data for planned in report.touches for item in planned]
         say(json.dumps(items, indent=2, ensure_ascii=False))
+    elif days:
+        targets = [p.target for p in report.plans if p.target]
+        target = max(targets, default=None)
+        aim = f", a morning target of {target}" if target else ""
+        say(_bold(f"Mornings ahead (drafts a night{aim})"))
+        nights = [(p.today, len(p.touches)) for p in report.plans]
+        for line in mornings.bars(nights, target):
+            say(line)
+        say(f"  {mornings.summary([n for _, n in nights])}")
 
 
 def _status(report: StatusReport, as_json: bool) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
-from outreach import exchanges
+from outreach import exchanges, nightly, spread
 from outreach.audience import addresses as addresses
 from outreach.audience import draft_blocker as draft_blocker
 from outreach.audience import in_audience as in_audience
@@ -35,6 +35,8 @@ from outreach.followups import followups as followups
 from outreach.matching import interests_of as interests_of
 from outreach.matching import matches
 from outreach.model import Campaign, Contact
+from outreach.replay import before, with_arrivals
+from outreach.replay import with_made as with_made
 from outreach.touch import Deferred as Deferred
 from outreach.touch import History as History
 from outreach.touch import Occasion as Occasion
@@ -77,6 +79,9 @@ class Plan:
     skipped: tuple[Skip, ...] = field(default_factory=tuple)
     notes: tuple[str, ...] = ()  # e.g. articles that match nobody
     missed: tuple[Touch, ...] = ()  # whose last day passed on nights without a run
+    moved: tuple[Touch, ...] = ()  # due, and left for a quieter morning (outreach.spread)
+    spread: tuple[str, ...] = ()  # what plan says about them
+    target: int = 0  # the morning target, when the night was big enough to ask (spread.py)
 
 
 # --------------------------------------------------------------------------- the audiences
@@ -299,52 +304,60 @@ def rank(t: Touch) -> tuple[int, dt.date, dt.date, str]:
 
 
 def plan(book: Book, history: History, *, today: dt.date) -> Plan:
-    """What to make on ``today``: due touches after per-contact limits, cool-downs and the cap."""
+    """What to make on ``today``: due touches after per-contact limits, cool-downs, the
+    morning's spreading (``outreach.spread``) and the cap."""
     audiences = Audiences(book)
     cands, skipped = candidates(book, history, today, audiences)
     cands.sort(key=rank)
-    limits = book.settings.limits
-    hold_days = book.settings.mailbox.hold_days
-    made_today = dict(history.touched_on(today))
-    total_today = sum(made_today.values())
-    chosen: list[Touch] = []
-    deferred: list[Deferred] = []
-    for t in cands:
-        camp = book.campaign(t.campaign_id)
-        earlier = [d for d in history.touch_days(t.contact_id) if d < today]
-        cooldown = camp.cooldown_days if camp.cooldown_days is not None else limits.cooldown_days
-        last_chance = "; today is its last day, so it will be missed" if t.last_day <= today else ""
-        wait = max(earlier) + dt.timedelta(days=cooldown) if earlier and cooldown else None
-        if made_today.get(t.contact_id, 0) >= limits.per_contact_per_day:
-            deferred.append(Deferred(t, f"another touch for this contact today{last_chance}"))
-        elif wait is not None and today < wait <= t.last_day:
-            # The cool-down holds a touch back only while it can still be made afterwards: a
-            # birthday is never lost to a routine note sent two days before.
-            deferred.append(
-                Deferred(
-                    t,
-                    f"cool-down: last touch {max(earlier).isoformat()}, "
-                    f"waits until {wait.isoformat()}",
-                )
-            )
-        elif (why := exchanges.held(t, history, today, hold_days)) is not None:
-            deferred.append(Deferred(t, why))
-        elif total_today >= limits.nightly_cap:
-            deferred.append(
-                Deferred(t, f"nightly cap of {limits.nightly_cap} reached{last_chance}")
-            )
-        else:
-            chosen.append(t)
-            made_today[t.contact_id] = made_today.get(t.contact_id, 0) + 1
-            total_today += 1
+    spread_out, held = spread.Spread(cands, []), list[Deferred]()
+    if len(cands) > spread.least(book) or (history.touched_on(today) and len(cands)):
+        eligible, held = nightly.limited(book, history, today, cands, cap=None)
+        spread_out = _spread(book, history, today, eligible, audiences)
+    moved = {t.key for t in spread_out.moved}
+    kept_back: list[Deferred] = []
+    if moved:
+        # a person one of whose touches waits gets none of the others tonight either
+        waiting = {t.contact_id for t in spread_out.moved}
+        kept_back = [d for d in held if d.touch.contact_id in waiting]
+        back = {d.touch.key for d in kept_back}
+        cands = [t for t in cands if t.key not in moved and t.key not in back]
+    chosen, deferred = nightly.limited(
+        book, history, today, cands, cap=book.settings.limits.nightly_cap
+    )
     chosen.sort(key=lambda t: (t.due, -t.priority, t.key))
     return Plan(
         today,
         tuple(chosen),
-        tuple(deferred),
+        tuple(sorted([*deferred, *kept_back], key=lambda d: rank(d.touch))),
         tuple(skipped),
         _article_notes(book, audiences),
         missed(book, history, today, audiences),
+        tuple(spread_out.moved),
+        spread_out.lines,
+        spread_out.target,
+    )
+
+
+def _spread(
+    book: Book, history: History, today: dt.date, eligible: list[Touch], audiences: Audiences
+) -> spread.Spread:
+    """The night's spreading (``outreach.spread``). A night that already ran (a second run, or
+    one after a crash) spreads as its first run did: what that run's plan left for the coming
+    nights still waits, and what it kept is made now if it is not yet."""
+    made = {k for k, d in (history.made_on or {}).items() if d == today}
+    if not made:
+        return spread.spread(book, history, today, eligible, audiences.reachable)
+    first = before(history, today)
+    cands, _ = candidates(book, first, today, audiences)
+    cands.sort(key=rank)
+    was, _ = nightly.limited(book, first, today, cands, cap=None)
+    then = spread.spread(book, first, today, was, audiences.reachable)
+    waits = {t.key for t in then.moved}
+    return spread.Spread(
+        [t for t in eligible if t.key not in waits],
+        [t for t in eligible if t.key in waits],
+        then.lines,
+        then.target,
     )
 
 
@@ -386,24 +399,10 @@ def _article_notes(book: Book, audiences: Audiences) -> tuple[str, ...]:
     )
 
 
-def with_made(history: History, touches: tuple[Touch, ...] | list[Touch], day: dt.date) -> History:
-    """History after ``touches`` were made on ``day`` (used to simulate coming days)."""
-    touched = {k: list(v) for k, v in (history.touched or {}).items()}
-    for t in touches:
-        touched.setdefault(t.contact_id, []).append(day)
-    return replace(
-        history,
-        done=history.done | {t.key for t in touches},
-        touched={k: tuple(v) for k, v in touched.items()},
-        since=history.since or day,
-        made_on={**(history.made_on or {}), **{t.key: day for t in touches}},
-        run_days=(*history.run_days, day),
-    )
-
-
 def plan_days(book: Book, history: History, *, today: dt.date, days: int) -> list[Plan]:
     """Plans for ``today`` and the ``days`` after it, as if every night's run made its touches."""
     plans: list[Plan] = []
+    history = with_arrivals(history, book, today)
     for n in range(days + 1):
         day = today + dt.timedelta(days=n)
         p = plan(book, history, today=day)

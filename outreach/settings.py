@@ -37,6 +37,15 @@ class Limits(Lazy):
         description="days a campaign waits after the person's last touch (0: none)",
     )
     nightly_cap: int = Field(50, ge=1, le=100000, description="drafts per night at most")
+    morning_target: int | None = Field(
+        None,
+        ge=1,
+        le=100000,
+        description=(
+            "drafts a morning to aim at: what can wait is spread over the coming nights "
+            "(default: the book's average, at least 20)"
+        ),
+    )
 
 
 class DraftsSettings(Lazy):

@@ -99,14 +99,16 @@ class History:
     # where each interaction of ``seen`` was seen: (contact, day, summary) -> "calendar", "mailbox"
     seen_sources: dict[tuple[str, dt.date, str | None], str] | None = None
     # per contact: the first night a run saw them in the book (a new book's, or an import's,
-    # keep-in-touch ramps up from then); a contact missing here arrives at ``since``
+    # keep-in-touch ramps up from then); see ``arrival``
     arrived: dict[str, dt.date] | None = None
 
     def arrival(self, contact_id: str, today: dt.date) -> dt.date:
-        """The night ``contact_id`` came into the book: as the ledger saw it, else the first
-        night there was (or tonight, for a new book)."""
-        day = (self.arrived or {}).get(contact_id)
-        return day or self.since or today
+        """The night ``contact_id`` came into the book, as the runs saw it: someone they have
+        not seen arrives tonight; with no record of arrivals at all, everyone arrived on the
+        first night there was (or tonight, for a new book)."""
+        if self.arrived:
+            return self.arrived.get(contact_id, today)
+        return self.since or today
 
     def last_run_before(self, day: dt.date) -> dt.date | None:
         days = self._run_days_sorted

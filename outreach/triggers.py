@@ -18,6 +18,7 @@ from typing import Any
 from outreach import occasions
 from outreach.audience import last_touch, meetings_with
 from outreach.book import Book
+from outreach.datefields import dated_people
 from outreach.idents import article_aliases, meeting_aliases
 from outreach.matching import interests_of, matches
 from outreach.model import (
@@ -28,15 +29,14 @@ from outreach.model import (
     DateTrigger,
     HolidayTrigger,
     IntervalTrigger,
-    PartialDate,
     ScheduleTrigger,
 )
 from outreach.slugs import child_slugs as child_slugs
-from outreach.slugs import children_slugs, legacy_slug
 from outreach.touch import History, Occasion, Touch
 from outreach.touchkey import TouchKey
 
 DEFAULT_SCHEDULE_CATCH_UP = 14
+FLEXIBLE_SCHEDULE_CATCH_UP = 30  # an issue that may wait for a quieter morning: a month
 DEFAULT_THANKS_CATCH_UP = 2
 AFTER_CATCH_UP = 14  # a note some days after a date (days_after): caught up this long
 FAR = dt.timedelta(days=3650)
@@ -114,30 +114,8 @@ def _date_occasions(
     years: range,
     night: dt.date | None = None,
 ) -> Iterator[Touch]:
-    # date, ident prefix, label, person, the ident prefix earlier releases made
-    people: list[tuple[PartialDate, str, str, str | None, str]] = []
     f = trig.field
-    if f == "birthday" and contact.dates.birthday:
-        people.append((contact.dates.birthday, "", "birthday", None, ""))
-    elif f == "wedding" and contact.dates.wedding:
-        people.append((contact.dates.wedding, "", "wedding anniversary", None, ""))
-    elif f == "client_since" and contact.dates.client_since:
-        d = contact.dates.client_since
-        people.append((PartialDate(d.month, d.day, d.year), "", "client anniversary", None, ""))
-    elif f == "work_anniversary" and contact.start_date:
-        d = contact.start_date
-        people.append((PartialDate(d.month, d.day, d.year), "", "work anniversary", None, ""))
-    elif f == "spouse.birthday" and contact.family.spouse and contact.family.spouse.birthday:
-        s = contact.family.spouse
-        assert s.birthday is not None
-        people.append((s.birthday, "spouse-", f"{s.name}'s birthday", s.name, "spouse-"))
-    elif f == "children.birthday":
-        kids = contact.family.children
-        olds = children_slugs(contact, legacy_slug)
-        for child, part, old in zip(kids, child_slugs(contact), olds, strict=True):
-            if child.birthday:
-                label = f"{child.name}'s birthday"
-                people.append((child.birthday, f"{part}-", label, child.name, f"{old}-"))
+    people = dated_people(contact, f)
     country, after = country_of(book, contact), trig.days_after
     for pdate, prefix, label, person, old in people:
         for year in years:
@@ -209,7 +187,9 @@ def _schedule_occasions(
     last_night: dt.date,
     night: dt.date | None = None,
 ) -> Iterator[Touch]:
-    catch_up = camp.catch_up_days if camp.catch_up_days is not None else DEFAULT_SCHEDULE_CATCH_UP
+    catch_up = camp.catch_up_days
+    if catch_up is None:
+        catch_up = FLEXIBLE_SCHEDULE_CATCH_UP if camp.flexible else DEFAULT_SCHEDULE_CATCH_UP
     windows = _schedule_windows(
         trig.months, trig.day, catch_up, camp.business_days, country_of(book, contact), first,
         last_night,

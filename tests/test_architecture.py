@@ -18,7 +18,7 @@ DOMAIN = [
     "book", "campaigns", "contacts", "fields", "idents", "library", "matching", "model",
     "occasions", "settings", "slugs", "touch", "touchkey",
 ]
-PLANNER = ["planner", "triggers", "followups", "audience"]
+PLANNER = ["planner", "triggers", "followups", "audience", "spread", "nightly", "datefields", "replay"]
 OUTSIDE_DOMAIN = ("config", "sources", "drafts", "ledger", "commands", "statefile", "cli")
 GOOGLE = ("googleapiclient", "google_auth_httplib2", "google_auth_oauthlib", "google", "httplib2")
 

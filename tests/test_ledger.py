@@ -45,8 +45,9 @@ def test_migrations_upgrade_an_old_ledger_and_keep_its_history(tmp_path: Path) -
 
 def test_each_person_arrives_on_the_first_run_that_saw_them(tmp_path: Path) -> None:
     """A run records the night each person of the book was first seen (a new book's, or an
-    import's, keep-in-touch ramps up from then); a later run keeps that night. An upgraded
-    ledger's people already drafted for arrived at its first run."""
+    import's, keep-in-touch ramps up from then); a later run keeps that night, and someone no
+    run has seen arrives tonight. An upgraded ledger's people already drafted for arrived at
+    its first run."""
     path = tmp_path / "state.db"
     v1_database(path)
     ledger = Ledger.open(path)
@@ -57,7 +58,7 @@ def test_each_person_arrives_on_the_first_run_that_saw_them(tmp_path: Path) -> N
     assert h.arrived == {
         "jane": dt.date(2026, 4, 12), "sam": dt.date(2026, 12, 1), "ann": dt.date(2026, 12, 2)
     }
-    assert h.arrival("nobody", dt.date(2026, 12, 3)) == dt.date(2026, 4, 12)  # the first run
+    assert h.arrival("nobody", dt.date(2026, 12, 3)) == dt.date(2026, 12, 3)  # new: tonight
     ledger.close()
 
 

@@ -913,13 +913,37 @@ def test_birthday_today_beats_an_equal_priority_card_that_can_wait() -> None:
     assert made["thanksgiving/jane-doe/2026-11-26"] == D("2026-11-13")
 
 
-def test_priority_beats_a_closing_window() -> None:
-    """A higher priority wins even over a touch whose window closes today; that one is lost."""
+def test_a_closing_window_goes_before_a_higher_priority_that_can_wait() -> None:
+    """Of one person's touches on a night, the one whose last day it is goes first whatever the
+    priorities, and the one that can wait is made the next night: nothing is lost."""
     c = bday("1980-11-12")
     b = book([c], [thanksgiving(priority=90), campaign(priority=10)],
              limits={"per_contact_per_day": 1, "cooldown_days": 0})
     made = simulate(b, "2026-11-01", "2026-11-30")
-    assert made == {"thanksgiving/jane-doe/2026-11-26": D("2026-11-12")}
+    assert made == {
+        "birthday/jane-doe/2026": D("2026-11-12"),
+        "thanksgiving/jane-doe/2026-11-26": D("2026-11-13"),
+    }
+    p = plan_on(b, "2026-11-12")
+    assert [(d.touch.key, d.why) for d in p.deferred] == [
+        ("thanksgiving/jane-doe/2026-11-26", "birthday/jane-doe/2026 has its last day today")
+    ]
+
+
+def test_priority_decides_between_two_closing_windows() -> None:
+    """Two touches on their last day for one person: the higher priority is made, the other is
+    lost, and plan says so."""
+    c = bday("1980-11-26")
+    on_the_day = {"kind": "holiday", "name": "Thanksgiving"}
+    b = book([c], [campaign("thanksgiving", trigger=on_the_day, priority=90),
+                   campaign(priority=10)],
+             limits={"per_contact_per_day": 1, "cooldown_days": 0})
+    p = plan_on(b, "2026-11-26")
+    assert keys(p) == ["thanksgiving/jane-doe/2026-11-26"]
+    assert [(d.touch.key, d.why) for d in p.deferred] == [
+        ("birthday/jane-doe/2026",
+         "another touch for this contact today; today is its last day, so it will be missed")
+    ]
 
 
 def test_per_contact_per_day_can_be_raised() -> None:
@@ -978,11 +1002,11 @@ def test_cool_down_never_makes_a_dated_touch_miss_its_day() -> None:
 
 
 def test_deferred_on_its_last_day_says_it_will_be_missed() -> None:
-    """A touch that loses its last day to a higher priority is reported as about to be missed."""
-    b = book([bday("1980-06-15")], [campaign(), campaign("vip", trigger={"kind": "interval",
-                                                                       "days": 30}, priority=99)])
+    """A touch that loses its last day to a higher priority on its last day too is reported as
+    about to be missed."""
+    b = book([bday("1980-06-15")], [campaign(), campaign("vip", priority=99)])
     p = plan_on(b, "2026-06-15")
-    assert keys(p) == ["vip/jane-doe/2026-06-15"]
+    assert keys(p) == ["vip/jane-doe/2026"]
     assert [d.why for d in p.deferred] == [
         "another touch for this contact today; today is its last day, so it will be missed"]
 
