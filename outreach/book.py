@@ -6,14 +6,17 @@ the renderer and the commands. It imports no loader and no source.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from outreach.campaigns import Campaign
 from outreach.contacts import Contact
 from outreach.paths import resolve
 from outreach.settings import Settings
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from outreach.errors import Problem
@@ -40,6 +43,14 @@ class Book:
     def __post_init__(self) -> None:
         object.__setattr__(self, "_contacts", {c.id: c for c in self.contacts})
         object.__setattr__(self, "_campaigns", {c.id: c for c in self.campaigns})
+
+    def memo(self, name: str, make: Callable[[], T]) -> T:
+        """``make()``, worked out once for this book (a book never changes once loaded)."""
+        memos: dict[str, Any] = self.__dict__.setdefault("_memos", {})
+        if name not in memos:
+            memos[name] = make()
+        found: T = memos[name]
+        return found
 
     def contact(self, contact_id: str) -> Contact:
         """The contact with this id; KeyError if there is none."""

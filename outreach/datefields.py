@@ -37,3 +37,10 @@ def dated_people(contact: Contact, f: str) -> list[Dated]:
                 label = f"{child.name}'s birthday"
                 people.append((child.birthday, f"{part}-", label, child.name, f"{old}-"))
     return people
+
+
+def how_many(contact: Contact, f: str) -> int:
+    """How many dates ``dated_people`` gives (without making the children's key parts)."""
+    if f == "children.birthday":
+        return sum(1 for child in contact.family.children if child.birthday)
+    return len(dated_people(contact, f))

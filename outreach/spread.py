@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from outreach.book import Book
 from outreach.campaigns import Campaign, IntervalTrigger
-from outreach.datefields import dated_people
+from outreach.datefields import how_many
 from outreach.model import Contact
 from outreach.touch import History, Touch
 from outreach.triggers import occasions_between
@@ -74,7 +74,7 @@ def average_load(book: Book, reachable: Reachable) -> float:
         elif trig.kind == "holiday":
             rate = len(people) / 365
         elif trig.kind == "date":
-            rate = sum(len(dated_people(c, trig.field)) for c in people) / 365
+            rate = sum(how_many(c, trig.field) for c in people) / 365
         else:  # meetings and introductions: few, and dated
             rate = 0.0
         if camp.every_days:
@@ -89,7 +89,8 @@ def morning_target(book: Book, reachable: Reachable) -> int:
     target = book.settings.limits.morning_target
     if target is not None:
         return target
-    return max(MIN_TARGET, math.ceil(average_load(book, reachable)))
+    load = book.memo("average_load", lambda: average_load(book, reachable))
+    return max(MIN_TARGET, math.ceil(load))
 
 
 def least(book: Book) -> int:
