@@ -180,7 +180,7 @@ def candidates(
             due_now = [
                 t
                 for t in due_touches(book, contact, camp, today, history)
-                if not history.is_done(t)
+                if not history.is_done(t) and not spread.came_later(camp, t, history, today)
             ]
             if due_now and blocker is None:
                 why = paced(camp, contact, history, today)

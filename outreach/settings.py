@@ -42,8 +42,8 @@ class Limits(Lazy):
         ge=1,
         le=100000,
         description=(
-            "drafts a morning to aim at: what can wait is spread over the coming nights "
-            "(default: the book's average, at least 20)"
+            "drafts a morning to aim at: above it, what can wait is spread over the coming "
+            "nights (default: the book's average; a night of up to 20 is never spread)"
         ),
     )
 

@@ -4,8 +4,9 @@ the night, like the planner that calls it.
 
 The rule (README "Steady mornings"):
 
-* A night within the morning target (``limits.morning_target``, else the book's average load,
-  at least ``MIN_TARGET``) moves nothing.
+* The morning target is ``limits.morning_target``, else the book's average load. A night of no
+  more than ``threshold`` touches (the target set by hand, else the larger of the target and
+  ``MIN_TARGET``) moves nothing.
 * Above it, the dated touches stay: a birthday, a holiday, a scheduled update, a thank-you. What
   can wait (keep-in-touch, article shares, a campaign marked ``flexible: true``, each until
   ``MARGIN`` nights before its last day) fills the morning up to the target, by rank; as many as
@@ -28,7 +29,7 @@ from outreach.campaigns import Campaign, IntervalTrigger
 from outreach.datefields import how_many
 from outreach.model import Contact
 from outreach.touch import History, Touch
-from outreach.triggers import occasions_between
+from outreach.triggers import DEFAULT_SCHEDULE_CATCH_UP, occasions_between
 
 MIN_TARGET = 20  # the morning a person reads with care: a small book is never spread
 MARGIN = 2  # a touch that can wait is made at the latest this many nights before its last day
@@ -84,18 +85,26 @@ def average_load(book: Book, reachable: Reachable) -> float:
 
 
 def morning_target(book: Book, reachable: Reachable) -> int:
-    """Drafts a morning should hold: ``limits.morning_target``, else the book's average load
-    (at least ``MIN_TARGET``)."""
+    """Drafts a morning should hold: ``limits.morning_target``, else the book's average load."""
     target = book.settings.limits.morning_target
     if target is not None:
         return target
     load = book.memo("average_load", lambda: average_load(book, reachable))
-    return max(MIN_TARGET, math.ceil(load))
+    return max(1, math.ceil(load))
+
+
+def threshold(book: Book, target: int) -> int:
+    """A night of no more touches than this moves nothing: ``limits.morning_target`` when it
+    is set, else the larger of the book's target and ``MIN_TARGET`` (a small book is never
+    spread)."""
+    if book.settings.limits.morning_target is not None:
+        return target
+    return max(MIN_TARGET, target)
 
 
 def least(book: Book) -> int:
-    """The smallest morning target the book can have: a night of no more touches than this is
-    never spread (and its target need not be worked out)."""
+    """The smallest threshold the book can have: a night of no more touches than this is never
+    spread (and its target need not be worked out)."""
     return book.settings.limits.morning_target or MIN_TARGET
 
 
@@ -116,10 +125,11 @@ def spread(
     reachable: Reachable,
 ) -> Spread:
     """Of a night's ``touches`` (in rank order, all limits passed), those to make tonight."""
-    small = len(touches) <= least(book)
-    target = least(book) if small else morning_target(book, reachable)
-    if len(touches) <= target:
-        return Spread(list(touches), [], target=0 if small else target)
+    if len(touches) <= least(book):
+        return Spread(list(touches), [])
+    target = morning_target(book, reachable)
+    if len(touches) <= threshold(book, target):
+        return Spread(list(touches), [], target=target)
     camps = {c.id: c for c in book.campaigns}
     fixed = [t for t in touches if not movable(t, camps[t.campaign_id], today)]
     waiting = [t for t in touches if movable(t, camps[t.campaign_id], today)]
@@ -195,6 +205,16 @@ class _Ahead:
                 if self.today < o.due < free <= o.last_day and not self.history.is_done(o):
                     return True
         return False
+
+
+def came_later(camp: Campaign, t: Touch, history: History, today: dt.date) -> bool:
+    """Whether ``t`` is an issue of a flexible schedule that was due more than the usual
+    catch-up (14 days) before the person came into the book: theirs starts with the next issue
+    (a new book's first night does not owe everyone last month's update)."""
+    if not camp.flexible or t.occasion.kind != "schedule":
+        return False
+    came = history.arrival(t.contact_id, today)
+    return t.due < came - dt.timedelta(days=DEFAULT_SCHEDULE_CATCH_UP)
 
 
 def _waits(camp: Campaign) -> bool:

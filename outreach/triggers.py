@@ -36,7 +36,7 @@ from outreach.touch import History, Occasion, Touch
 from outreach.touchkey import TouchKey
 
 DEFAULT_SCHEDULE_CATCH_UP = 14
-FLEXIBLE_SCHEDULE_CATCH_UP = 30  # an issue that may wait for a quieter morning: a month
+FLEXIBLE_SCHEDULE_CATCH_UP = 45  # an issue that may wait for a quieter morning: six weeks
 DEFAULT_THANKS_CATCH_UP = 2
 AFTER_CATCH_UP = 14  # a note some days after a date (days_after): caught up this long
 FAR = dt.timedelta(days=3650)

@@ -40,27 +40,31 @@ def made_nights(plans: list[planner.Plan]) -> dict[str, dt.date]:
 
 
 def test_a_night_within_the_target_moves_nothing() -> None:
-    """Twenty keep-in-touch notes due on a new book's first night: all twenty are made (the
-    target is at least 20), nothing is spread and plan says nothing about it."""
+    """Twenty keep-in-touch notes due on a new book's first night: all twenty are made (a
+    night of up to 20 is never spread), and plan says nothing about it."""
     p = planner.plan(book(people(20), [kit()]), History(), today=START)
     assert len(p.touches) == 20
     assert p.moved == () and p.spread == ()
 
 
-def test_the_target_is_the_books_average_and_at_least_twenty() -> None:
+def test_the_target_is_the_books_average_and_a_small_night_never_moves() -> None:
     """Computed from the book: keep-in-touch once an interval, a date once a year, a schedule
-    once an issue; a small book's is 20; limits.morning_target wins."""
+    once an issue. A night of up to 20 is never spread, whatever the target; one set by hand
+    (limits.morning_target) is both the aim and the bound."""
     camps = [kit(), campaign("quarterly", {"kind": "schedule", "months": [1, 4, 7, 10]}),
              campaign("birthday")]
     big = book(people(1200, dates={"birthday": "1980-05-01"}), camps)
     reach = planner.Audiences(big).reachable
     load = spread.average_load(big, reach)
     assert load == pytest.approx(1200 / 60 + 1200 * 4 / 365 + 1200 / 365)
-    assert spread.morning_target(big, reach) == math.ceil(load)
+    assert spread.morning_target(big, reach) == math.ceil(load) == 37
+    assert spread.threshold(big, 37) == 37
     small = book(people(50), camps)
-    assert spread.morning_target(small, planner.Audiences(small).reachable) == 20
-    set_by_hand = book(people(50), camps, limits={"morning_target": 7})
-    assert spread.morning_target(set_by_hand, planner.Audiences(set_by_hand).reachable) == 7
+    assert spread.morning_target(small, planner.Audiences(small).reachable) == 2
+    assert spread.threshold(small, 2) == 20
+    by_hand = book(people(50), camps, limits={"morning_target": 7})
+    assert spread.morning_target(by_hand, planner.Audiences(by_hand).reachable) == 7
+    assert spread.threshold(by_hand, 7) == 7
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
@@ -124,25 +128,39 @@ def test_a_flexible_campaign_is_spread_and_made_before_its_last_day() -> None:
     made = made_nights(plans)
     assert len(made) == 300
     window = [len(p.touches) for p in plans if p.touches]
-    last = D("2027-01-05") + dt.timedelta(days=30)
+    last = D("2027-01-05") + dt.timedelta(days=45)
     assert max(made.values()) <= last - dt.timedelta(days=spread.MARGIN)
     assert max(window) - min(window) <= 1  # the same number each night
 
 
-def test_a_flexible_schedule_waits_up_to_a_month_unless_catch_up_days_says() -> None:
-    """flexible: a schedule's window is 30 days (never past the next issue); its catch_up_days
+def test_a_flexible_schedule_waits_up_to_six_weeks_unless_catch_up_days_says() -> None:
+    """flexible: a schedule's window is 45 days (never past the next issue); its catch_up_days
     still wins; without flexible it is 14 days."""
     def last_day(**fields: Any) -> dt.date:
         q = campaign("q", {"kind": "schedule", "months": [1, 4, 7, 10], "day": 5}, **fields)
         (t,) = planner.plan(book([contact()], [q]), History(), today=D("2027-01-05")).touches
         return t.last_day
 
-    assert last_day(flexible=True) == D("2027-02-04")
+    assert last_day(flexible=True) == D("2027-02-19")
     assert last_day(flexible=True, catch_up_days=10) == D("2027-01-15")
     assert last_day() == D("2027-01-19")
     monthly = campaign("m", {"kind": "schedule", "day": 5}, flexible=True)
     (t,) = planner.plan(book([contact()], [monthly]), History(), today=D("2027-02-05")).touches
     assert t.last_day == D("2027-03-04")  # the day before the next issue
+
+
+def test_a_new_book_does_not_owe_everyone_an_old_flexible_issue() -> None:
+    """A flexible quarterly update due more than 14 days before a person came into the book is
+    not theirs (their first is the next issue); one due more recently is, spread over what is
+    left of its window; a schedule that is not flexible still catches up as before."""
+    def first_night(start: str, **fields: Any) -> list[str]:
+        q = campaign("q", {"kind": "schedule", "months": [1, 4, 7, 10], "day": 5}, **fields)
+        b = book(people(300), [q], limits={"morning_target": 10})
+        return [t.key for t in planner.plan(b, History(), today=D(start)).touches]
+
+    assert first_night("2027-01-25", flexible=True) == []
+    assert len(first_night("2027-01-15", flexible=True)) == 10  # the target (the window: 9)
+    assert len(first_night("2027-01-15")) == 50  # the cap, as it was
 
 
 def test_a_note_that_can_wait_does_not_hold_back_a_birthday_by_its_cool_down() -> None:
@@ -174,7 +192,7 @@ def test_a_new_book_starts_keep_in_touch_over_its_interval() -> None:
     assert len(first) == 600
     assert sum(counts[:60]) == 600  # each once
     assert plans[0].spread == ("spread: 590 of 600 due keep-in-touch notes moved to the coming "
-                               "nights (a morning target of 20; people new to the book start "
+                               "nights (a morning target of 10; people new to the book start "
                                "over the 60-day interval, 10 a night)",)
 
 
