@@ -32,13 +32,17 @@ def limited(
         if made_today.get(t.contact_id, 0) >= limits.per_contact_per_day:
             # of one person's touches tonight, one whose last day it is goes before one that
             # can wait (whatever their priorities): nothing is lost to a note of tomorrow
-            swap = next(
-                (n for n, c in enumerate(chosen) if c.contact_id == t.contact_id)
-                if last_chance
-                else iter(()),
-                None,
-            )
-            if swap is not None and chosen[swap].last_day > today:
+            swap = None
+            if last_chance:  # one of theirs that could still be made tomorrow
+                swap = next(
+                    (
+                        n
+                        for n, c in enumerate(chosen)
+                        if c.contact_id == t.contact_id and c.last_day > today
+                    ),
+                    None,
+                )
+            if swap is not None:
                 deferred.append(Deferred(chosen[swap], f"{t.key} has its last day today"))
                 chosen[swap] = t
             else:

@@ -41,6 +41,7 @@ from outreach.touch import Deferred as Deferred
 from outreach.touch import History as History
 from outreach.touch import Occasion as Occasion
 from outreach.touch import Touch as Touch
+from outreach.touch import expires as expires
 from outreach.touchkey import TouchKey
 from outreach.triggers import DEFAULT_SCHEDULE_CATCH_UP as DEFAULT_SCHEDULE_CATCH_UP
 from outreach.triggers import DEFAULT_THANKS_CATCH_UP as DEFAULT_THANKS_CATCH_UP
@@ -55,11 +56,6 @@ from outreach.triggers import occasions_for as occasions_for
 # do (an article past max_age_days: the next freshest is shared): nothing of theirs is "missed"
 OPEN_ENDED = ("interval", "content")
 STEP_CATCH_UP = 14
-
-
-def expires(touch: Touch) -> bool:
-    """False for a keep-in-touch: it waits as long as it must (``last_day`` is then far away)."""
-    return touch.occasion.kind != "interval"
 
 
 @dataclass(frozen=True)

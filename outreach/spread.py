@@ -28,7 +28,7 @@ from outreach.book import Book
 from outreach.campaigns import Campaign, IntervalTrigger
 from outreach.datefields import how_many
 from outreach.model import Contact
-from outreach.touch import History, Touch
+from outreach.touch import History, Touch, expires
 from outreach.triggers import DEFAULT_SCHEDULE_CATCH_UP, occasions_between
 
 MIN_TARGET = 20  # the morning a person reads with care: a small book is never spread
@@ -133,16 +133,19 @@ def spread(
     camps = {c.id: c for c in book.campaigns}
     fixed = [t for t in touches if not movable(t, camps[t.campaign_id], today)]
     waiting = [t for t in touches if movable(t, camps[t.campaign_id], today)]
-    deadline = {t.key: t.last_day - dt.timedelta(days=MARGIN) for t in waiting if _expires(t)}
+    deadline = {t.key: t.last_day - dt.timedelta(days=MARGIN) for t in waiting if expires(t)}
     need = needed(list(deadline.values()), today)
     rank = {t.key: n for n, t in enumerate(touches)}
     ahead = _Ahead(book, history, today, reachable)
     by_key = {t.key: t for t in waiting}
     soonest = sorted(deadline, key=lambda k: (deadline[k], rank[k]))
+    # those the deadlines need, the soonest first; passing over (among a few more than needed)
+    # one that would hold a dated note back by its cool-down
     forced = _first(soonest[: need * 3], need, lambda k: not ahead.held_by(by_key[k]))
     forced |= set(_first([k for k in soonest if k not in forced], need - len(forced)))
     room = max(target - len(fixed), need) - need
     slots = _newcomer_slots(book, history, today, waiting, camps, reachable)
+    paces = Counter(slots)  # (what a night may hold; ``slots`` counts down)
     kept = forced | {t.key for t in fixed}
     for t in waiting:
         if t.key in forced or room <= 0:
@@ -158,10 +161,11 @@ def spread(
         room -= 1
     made = [t for t in touches if t.key in kept]
     moved = [t for t in waiting if t.key not in kept]
-    paces: Counter[str] = Counter()
-    for (camp_id, _), n in _newcomer_slots(book, history, today, moved, camps, reachable).items():
-        paces[camp_id] += n
-    return Spread(made, moved, _lines(book, target, waiting, moved, paces), target)
+    waits = {g for t in moved if (g := _newcomer(t, camps[t.campaign_id], history, today))}
+    pace: Counter[str] = Counter()
+    for group in waits:
+        pace[group[0]] += paces[group]
+    return Spread(made, moved, _lines(book, target, waiting, moved, pace), target)
 
 
 def _first(keys: Sequence[str], n: int, ok: Callable[[str], bool] = bool) -> set[str]:
@@ -219,10 +223,6 @@ def came_later(camp: Campaign, t: Touch, history: History, today: dt.date) -> bo
 
 def _waits(camp: Campaign) -> bool:
     return camp.flexible or camp.trigger.kind in ("interval", "content")
-
-
-def _expires(t: Touch) -> bool:
-    return t.occasion.kind != "interval"
 
 
 def _newcomer(

@@ -68,6 +68,11 @@ class Touch:
         return replace(self, key=str(key), step=step, aliases=())
 
 
+def expires(touch: Touch) -> bool:
+    """False for a keep-in-touch: it waits as long as it must (``last_day`` is then far away)."""
+    return touch.occasion.kind != "interval"
+
+
 @dataclass(frozen=True)
 class Deferred:
     """A touch due today that waits: a higher-priority touch, the cool-down or the cap."""

@@ -930,6 +930,20 @@ def test_a_closing_window_goes_before_a_higher_priority_that_can_wait() -> None:
     ]
 
 
+def test_with_two_a_night_the_touch_that_can_wait_gives_way() -> None:
+    """per_contact_per_day 2 and three touches for one person: the two on their last day are
+    made (whatever the priorities), the keep-in-touch waits for the next night."""
+    c = bday("1980-11-26")
+    on_the_day = {"kind": "holiday", "name": "Thanksgiving"}
+    b = book([c], [campaign(priority=99), campaign("kit", trigger={"kind": "interval", "days": 30},
+                                                   priority=50),
+                   campaign("thanksgiving", trigger=on_the_day, priority=10)],
+             limits={"per_contact_per_day": 2, "cooldown_days": 0})
+    p = plan_on(b, "2026-11-26")
+    assert sorted(keys(p)) == ["birthday/jane-doe/2026", "thanksgiving/jane-doe/2026-11-26"]
+    assert deferred_keys(p) == ["kit/jane-doe/2026-11-26"]
+
+
 def test_priority_decides_between_two_closing_windows() -> None:
     """Two touches on their last day for one person: the higher priority is made, the other is
     lost, and plan says so."""
