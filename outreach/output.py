@@ -250,6 +250,8 @@ def _run(report: RunReport, verbose: bool) -> None:
         if report.plan is not None:
             for d in report.plan.deferred:
                 say(f"waits {d.touch.key}: {d.why}")
+            for line in report.plan.spread:
+                say(line)
         if report.calendar is not None:
             say(calendar_line(report.calendar))
         verb = "would be drafted" if dry_run else "drafted"
