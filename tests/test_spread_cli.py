@@ -13,20 +13,11 @@ import sys
 from pathlib import Path
 
 import yaml
-from click.testing import CliRunner
 from factories import campaign_data, contact_data, write_folder
-
-from outreach.cli import main
+from test_run import cli
 
 D = dt.date.fromisoformat
 KIT = campaign_data("keep-in-touch", {"kind": "interval", "days": 30}, priority=10)
-
-
-def cli(root: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, ["-C", str(root), *args])
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 def folder(root: Path, n: int, **settings: object) -> Path:
