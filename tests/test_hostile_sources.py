@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from factories import campaign_data, contact_data, write_folder
@@ -161,8 +162,12 @@ def copied(tmp_path: Path, server: Server, path: str, mode: str, body: bytes = R
     return server.url(path)
 
 
-def today() -> str:
-    return dt.date.today().isoformat()  # the day of a copy saved in this test
+def today(zone: str | None = None) -> str:
+    """The day of a copy saved in this test, in ``zone`` (the calendars' time zone; feeds: the
+    local one): a copy saved at 01:00 UTC is from the day before in Chicago."""
+    if zone is None:
+        return dt.date.today().isoformat()
+    return dt.datetime.now(ZoneInfo(zone)).date().isoformat()
 
 
 # --------------------------------------------------------------------------- fetching
@@ -306,7 +311,7 @@ def test_a_dripping_calendar_falls_back_to_its_copy(tmp_path: Path, server: Serv
     report = calendar(tmp_path, server.url("/basic.ics"))
     assert report.warnings[0] == (
         f"http://127.0.0.1:{server.port}/basic.ics: too slow (the answer was not complete "
-        f"after 1 s); used the copy from {today()}"
+        f"after 1 s); used the copy from {today('America/Chicago')}"
     )
     assert report.meetings == good.meetings and len(good.meetings) == 1
     assert time.monotonic() - began < 3
