@@ -9,7 +9,14 @@ import datetime as dt
 
 from outreach import exchanges
 from outreach.book import Book
+from outreach.campaigns import Campaign
 from outreach.touch import Deferred, History, Touch
+
+
+def cooldown(book: Book, camp: Campaign) -> int:
+    """The days ``camp`` waits after a person's last touch: its own, else the settings'."""
+    days = camp.cooldown_days
+    return book.settings.limits.cooldown_days if days is None else days
 
 
 def limited(
@@ -26,9 +33,9 @@ def limited(
     for t in cands:
         camp = book.campaign(t.campaign_id)
         earlier = [d for d in history.touch_days(t.contact_id) if d < today]
-        cooldown = camp.cooldown_days if camp.cooldown_days is not None else limits.cooldown_days
+        days = cooldown(book, camp)
         last_chance = "; today is its last day, so it will be missed" if t.last_day <= today else ""
-        wait = max(earlier) + dt.timedelta(days=cooldown) if earlier and cooldown else None
+        wait = max(earlier) + dt.timedelta(days=days) if earlier and days else None
         if made_today.get(t.contact_id, 0) >= limits.per_contact_per_day:
             # of one person's touches tonight, one whose last day it is goes before one that
             # can wait (whatever their priorities): nothing is lost to a note of tomorrow

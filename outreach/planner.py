@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
-from outreach import exchanges, nightly, spread
+from outreach import exchanges, nightly, replay, spread
 from outreach.audience import addresses as addresses
 from outreach.audience import draft_blocker as draft_blocker
 from outreach.audience import in_audience as in_audience
@@ -35,8 +35,9 @@ from outreach.followups import followups as followups
 from outreach.matching import interests_of as interests_of
 from outreach.matching import matches
 from outreach.model import Campaign, Contact
-from outreach.replay import before, with_arrivals
+from outreach.replay import with_arrivals
 from outreach.replay import with_made as with_made
+from outreach.touch import OPEN_ENDED
 from outreach.touch import Deferred as Deferred
 from outreach.touch import History as History
 from outreach.touch import Occasion as Occasion
@@ -52,9 +53,6 @@ from outreach.triggers import fmt_day as fmt_day
 from outreach.triggers import occasions_between as occasions_between
 from outreach.triggers import occasions_for as occasions_for
 
-# triggers whose touches never expire (keep in touch), or are replaced by the next one when they
-# do (an article past max_age_days: the next freshest is shared): nothing of theirs is "missed"
-OPEN_ENDED = ("interval", "content")
 STEP_CATCH_UP = 14
 
 
@@ -306,7 +304,8 @@ def plan(book: Book, history: History, *, today: dt.date) -> Plan:
     cands, skipped = candidates(book, history, today, audiences)
     cands.sort(key=rank)
     spread_out, held = spread.Spread(cands, []), list[Deferred]()
-    if len(cands) > spread.least(book) or (history.touched_on(today) and len(cands)):
+    ran = bool(replay.made_on(history, today))  # a second run of the night spreads as the first
+    if cands and (len(cands) > spread.least(book) or ran):
         eligible, held = nightly.limited(book, history, today, cands, cap=None)
         spread_out = _spread(book, history, today, eligible, audiences)
     moved = {t.key for t in spread_out.moved}
@@ -340,10 +339,9 @@ def _spread(
     """The night's spreading (``outreach.spread``). A night that already ran (a second run, or
     one after a crash) spreads as its first run did: what that run's plan left for the coming
     nights still waits, and what it kept is made now if it is not yet."""
-    made = {k for k, d in (history.made_on or {}).items() if d == today}
-    if not made:
+    first = replay.before(history, today)
+    if first is history:  # the night's first run
         return spread.spread(book, history, today, eligible, audiences.reachable)
-    first = before(history, today)
     cands, _ = candidates(book, first, today, audiences)
     cands.sort(key=rank)
     was, _ = nightly.limited(book, first, today, cands, cap=None)

@@ -34,9 +34,14 @@ def with_arrivals(history: History, book: Book, day: dt.date) -> History:
     return replace(history, arrived={**arrived, **new}) if new else history
 
 
+def made_on(history: History, day: dt.date) -> set[str]:
+    """The keys drafted by the run(s) of ``day``: empty for a night that has not run yet."""
+    return {k for k, d in (history.made_on or {}).items() if d == day}
+
+
 def before(history: History, day: dt.date) -> History:
     """History as it was before the run(s) of ``day``: what they drafted is not made yet."""
-    tonight = {k for k, d in (history.made_on or {}).items() if d == day}
+    tonight = made_on(history, day)
     if not tonight:
         return history
     touched = {c: list(v) for c, v in (history.touched or {}).items()}

@@ -28,7 +28,8 @@ from outreach.book import Book
 from outreach.campaigns import Campaign, IntervalTrigger
 from outreach.datefields import how_many
 from outreach.model import Contact
-from outreach.touch import History, Touch, expires
+from outreach.nightly import cooldown
+from outreach.touch import OPEN_ENDED, History, Touch, expires
 from outreach.triggers import DEFAULT_SCHEDULE_CATCH_UP, occasions_between
 
 MIN_TARGET = 20  # the morning a person reads with care: a small book is never spread
@@ -188,13 +189,9 @@ class _Ahead:
         self.dated = [
             c
             for c in book.campaigns
-            if c.enabled and c.template is not None and not _waits(c) and self._cooldown(c) > 1
+            if c.enabled and c.template is not None and not _waits(c) and cooldown(book, c) > 1
         ]
         self._reach = {c.id: {p.id for p in reachable(c)} for c in self.dated}
-
-    def _cooldown(self, camp: Campaign) -> int:
-        days = camp.cooldown_days
-        return self.book.settings.limits.cooldown_days if days is None else days
 
     def held_by(self, t: Touch) -> bool:
         """Whether making ``t`` tonight would make a dated touch of its contact wait."""
@@ -202,9 +199,9 @@ class _Ahead:
         for camp in self.dated:
             if contact.id not in self._reach[camp.id]:
                 continue
-            cooldown = self._cooldown(camp)
-            free = self.today + dt.timedelta(days=cooldown)  # the first night it could go
-            nights = [self.today + dt.timedelta(days=n) for n in range(1, cooldown)]
+            days = cooldown(self.book, camp)
+            free = self.today + dt.timedelta(days=days)  # the first night it could go
+            nights = [self.today + dt.timedelta(days=n) for n in range(1, days)]
             for o in occasions_between(self.book, contact, camp, self.history, nights):
                 if self.today < o.due < free <= o.last_day and not self.history.is_done(o):
                     return True
@@ -222,7 +219,7 @@ def came_later(camp: Campaign, t: Touch, history: History, today: dt.date) -> bo
 
 
 def _waits(camp: Campaign) -> bool:
-    return camp.flexible or camp.trigger.kind in ("interval", "content")
+    return camp.flexible or camp.trigger.kind in OPEN_ENDED
 
 
 def _newcomer(

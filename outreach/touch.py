@@ -68,6 +68,12 @@ class Touch:
         return replace(self, key=str(key), step=step, aliases=())
 
 
+# triggers whose touches never expire (keep in touch), or are replaced by the next one when they
+# do (an article past max_age_days: the next freshest is shared): nothing of theirs is "missed",
+# and they may always wait for a quieter morning
+OPEN_ENDED = ("interval", "content")
+
+
 def expires(touch: Touch) -> bool:
     """False for a keep-in-touch: it waits as long as it must (``last_day`` is then far away)."""
     return touch.occasion.kind != "interval"
