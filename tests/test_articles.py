@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from lifecycle import serving
 
 from outreach import __version__
 from outreach.sources.articles import (
@@ -202,15 +203,11 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FeedServer]:
     )
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     state.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        state.release.set()
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)
+    with serving(httpd):
+        try:
+            yield state
+        finally:
+            state.release.set()  # before the shutdown: a handler may be waiting for it
 
 
 def backdate_cache(tmp_path: Path, day: dt.date) -> None:

@@ -7,7 +7,6 @@ import base64
 import hashlib
 import html
 import os
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -15,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from browser import Browser, browser, find_chromium, http_status
+from lifecycle import serving
 
 __all__ = ["browser"]  # the fixture, re-exported
 
@@ -80,12 +80,8 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def site() -> Iterator[str]:
     """The pages above on a free port of 127.0.0.1, served from a thread."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _Handler)) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def test_rows_read_the_table(browser: Browser, site: str) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 from browser import Browser, http_status
 from click.testing import CliRunner
 from factories import write_folder
+from lifecycle import serving
 from test_status import BIRTHDAY, DATE, KEEP, people
 
 from outreach import serve
@@ -37,12 +37,8 @@ def site(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     token = serve.feed_token(root / ".outreach")
     server = serve.make_server(root / "calendar.ics", token, "127.0.0.1", 0,
                                status_page(root, lambda: dt.date.fromisoformat(DATE)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/{token}/", root
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(server) as port:
+        yield f"http://127.0.0.1:{port}/{token}/", root
 
 
 def test_the_page_shows_the_rows_status_json_gives(browser: Browser, site: tuple[str, Path]) -> None:

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from factories import campaign_data, contact_data, write_folder
+from lifecycle import serving
 
 from outreach.sources.articles import ArticlesReport, FeedSpec, load_articles
 from outreach.sources.bounds import MB, CalendarLimits, FeedLimits
@@ -138,15 +139,11 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     httpd.daemon_threads = True
     state.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        state.stop.set()
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)
+    with serving(httpd):
+        try:
+            yield state
+        finally:
+            state.stop.set()  # before the shutdown: a dripping handler stops
 
 
 def feeds(tmp_path: Path, *urls: str, timeout: float = 1.0, **limits: float) -> ArticlesReport:
@@ -236,19 +233,14 @@ def test_redirect_loops_and_redirects_off_the_web_are_not_followed(
 def test_credentials_are_not_sent_on_to_another_host(tmp_path: Path, server: Server) -> None:
     """https://user:password@host/: the password goes to that host, through a redirect on the
     same host too, but not to another host (or port) a redirect points to."""
-    other = ThreadingHTTPServer(("127.0.0.1", 0), _handler(server))
-    threading.Thread(target=other.serve_forever, args=(0.05,), daemon=True).start()
-    try:
-        elsewhere = f"http://127.0.0.1:{other.server_address[1]}/there.xml"
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _handler(server))) as other:
+        elsewhere = f"http://127.0.0.1:{other}/there.xml"
         server.routes.update({"/here.xml": ("redirect", b"/same.xml"),
                               "/same.xml": ("ok", RSS),
                               "/away.xml": ("redirect", elsewhere.encode()),
                               "/there.xml": ("ok", RSS)})
         base = f"http://jane:s3cret@127.0.0.1:{server.port}"
         report = feeds(tmp_path, f"{base}/here.xml", f"{base}/away.xml")
-    finally:
-        other.shutdown()
-        other.server_close()
     assert report.warnings == ()
     sent = {path: "Authorization" in headers for path, headers in server.headers}
     assert sent == {"/here.xml": True, "/same.xml": True, "/away.xml": True, "/there.xml": False}
@@ -270,12 +262,8 @@ def tls_server(server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(server))
     httpd.daemon_threads = True
     httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
-    try:
-        yield f"https://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serving(httpd) as port:
+        yield f"https://127.0.0.1:{port}"
 
 
 def test_over_https_the_deadline_holds_too(tmp_path: Path, server: Server, tls_server: str) -> None:

@@ -11,7 +11,6 @@ import socket
 import stat
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from factories import campaign_data, contact_data, write_folder
+from lifecycle import serving
 
 from outreach.serve import FeedServerError, feed_token, feed_urls, make_server
 
@@ -77,15 +77,8 @@ def served(tmp_path: Path) -> Iterator[Served]:
     replace_feed(feed, ICS, mtime=MTIME)
     token = feed_token(tmp_path / ".outreach")
     server = make_server(feed, token, "127.0.0.1", 0)
-    # a short poll interval makes shutdown() quick: it waits for the loop's next turn
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    try:
-        yield Served(server.server_address[1], token, feed)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serving(server) as port:
+        yield Served(port, token, feed)
 
 
 def test_get_serves_the_feed_with_calendar_headers(served: Served) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import http.server
 import itertools
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from factories import NOTE_TEMPLATE, campaign_data, contact_data, write_folder
+from lifecycle import serving
 
 from outreach import commands, planner
 from outreach.cli import main
@@ -40,14 +40,8 @@ class _Calendar(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def calendar_server() -> Iterator[tuple[str, type[_Calendar]]]:
     handler = type("Handler", (_Calendar,), {"body": b""})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/basic.ics", handler
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)) as port:
+        yield f"http://127.0.0.1:{port}/basic.ics", handler
 
 
 def vevent(uid: str, start: str, summary: str, attendees: list[str], extra: str = "") -> str:

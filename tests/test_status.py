@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from factories import campaign_data, contact_data, write_folder
+from lifecycle import serving
 
 from outreach import dashboard, serve
 from outreach.cli import main
@@ -109,13 +109,8 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     token = serve.feed_token(root / ".outreach")
     server = serve.make_server(root / "calendar.ics", token, "127.0.0.1", 0,
                                status_page(root, lambda: dt.date.fromisoformat(DATE)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/{token}/", root
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(server) as port:
+        yield f"http://127.0.0.1:{port}/{token}/", root
 
 
 def get(url: str) -> tuple[int, dict[str, str], str]:

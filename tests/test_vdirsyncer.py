@@ -18,7 +18,6 @@ import datetime as dt
 import os
 import subprocess
 import sys
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +28,7 @@ import vobject  # type: ignore[import-untyped]
 import yaml
 from factories import campaign_data, contact_data, write_folder
 from icalcheck import Event, parse_vobject
+from lifecycle import serving
 
 from outreach import commands
 from outreach.serve import feed_token, feed_urls, make_server
@@ -86,14 +86,8 @@ def served_feed(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     assert not report.failed
     token = feed_token(root / ".outreach")
     server = make_server(root / "calendar.ics", token, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    try:
-        yield root, feed_urls("127.0.0.1", server.server_address[1], token)[0]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serving(server) as port:
+        yield root, feed_urls("127.0.0.1", port, token)[0]
 
 
 def vdirsyncer_config(tmp_path: Path, url: str) -> tuple[Path, Path]:
